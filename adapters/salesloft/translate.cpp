@@ -1,0 +1,187 @@
+#include "adapters/salesloft/translate.hpp"
+
+#include "gateway/adapter/fields.hpp"
+
+#include <algorithm>
+
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/pchars.hpp>
+#include <boost/url/url.hpp>
+
+namespace cgw::adapters::salesloft {
+namespace {
+
+namespace json = boost::json;
+using adapter::integer_at;
+using adapter::object_at;
+using adapter::text_at;
+using adapter::time_at;
+
+constexpr std::string_view list_path = "/v2/conversations";
+
+bool has(const filter_set& s, filter f) { return s.test(static_cast<std::size_t>(f)); }
+
+// The single media_type a channel list stands for, when it stands for exactly one.
+std::optional<std::string_view> media_type_for(const std::vector<std::string>& channels) {
+  if (channels.size() != 1) return std::nullopt;
+  if (channels[0] == "voice") return "audio";
+  if (channels[0] == "video") return "video";
+  return std::nullopt;
+}
+
+std::string_view sort_by(sort_field f) {
+  switch (f) {
+    case sort_field::updated_at: return "updated_at";
+    case sort_field::duration_ms: return "duration";
+    default: return "created_at";
+  }
+}
+
+std::optional<std::string> ref_id(const json::object& o, std::string_view key) {
+  const json::object* ref = object_at(o, key);
+  return ref ? text_at(*ref, "id") : std::nullopt;
+}
+
+std::optional<std::string> ref_href(const json::object& o, std::string_view key) {
+  const json::object* ref = object_at(o, key);
+  return ref ? text_at(*ref, "_href") : std::nullopt;
+}
+
+}  // namespace
+
+filter_set pushed_down(const list_query& q) {
+  filter_set set = q.filters();
+  filter_set out;
+  auto push = [&](filter f, bool exact = true) {
+    if (has(set, f) && exact) out.set(static_cast<std::size_t>(f));
+  };
+  push(filter::created_after), push(filter::created_before);
+  push(filter::updated_after), push(filter::updated_before);
+  push(filter::min_duration_ms), push(filter::max_duration_ms);
+  push(filter::language, q.languages.size() == 1);  // language_code takes one value
+  push(filter::platform, q.platforms.size() == 1);
+  push(filter::channel, media_type_for(q.channels).has_value());
+  push(filter::account_id), push(filter::owner_id), push(filter::user_id), push(filter::person_id);
+  push(filter::id), push(filter::title), push(filter::title_prefix);
+  return out;
+}
+
+std::string list_target(const adapter::page_ask& ask, std::string_view path_prefix) {
+  const list_query& q = ask.query;
+  const filter_set push = pushed_down(q);
+  boost::urls::url u;
+  u.set_path(std::string(path_prefix) + std::string(list_path));
+  auto params = u.params();
+
+  // Range filters and the keyset bound share brackets: the tighter one wins.
+  auto time_range = [&](std::string_view field, const std::optional<micros>& gte, const std::optional<micros>& lt,
+                        bool keyed) {
+    std::optional<micros> from = gte, to_incl;
+    if (keyed && ask.bound) {
+      if (ask.query.sort.descending) to_incl = ask.bound;
+      else from = from ? std::max(*from, *ask.bound) : *ask.bound;
+    }
+    std::string f(field);
+    if (from) params.append({f + "[gte]", format_rfc3339_us(*from)});
+    if (lt) params.append({f + "[lt]", format_rfc3339_us(*lt)});
+    if (to_incl) params.append({f + "[lte]", format_rfc3339_us(*to_incl)});
+  };
+  const bool sorted = ask.sorted;
+  const sort_field field = q.sort.field;
+  time_range("created_at", has(push, filter::created_after) ? q.created_after : std::nullopt,
+             has(push, filter::created_before) ? q.created_before : std::nullopt,
+             sorted && field == sort_field::created_at);
+  time_range("updated_at", has(push, filter::updated_after) ? q.updated_after : std::nullopt,
+             has(push, filter::updated_before) ? q.updated_before : std::nullopt,
+             sorted && field == sort_field::updated_at);
+  {
+    std::optional<std::int64_t> from = q.min_duration_ms, to = q.max_duration_ms;
+    if (sorted && field == sort_field::duration_ms && ask.bound) {
+      if (q.sort.descending) to = to ? std::min(*to, *ask.bound) : *ask.bound;
+      else from = from ? std::max(*from, *ask.bound) : *ask.bound;
+    }
+    if (from) params.append({"duration[gte]", std::to_string(*from)});
+    if (to) params.append({"duration[lte]", std::to_string(*to)});
+  }
+  if (has(push, filter::language)) params.append({"language_code", q.languages.front()});
+  if (has(push, filter::platform)) params.append({"platform", q.platforms.front()});
+  if (has(push, filter::channel)) params.append({"media_type", *media_type_for(q.channels)});
+  auto array = [&](filter f, std::string_view name, const std::vector<std::string>& values) {
+    if (!has(push, f)) return;
+    for (const auto& v : values) params.append({std::string(name) + "[]", v});
+  };
+  array(filter::account_id, "account_ids", q.account_ids);
+  array(filter::owner_id, "owner_ids", q.owner_ids);
+  array(filter::user_id, "user_guids", q.user_ids);
+  array(filter::person_id, "person_ids", q.person_ids);
+  if (has(push, filter::title)) params.append({"title", *q.title});
+  if (has(push, filter::title_prefix)) params.append({"title[_starts_with]", *q.title_prefix});
+  if (sorted) {
+    params.append({"sort_by", sort_by(field)});
+    params.append({"sort_direction", q.sort.descending ? "desc" : "asc"});
+  }
+  params.append({"per_page", std::to_string(ask.per_page)});
+  params.append({"page", ask.continuation.empty() ? std::string("1") : ask.continuation});
+  return std::string(u.encoded_resource());
+}
+
+std::string get_target(std::string_view native_id, std::string_view path_prefix) {
+  return std::string(path_prefix) + std::string(list_path) + "/" +
+         boost::urls::encode(native_id, boost::urls::pchars);
+}
+
+result<conversation> to_conversation(const json::value& record, std::string_view vendor) {
+  if (!record.is_object()) return failure::make(errc::upstream_error, "a Salesloft record is not an object");
+  const json::object& o = record.get_object();
+  auto id = text_at(o, "id");
+  if (!id || id->empty()) return failure::make(errc::upstream_error, "a Salesloft record has no id");
+  conversation c;
+  set_identity(c, vendor, type_name, std::move(*id));
+  c.account_id = ref_id(o, "account");
+  c.title = text_at(o, "title");
+  if (auto media = text_at(o, "media_type")) c.channel = *media == "audio" ? "voice" : *media == "video" ? "video" : "other";
+  c.platform = text_at(o, "platform");
+  c.language = text_at(o, "language_code");
+  c.created_at = time_at(o, "created_at");
+  c.updated_at = time_at(o, "updated_at");
+  c.started_at = time_at(o, "event_start_date");
+  if (!c.started_at) c.started_at = c.created_at;
+  c.ended_at = time_at(o, "event_end_date");
+  c.duration_ms = integer_at(o, "duration");
+  c.owner_id = text_at(o, "owner_id");
+  c.user_id = text_at(o, "user_guid");
+  c.person_id = ref_id(o, "person");
+  if (c.owner_id) c.agents.push_back(agent{c.owner_id, std::nullopt});
+  if (auto href = ref_href(o, "recording")) c.links.emplace_back("recording", std::move(*href));
+  if (auto href = ref_href(o, "transcription")) c.links.emplace_back("transcript", std::move(*href));
+  c.raw = o;
+  return c;
+}
+
+result<adapter::vendor_page> read_page(const json::value& body, std::string_view vendor) {
+  const json::object* envelope = body.if_object();
+  const json::value* data = envelope ? adapter::member(*envelope, "data") : nullptr;
+  if (!data || !data->is_array())
+    return failure::make(errc::upstream_error, "the Salesloft answer has no data array");
+  adapter::vendor_page page;
+  page.records.reserve(data->get_array().size());
+  for (const auto& record : data->get_array()) {
+    auto c = to_conversation(record, vendor);
+    if (!c) return c.error();
+    page.records.push_back(std::move(*c));
+  }
+  const json::object* metadata = object_at(*envelope, "metadata");
+  const json::object* paging = metadata ? object_at(*metadata, "paging") : nullptr;
+  if (auto next = paging ? integer_at(*paging, "next_page") : std::nullopt; next && *next > 0)
+    page.next = std::to_string(*next);
+  return page;
+}
+
+result<conversation> read_one(const json::value& body, std::string_view vendor) {
+  const json::object* envelope = body.if_object();
+  const json::value* data = envelope ? adapter::member(*envelope, "data") : nullptr;
+  if (!data) return failure::make(errc::upstream_error, "the Salesloft answer has no data object");
+  return to_conversation(*data, vendor);
+}
+
+}  // namespace cgw::adapters::salesloft

@@ -1,0 +1,90 @@
+// The operator's configuration (spec/configuration.md), as plain structs with
+// defaults. A loaded configuration is frozen into a shared_ptr<const gateway_config>;
+// a reload swaps the pointer and requests keep the one they started with.
+#pragma once
+
+#include "config/secret.hpp"
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/json/object.hpp>
+
+namespace cgw::config {
+
+struct listen_config {
+  std::string address = "127.0.0.1";
+  std::uint16_t port = 8080;
+};
+
+struct cors_config {
+  std::vector<std::string> allowed_origins;  // scheme://host[:port]; empty allows none
+  std::vector<std::string> allowed_headers = {"Authorization", "X-API-Key", "Content-Type",
+                                              "X-Request-Id", "X-Request-Timeout-Ms", "traceparent"};
+  std::uint32_t max_age_s = 600;
+};
+
+struct server_config {
+  unsigned threads = 0;                      // 0: one per core
+  std::uint32_t max_header_bytes = 16 * 1024;
+  std::uint32_t max_body_bytes = 64 * 1024;  // GET-only API: bodies are refused above this
+  std::uint32_t read_timeout_ms = 10'000;    // a request must arrive whole within this
+  std::uint32_t idle_timeout_ms = 60'000;    // keep-alive connection idle limit
+  std::uint32_t shutdown_grace_ms = 10'000;  // in-flight requests get this long on SIGTERM
+  std::uint32_t max_connections = 10'000;
+};
+
+struct logging_config {
+  std::string level = "info";   // trace, debug, info, warn, error
+  std::string format = "json";  // json or text
+};
+
+struct client_config {
+  std::string name;
+  std::array<std::uint8_t, 32> key_sha256{};
+  std::string tenant;
+};
+
+struct tenant_config {
+  std::vector<std::string> vendors;
+};
+
+struct vendor_auth {
+  secret bearer_token;  // Bearer schemes
+  secret username;      // HTTP Basic schemes
+  secret password;
+};
+
+struct vendor_config {
+  std::string name;  // the map key: the vendor instance name in unified ids
+  std::string type;  // an adapter type registered in the adapter registry
+  std::string base_url;
+  vendor_auth auth;
+  std::uint32_t timeout_ms = 2000;
+  std::string ca_file;                          // https only: verify against this CA instead of the system store
+  std::uint32_t max_response_bytes = 8 << 20;   // a larger vendor answer is an upstream error
+  std::uint32_t max_connections = 32;           // idle keep-alive connections kept per io thread
+  std::uint32_t scan_limit = 10'000;            // records read at most when the vendor cannot sort natively
+  boost::json::object options;                  // type-specific settings, validated by the adapter
+};
+
+struct gateway_config {
+  listen_config listen;
+  secret cursor_secret;
+  std::uint32_t request_deadline_ms = 5000;
+  cors_config cors;
+  server_config server;
+  logging_config logging;
+  std::vector<client_config> clients;
+  std::map<std::string, tenant_config> tenants;
+  std::map<std::string, vendor_config> vendors;  // ordered by name: a stable fan-out order
+};
+
+using config_ptr = std::shared_ptr<const gateway_config>;
+
+}  // namespace cgw::config

@@ -1,0 +1,98 @@
+// The one interface every vendor adapter implements, and what it tells the gateway.
+// The gateway never branches on a vendor name or type: everything it needs to
+// know about a vendor is in `capabilities` and in what these calls return.
+#pragma once
+
+#include "config/config.hpp"
+#include "gateway/core/conversation.hpp"
+#include "gateway/core/error.hpp"
+#include "gateway/core/query.hpp"
+#include "gateway/net/net.hpp"
+#include "gateway/upstream/client.hpp"
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/json/object.hpp>
+
+namespace cgw::adapter {
+
+struct capabilities {
+  bool can_list = false;
+  bool can_get = false;
+  filter_set pushdown;                    // filters it can send to the vendor in its own terms
+  filter_set absent;                      // filters on fields its records never have: they match nothing
+  std::vector<sort_field> native_sorts;   // sort keys the vendor serves in order
+  std::string list_unsupported_reason;    // when !can_list
+};
+
+// What one gateway request lends an adapter call.
+struct call_context {
+  upstream::client& http;   // this io thread's client
+  deadline until;           // the vendor's share of the request's deadline
+  std::string_view request_id;
+  unsigned upstream_requests = 0;  // incremented for every vendor request made
+};
+
+// Ask for the records of one vendor that follow `after` in the total order of `query.sort`.
+struct list_request {
+  const list_query& query;
+  std::optional<sort_key> after;  // exclusive; nullopt: from the start
+  std::size_t want;               // at least this many records are returned unless the vendor runs out
+};
+
+struct list_result {
+  std::vector<conversation> records;  // in the total order, strictly after `after`, every filter applied
+  bool exhausted = false;             // no matching record follows the last one returned
+  bool truncated = false;             // a scan cap was hit: the order covers only what was read
+  std::string note;                   // said in meta when not empty (e.g. how the order was served)
+};
+
+// What explain=true shows for a vendor, without calling it.
+struct plan {
+  boost::json::object wire;  // vendor-specific: the requests it would make
+  bool native_sort = false;
+};
+
+class adapter {
+ public:
+  virtual ~adapter() = default;
+
+  virtual const capabilities& caps() const noexcept = 0;
+
+  // The next records of a list walk; a failure is this vendor's status in meta.
+  virtual net::awaitable<result<list_result>> list(const list_request& req, call_context& ctx) const = 0;
+
+  // One record by native id; not_found when the vendor says it does not exist.
+  virtual net::awaitable<result<conversation>> get(std::string_view native_id, call_context& ctx) const = 0;
+
+  // Which of the query's filters this vendor is sent (the rest are applied by the gateway).
+  virtual filter_set pushed_down(const list_query& q) const = 0;
+
+  // The requests a list walk would start with.
+  virtual plan explain(const list_request& req) const = 0;
+
+  // The configured vendor instance.
+  virtual const config::vendor_config& config() const noexcept = 0;
+};
+
+// Builds an adapter from its vendor entry; a failure names the config key at fault.
+using factory = std::function<result<std::unique_ptr<adapter>>(const config::vendor_config&)>;
+
+// Adapter types by name. Filled once at start-up, read-only afterwards.
+class registry {
+ public:
+  void add(std::string type, factory f);
+  bool knows(std::string_view type) const;
+  // A failure names the vendor key (`vendors.x.options.y: ...`).
+  result<std::unique_ptr<adapter>> create(const config::vendor_config& cfg) const;
+  std::vector<std::string> types() const;
+
+ private:
+  std::vector<std::pair<std::string, factory>> factories_;
+};
+
+}  // namespace cgw::adapter

@@ -1,0 +1,155 @@
+#include "gateway/adapter/vendor_http.hpp"
+
+#include <charconv>
+#include <ctime>
+
+#include <boost/json/parse.hpp>
+
+namespace cgw::adapter {
+namespace {
+
+namespace json = boost::json;
+
+constexpr std::size_t max_message = 200;
+
+std::string clip(std::string_view s) {
+  std::string out;
+  for (char c : s.substr(0, max_message)) out += (static_cast<unsigned char>(c) < 0x20) ? ' ' : c;
+  if (s.size() > max_message) out += "...";
+  return out;
+}
+
+const json::string* string_at(const json::object& o, std::string_view key) {
+  auto it = o.find(key);
+  return it != o.end() && it->value().is_string() ? &it->value().get_string() : nullptr;
+}
+
+std::string code_text(const json::object& o) {
+  auto it = o.find("code");
+  if (it == o.end()) return {};
+  if (it->value().is_int64()) return std::to_string(it->value().get_int64());
+  if (it->value().is_string()) return clip(it->value().get_string());
+  return {};
+}
+
+std::optional<int> parse_int(std::string_view s) {
+  int v = 0;
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+}  // namespace
+
+std::optional<json::value> parse_untrusted_json(std::string_view body) {
+  json::parse_options opt;
+  opt.max_depth = 64;
+  boost::system::error_code ec;
+  json::value v = json::parse(body, ec, {}, opt);
+  if (ec) return std::nullopt;
+  return v;
+}
+
+std::string describe_error_body(std::string_view body) {
+  auto v = parse_untrusted_json(body);
+  if (!v || !v->is_object()) return {};
+  const auto& o = v->get_object();
+  std::string code = code_text(o);
+  if (auto* msg = string_at(o, "message")) return code.empty() ? clip(*msg) : "code " + code + ": " + clip(*msg);
+  if (auto* detail = string_at(o, "detail")) return clip(*detail);
+  if (auto* title = string_at(o, "title")) return clip(*title);
+  if (auto* error = string_at(o, "error")) return clip(*error);
+  if (auto it = o.find("errors"); it != o.end() && it->value().is_object()) {
+    std::string out;
+    for (const auto& [field, problems] : it->value().get_object()) {
+      if (!out.empty()) out += "; ";
+      out += std::string(field) + ":";
+      if (problems.is_array())
+        for (const auto& p : problems.get_array())
+          if (p.is_string()) out += " " + std::string(p.get_string());
+      if (out.size() > max_message) break;
+    }
+    return clip(out);
+  }
+  return code.empty() ? std::string{} : "code " + code;
+}
+
+int retry_after_seconds(const upstream::response& res) {
+  if (auto it = res.find(http::field::retry_after); it != res.end()) {
+    std::string_view value = it->value();
+    if (auto secs = parse_int(value)) return std::max(0, *secs);
+    std::tm tm{};  // HTTP date: "Wed, 21 Oct 2015 07:28:00 GMT"
+    std::string text(value);
+    if (strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm)) {
+      auto delta = static_cast<long long>(timegm(&tm)) - static_cast<long long>(std::time(nullptr));
+      return static_cast<int>(std::clamp<long long>(delta, 0, 86400));
+    }
+  }
+  if (auto it = res.find("X-RateLimit-Reset"); it != res.end())
+    if (auto secs = parse_int(it->value())) return std::max(0, *secs);
+  return 0;
+}
+
+net::awaitable<result<json::value>> fetch_json(call_context& ctx, const upstream::endpoint& ep, upstream::request req,
+                                               std::size_t max_body_bytes) {
+  ++ctx.upstream_requests;
+  auto res = co_await ctx.http.send(ep, std::move(req), ctx.until, upstream::limits{max_body_bytes});
+  if (!res) co_return res.error();
+  const unsigned status = res->result_int();
+  if (status < 200 || status >= 300) {
+    std::string said = describe_error_body(res->body());
+    std::string suffix = said.empty() ? std::string{} : " (" + said + ")";
+    switch (status) {
+      case 404: co_return failure::make(errc::not_found, "the vendor has no such record");
+      case 401:
+      case 403:
+        co_return failure::make(errc::upstream_unauthorized,
+                                "the vendor refused the gateway's credentials: HTTP " + std::to_string(status));
+      case 429: {
+        auto f = failure::make(errc::upstream_rate_limited, "the vendor is rate limiting" + suffix);
+        f.retry_after_s = retry_after_seconds(*res);
+        co_return f;
+      }
+      default:
+        co_return failure::make(errc::upstream_error, "the vendor answered HTTP " + std::to_string(status) + suffix);
+    }
+  }
+  auto body = parse_untrusted_json(res->body());
+  if (!body) co_return failure::make(errc::upstream_error, "the vendor's answer is not valid JSON");
+  co_return std::move(*body);
+}
+
+}  // namespace cgw::adapter
+
+#include <openssl/evp.h>
+
+namespace cgw::adapter {
+
+std::string authorization_header(const config::vendor_auth& auth) {
+  if (!auth.bearer_token.empty()) return "Bearer " + auth.bearer_token.reveal();
+  std::string pair = auth.username.reveal() + ":" + auth.password.reveal();
+  std::string out(4 * ((pair.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(pair.data()), static_cast<int>(pair.size()));
+  out.resize(static_cast<std::size_t>(n));
+  return "Basic " + out;
+}
+
+upstream::request vendor_request(http::verb method, std::string target, const std::string& authorization) {
+  upstream::request req{method, target, 11};
+  req.set(http::field::authorization, authorization);
+  req.set(http::field::accept, "application/json");
+  return req;
+}
+
+result<void> check_options(const config::vendor_config& cfg, std::initializer_list<std::string_view> allowed) {
+  for (const auto& [key, value] : cfg.options)
+    if (std::find(allowed.begin(), allowed.end(), std::string_view(key)) == allowed.end())
+      return failure::make(errc::invalid_parameter,
+                           "vendors." + cfg.name + ".options." + std::string(key) + ": unknown key",
+                           "vendors." + cfg.name + ".options." + std::string(key));
+  return {};
+}
+
+}  // namespace cgw::adapter

@@ -1,0 +1,46 @@
+// Vendor calls as adapters make them: one request, its status judged, its JSON
+// parsed within limits, and a vendor's error answer turned into a safe failure.
+#pragma once
+
+#include "gateway/adapter/adapter.hpp"
+
+#include <string>
+#include <string_view>
+
+#include <boost/json/value.hpp>
+
+namespace cgw::adapter {
+
+// A short, client-safe summary of a vendor error body in any of the shapes vendors
+// use (Twilio {code,message,more_info,status}, Insights v3 {code,message,httpStatusCode,...},
+// Salesloft {error} / {errors:{field:[..]}}, RFC 9457 problems, or not JSON at all).
+// Never the raw body; empty when nothing readable was found.
+std::string describe_error_body(std::string_view body);
+
+// Seconds to wait before retrying a 429, from Retry-After (seconds or HTTP date) or
+// X-RateLimit-Reset (seconds); 0 when the answer says nothing.
+int retry_after_seconds(const upstream::response& res);
+
+// Sends one vendor request and parses its JSON answer. Fails with not_found on 404,
+// upstream_unauthorized on 401/403, upstream_rate_limited on 429, upstream_error on any
+// other non-2xx status, a non-JSON or too deeply nested body, and whatever the client fails with.
+net::awaitable<result<boost::json::value>> fetch_json(call_context& ctx, const upstream::endpoint& ep,
+                                                      upstream::request req, std::size_t max_body_bytes);
+
+// Parses untrusted JSON with a nesting limit; nullopt when it is not JSON.
+std::optional<boost::json::value> parse_untrusted_json(std::string_view body);
+
+}  // namespace cgw::adapter
+
+namespace cgw::adapter {
+
+// "Bearer <token>" or "Basic <base64(user:password)>", from whichever the vendor entry configures.
+std::string authorization_header(const config::vendor_auth& auth);
+
+// A GET (or other) request with the vendor's authorization and JSON accepted.
+upstream::request vendor_request(http::verb method, std::string target, const std::string& authorization);
+
+// Fails naming `vendors.<name>.options.<key>` for the first option not in `allowed`.
+result<void> check_options(const config::vendor_config& cfg, std::initializer_list<std::string_view> allowed);
+
+}  // namespace cgw::adapter

@@ -1,0 +1,49 @@
+// The two ways an adapter serves "the records after `after`, in order" on top of
+// its vendor's paging. Both are vendor-neutral: an adapter supplies one function
+// that fetches one vendor page, and picks the walk its vendor can support.
+#pragma once
+
+#include "gateway/adapter/adapter.hpp"
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cgw::adapter {
+
+// What a walk asks of the adapter for one vendor page.
+struct page_ask {
+  const list_query& query;
+  bool sorted = false;                // ask the vendor to order by query.sort
+  std::optional<std::int64_t> bound;  // inclusive bound on the sort field: >= when ascending, <= when descending
+  std::string continuation;           // "" for the first page, else what the previous page returned
+  std::size_t per_page = 0;
+};
+
+// One vendor page: mapped records in the vendor's order (not yet filtered locally).
+struct vendor_page {
+  std::vector<conversation> records;
+  std::optional<std::string> next;  // continuation for the next page; nullopt on the last one
+};
+
+using page_fetcher = std::function<net::awaitable<result<vendor_page>>(const page_ask&, call_context&)>;
+
+// Keyset walk, for a vendor that sorts by the field and filters a range on it: it
+// re-anchors every walk at the cursor's watermark (so deep vendor pages are never
+// needed), completes tie groups across vendor pages before ordering them by id, and
+// finishes with the records whose sort value is null. Fails when the vendor breaks
+// the order it was asked for.
+net::awaitable<result<list_result>> keyset_walk(const list_request& req, call_context& ctx, const page_fetcher& fetch,
+                                                std::size_t max_per_page, std::size_t scan_limit);
+
+// Scan walk, for a vendor that cannot serve the order: read every matching page (at
+// most `scan_limit` records; `truncated` says when the cap cut it), filter, sort, and
+// return what follows `after`.
+net::awaitable<result<list_result>> scan_walk(const list_request& req, call_context& ctx, const page_fetcher& fetch,
+                                              std::size_t max_per_page, std::size_t scan_limit);
+
+// True when `c` passes every filter and comes strictly after `after`.
+bool admits(const list_request& req, const conversation& c);
+
+}  // namespace cgw::adapter

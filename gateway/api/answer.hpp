@@ -1,0 +1,25 @@
+// What a handler answers: a status, a JSON body and extra headers. The one place
+// where a failure becomes an HTTP status and the error body of the spec.
+#pragma once
+
+#include "gateway/core/error.hpp"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <boost/json/object.hpp>
+
+namespace cgw::api {
+
+struct answer {
+  unsigned status = 200;
+  boost::json::object body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// {"error": {code, message, parameter?, request_id}} with the failure's status
+// (and Retry-After for rate limits).
+answer error_answer(const failure& f, std::string_view request_id);
+
+}  // namespace cgw::api

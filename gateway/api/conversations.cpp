@@ -1,0 +1,343 @@
+#include "gateway/api/conversations.hpp"
+
+#include "gateway/api/cursor.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <set>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/array.hpp>
+
+namespace cgw::api {
+namespace {
+
+namespace json = boost::json;
+
+bool has(const filter_set& s, filter f) { return s.test(static_cast<std::size_t>(f)); }
+
+json::array filter_names(const filter_set& s) {
+  json::array out;
+  for (std::size_t i = 0; i < filter_count; ++i)
+    if (s.test(i)) out.emplace_back(to_string(static_cast<filter>(i)));
+  return out;
+}
+
+double ms_since(clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(clock::now() - t0).count();
+}
+
+// A vendor failure as the whole answer: the public codes are upstream_error and deadline_exceeded.
+failure as_client_failure(const failure& f) {
+  if (f.code == errc::not_found) return f;
+  errc code = (f.code == errc::upstream_timeout || f.code == errc::deadline_exceeded) ? errc::deadline_exceeded
+                                                                                        : errc::upstream_error;
+  auto out = failure::make(code, f.message);
+  out.retry_after_s = f.retry_after_s;
+  return out;
+}
+
+std::string_view status_of(const failure& f) {
+  switch (f.code) {
+    case errc::circuit_open: return "circuit_open";
+    case errc::upstream_rate_limited:
+    case errc::rate_limited: return "rate_limited";
+    default: return "error";
+  }
+}
+
+// The share of the request's deadline a vendor gets: its own timeout at most, and
+// never the last slice, which is kept for merging and replying.
+deadline vendor_deadline(const request_scope& scope, const config::vendor_config& v) {
+  const auto now = clock::now();
+  const auto left = scope.until - now;
+  const auto reserve = std::max<clock::duration>(std::chrono::milliseconds(2), left / 10);
+  return std::min(now + std::chrono::milliseconds(v.timeout_ms), scope.until - reserve);
+}
+
+// One vendor's part in one page.
+struct vendor_run {
+  std::string name;
+  const adapter::adapter* a = nullptr;
+  std::string status = "ok";
+  std::string reason;  // why a vendor was not asked
+  std::optional<failure> error;
+  adapter::list_result result;
+  filter_set pushed, local;
+  unsigned upstream_requests = 0;
+  double latency_ms = 0;
+  std::size_t returned = 0;  // records of this vendor on the page
+  bool asked = false;
+};
+
+net::awaitable<vendor_run> run_vendor(vendor_run run, const request_scope& scope, const list_query& q,
+                                      const std::optional<sort_key>& after) {
+  adapter::call_context ctx{scope.http, vendor_deadline(scope, run.a->config()), scope.request_id};
+  const auto t0 = clock::now();
+  auto r = co_await run.a->list(adapter::list_request{q, after, q.page_size}, ctx);
+  run.latency_ms = ms_since(t0);
+  run.upstream_requests = ctx.upstream_requests;
+  auto& health = *scope.rt.health.at(run.name);
+  if (r) {
+    run.result = std::move(*r);
+    health.record_success(run.latency_ms);
+  } else {
+    run.status = status_of(r.error());
+    run.error = r.error();
+    health.record_failure(r.error(), run.latency_ms);
+  }
+  co_return run;
+}
+
+json::object vendor_meta(const vendor_run& r) {
+  json::object m;
+  m["status"] = r.status;
+  if (!r.reason.empty()) m["reason"] = r.reason;
+  if (r.error) {
+    m["error"] = json::object{{"code", to_string(r.error->code)}, {"message", r.error->message}};
+    if (r.error->retry_after_s > 0) m["retry_after_s"] = r.error->retry_after_s;
+  }
+  if (r.status == "ok" || r.asked) {
+    m["returned"] = r.returned;
+    m["pushed_down"] = filter_names(r.pushed);
+    m["filtered_locally"] = filter_names(r.local);
+    m["upstream_requests"] = r.upstream_requests;
+    m["latency_ms"] = std::round(r.latency_ms * 10) / 10;
+  }
+  if (r.result.truncated) m["truncated"] = true;
+  if (!r.result.note.empty()) m["note"] = r.result.note;
+  return m;
+}
+
+// The vendors a list request selects, or the failure that refuses it.
+result<std::vector<std::string>> select_vendors(const request_scope& scope, const list_query& q) {
+  if (q.vendors.empty()) return scope.who.vendors;
+  std::set<std::string> names;
+  for (const auto& name : q.vendors) {
+    if (!scope.rt.adapters.contains(name))
+      return failure::make(errc::invalid_parameter, "vendor: unknown vendor \"" + name + "\"", "vendor");
+    if (!scope.who.may_reach(name))
+      return failure::make(errc::forbidden, "vendor: this client may not reach \"" + name + "\"", "vendor");
+    names.insert(name);
+  }
+  return std::vector<std::string>(names.begin(), names.end());
+}
+
+// Prepares a vendor's run: what goes down, what stays local, and whether it is asked at all.
+vendor_run plan_vendor(const std::string& name, const adapter::adapter& a, const list_query& q) {
+  vendor_run run{name, &a};
+  const auto& caps = a.caps();
+  const filter_set set = q.filters();
+  if (!caps.can_list) {
+    run.status = "unsupported";
+    run.reason = caps.list_unsupported_reason.empty() ? "the vendor has no list endpoint" : caps.list_unsupported_reason;
+    return run;
+  }
+  run.pushed = a.pushed_down(q);
+  run.local = set & ~run.pushed;
+  if (auto absent = set & caps.absent; absent.any()) {
+    run.reason = "no record of this vendor has the field of filter " +
+                 std::string(to_string(static_cast<filter>(std::countr_zero(absent.to_ulong()))));
+    return run;
+  }
+  if (has(set, filter::id) && std::none_of(q.ids.begin(), q.ids.end(), [&](const std::string& id) {
+        auto parts = split_unified_id(id);
+        return parts && parts->first == name;
+      })) {
+    run.reason = "none of the requested ids belongs to this vendor";
+    return run;
+  }
+  run.asked = true;
+  return run;
+}
+
+}  // namespace
+
+net::awaitable<answer> list_conversations(const request_scope& scope, const list_query& q) {
+  const auto t0 = clock::now();
+  const auto& cfg = *scope.rt.cfg;
+  auto names = select_vendors(scope, q);
+  if (!names) co_return error_answer(names.error(), scope.request_id);
+
+  const fingerprint fp = fingerprint_of(q.fingerprint_material() + "|tenant:" + scope.who.tenant);
+  cursor_state position;
+  if (q.cursor) {
+    auto c = decode_cursor(*q.cursor, cfg.cursor_secret.reveal(), fp);
+    if (!c) co_return error_answer(c.error(), scope.request_id);
+    position = std::move(*c);
+  }
+  const std::optional<sort_key> after = q.cursor ? std::optional(position.after) : std::nullopt;
+  auto was_exhausted = [&](const std::string& name) {
+    return std::find(position.exhausted.begin(), position.exhausted.end(), name) != position.exhausted.end();
+  };
+
+  std::vector<vendor_run> runs;
+  for (const auto& name : *names) {
+    runs.push_back(plan_vendor(name, *scope.rt.adapters.at(name), q));
+    if (runs.back().asked && was_exhausted(name)) {
+      runs.back().asked = false;
+      runs.back().reason = "no records left in this walk";
+    }
+  }
+
+  if (q.explain) {
+    json::object vendors;
+    for (auto& run : runs) {
+      json::object m = vendor_meta(run);
+      m.erase("returned"), m.erase("upstream_requests"), m.erase("latency_ms");
+      if (run.asked) {
+        auto p = run.a->explain(adapter::list_request{q, after, q.page_size});
+        m["native_sort"] = p.native_sort;
+        m["requests"] = std::move(p.wire);
+      }
+      vendors[run.name] = std::move(m);
+    }
+    answer a;
+    a.body["plan"] = json::object{{"sort", std::string(q.sort.descending ? "-" : "") + std::string(to_string(q.sort.field))},
+                                  {"page_size", q.page_size},
+                                  {"vendors", std::move(vendors)}};
+    co_return a;
+  }
+
+  // Fan out: every asked vendor at once, on this thread's executor.
+  auto ex = co_await net::this_coro::executor;
+  using op_type = decltype(net::co_spawn(ex, run_vendor({}, scope, q, after), net::deferred));
+  std::vector<op_type> ops;
+  std::vector<std::size_t> asked_index;
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    if (!runs[i].asked) continue;
+    ops.push_back(net::co_spawn(ex, run_vendor(std::move(runs[i]), scope, q, after), net::deferred));
+    asked_index.push_back(i);
+  }
+  if (!ops.empty()) {
+    auto [order, exceptions, done] = co_await net::experimental::make_parallel_group(std::move(ops))
+                                         .async_wait(net::experimental::wait_for_all(), net::use_awaitable);
+    for (std::size_t k = 0; k < done.size(); ++k) {
+      if (exceptions[k]) std::rethrow_exception(exceptions[k]);  // a bug: caught at the request boundary
+      runs[asked_index[k]] = std::move(done[k]);
+    }
+  }
+  const double slowest_ms =
+      std::accumulate(runs.begin(), runs.end(), 0.0, [](double m, const vendor_run& r) { return std::max(m, r.latency_ms); });
+
+  // K-way merge: every vendor's records are already in the total order.
+  struct head {
+    sort_key key;
+    std::size_t run;
+    std::size_t index;
+  };
+  std::vector<head> heads;
+  for (std::size_t i = 0; i < runs.size(); ++i)
+    for (std::size_t j = 0; j < runs[i].result.records.size(); ++j)
+      heads.push_back(head{key_of(runs[i].result.records[j], q.sort), i, j});
+  const std::size_t take = std::min(q.page_size, heads.size());
+  std::partial_sort(heads.begin(), heads.begin() + static_cast<std::ptrdiff_t>(take), heads.end(),
+                    [&](const head& a, const head& b) { return before(a.key, b.key, q.sort); });
+
+  json::array data;
+  data.reserve(take);
+  for (std::size_t k = 0; k < take; ++k) {
+    auto& r = runs[heads[k].run];
+    data.push_back(to_json(r.result.records[heads[k].index], q.include_raw));
+    ++r.returned;
+  }
+
+  bool partial = false, more = false, any_ok = false, all_timeouts = true;
+  cursor_state next{fp, take > 0 ? heads[take - 1].key : position.after, {}};
+  for (const auto& run : runs) {
+    const bool failed = run.error.has_value();
+    partial |= failed;
+    if (failed) {
+      all_timeouts &= run.error->code == errc::upstream_timeout;
+      continue;
+    }
+    if (run.asked) any_ok = true;
+    const bool finished = !run.asked || (run.result.exhausted && run.returned == run.result.records.size());
+    if (finished && run.a->caps().can_list) next.exhausted.push_back(run.name);
+    more |= !finished;
+  }
+  if (!any_ok && partial) {
+    failure f = failure::make(all_timeouts ? errc::deadline_exceeded : errc::upstream_error,
+                              all_timeouts ? "no vendor answered within the deadline" : "every vendor failed");
+    answer a = error_answer(f, scope.request_id);
+    json::object vendors;
+    for (const auto& run : runs) vendors[run.name] = vendor_meta(run);
+    a.body["meta"] = json::object{{"partial", true}, {"vendors", std::move(vendors)}};
+    co_return a;
+  }
+
+  json::object vendors;
+  for (const auto& run : runs) vendors[run.name] = vendor_meta(run);
+  answer a;
+  a.body["data"] = std::move(data);
+  json::object meta;
+  meta["page_size"] = q.page_size;
+  meta["next_cursor"] = more ? json::value(encode_cursor(next, cfg.cursor_secret.reveal())) : json::value(nullptr);
+  meta["partial"] = partial;
+  meta["vendors"] = std::move(vendors);
+  meta["timing"] = json::object{{"slowest_vendor_ms", std::round(slowest_ms * 10) / 10},
+                                {"total_ms", std::round(ms_since(t0) * 10) / 10}};
+  a.body["meta"] = std::move(meta);
+  co_return a;
+}
+
+net::awaitable<answer> get_conversation(const request_scope& scope, std::string_view unified_id, bool include_raw) {
+  auto parts = split_unified_id(unified_id);
+  if (!parts)
+    co_return error_answer(failure::make(errc::invalid_id, "id: expected <vendor>:<native id>", "id"),
+                           scope.request_id);
+  const std::string vendor(parts->first);
+  auto it = scope.rt.adapters.find(vendor);
+  if (it == scope.rt.adapters.end())
+    co_return error_answer(failure::make(errc::not_found, "no vendor named \"" + vendor + "\""), scope.request_id);
+  if (!scope.who.may_reach(vendor))
+    co_return error_answer(failure::make(errc::forbidden, "this client may not reach \"" + vendor + "\""),
+                           scope.request_id);
+  const adapter::adapter& a = *it->second;
+  if (!a.caps().can_get)
+    co_return error_answer(failure::make(errc::unsupported, "vendor \"" + vendor + "\" cannot fetch a single conversation"),
+                           scope.request_id);
+  adapter::call_context ctx{scope.http, vendor_deadline(scope, a.config()), scope.request_id};
+  const auto t0 = clock::now();
+  auto r = co_await a.get(parts->second, ctx);
+  auto& health = *scope.rt.health.at(vendor);
+  if (!r) {
+    if (r.error().code != errc::not_found) health.record_failure(r.error(), ms_since(t0));
+    co_return error_answer(as_client_failure(r.error()), scope.request_id);
+  }
+  health.record_success(ms_since(t0));
+  answer ans;
+  ans.body = to_json(*r, include_raw);
+  co_return ans;
+}
+
+answer list_vendors(const request_scope& scope) {
+  json::array out;
+  for (const auto& name : scope.who.vendors) {
+    auto it = scope.rt.adapters.find(name);
+    if (it == scope.rt.adapters.end()) continue;
+    const auto& caps = it->second->caps();
+    const auto& cfg = it->second->config();
+    json::array sorts;
+    for (auto f : caps.native_sorts) sorts.emplace_back(to_string(f));
+    auto host = upstream::parse_endpoint(cfg.base_url);
+    out.push_back(json::object{{"name", name},
+                               {"type", cfg.type},
+                               {"host", host ? json::value(host->host) : json::value(nullptr)},
+                               {"can_list", caps.can_list},
+                               {"can_get", caps.can_get},
+                               {"pushdown_filters", filter_names(caps.pushdown)},
+                               {"native_sorts", std::move(sorts)},
+                               {"health", scope.rt.health.at(name)->to_json()}});
+  }
+  answer a;
+  a.body["data"] = std::move(out);
+  return a;
+}
+
+}  // namespace cgw::api

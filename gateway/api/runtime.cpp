@@ -1,0 +1,82 @@
+#include "gateway/api/runtime.hpp"
+
+#include <algorithm>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include <boost/json/object.hpp>
+
+namespace cgw::api {
+
+void vendor_health::record_success(double latency_ms) {
+  std::lock_guard lock(mutex_);
+  last_latency_ms_ = latency_ms;
+  ++successes_;
+}
+
+void vendor_health::record_failure(const failure& f, double latency_ms) {
+  std::lock_guard lock(mutex_);
+  last_latency_ms_ = latency_ms;
+  last_error_ = std::string(to_string(f.code)) + ": " + f.message;
+  ++failures_;
+}
+
+boost::json::object vendor_health::to_json() const {
+  std::lock_guard lock(mutex_);
+  boost::json::object o;
+  o["circuit"] = "closed";
+  o["last_latency_ms"] = last_latency_ms_;
+  o["last_error"] = last_error_.empty() ? boost::json::value(nullptr) : boost::json::value(last_error_);
+  o["successes"] = successes_;
+  o["failures"] = failures_;
+  return o;
+}
+
+result<runtime_ptr> runtime::build(config::config_ptr cfg, const adapter::registry& types, const runtime* previous) {
+  auto rt = std::make_shared<runtime>();
+  rt->cfg = cfg;
+  for (const auto& [name, vendor] : cfg->vendors) {
+    auto a = types.create(vendor);
+    if (!a) return a.error();
+    rt->adapters.emplace(name, std::move(*a));
+    auto old = previous ? previous->health.find(name) : decltype(previous->health)::const_iterator{};
+    rt->health.emplace(name, previous && old != previous->health.end() ? old->second
+                                                                        : std::make_shared<vendor_health>());
+  }
+  return runtime_ptr(std::move(rt));
+}
+
+bool caller::may_reach(std::string_view vendor) const {
+  return std::binary_search(vendors.begin(), vendors.end(), vendor);
+}
+
+result<caller> authenticate(const http::request_header<>& req, const config::gateway_config& cfg) {
+  if (cfg.clients.empty()) {  // allowed only on loopback (the loader enforces it): everything is reachable
+    caller c{"anonymous", "", {}};
+    for (const auto& [name, _] : cfg.vendors) c.vendors.push_back(name);
+    return c;
+  }
+  std::string_view key;
+  if (auto it = req.find(http::field::authorization); it != req.end()) {
+    std::string_view v = it->value();
+    if (v.size() > 7 && (v.substr(0, 7) == "Bearer " || v.substr(0, 7) == "bearer ")) key = v.substr(7);
+  }
+  if (key.empty())
+    if (auto it = req.find("X-API-Key"); it != req.end()) key = it->value();
+  if (key.empty())
+    return failure::make(errc::unauthorized, "a client key is required: Authorization: Bearer <key> or X-API-Key");
+  std::array<std::uint8_t, 32> digest{};
+  unsigned int len = 0;
+  EVP_Digest(key.data(), key.size(), digest.data(), &len, EVP_sha256(), nullptr);
+  const config::client_config* match = nullptr;
+  for (const auto& client : cfg.clients)  // no early exit: timing does not tell which entry matched
+    if (CRYPTO_memcmp(client.key_sha256.data(), digest.data(), digest.size()) == 0) match = &client;
+  if (!match) return failure::make(errc::unauthorized, "the client key is not valid");
+  caller c{match->name, match->tenant, {}};
+  if (auto t = cfg.tenants.find(match->tenant); t != cfg.tenants.end()) c.vendors = t->second.vendors;
+  std::sort(c.vendors.begin(), c.vendors.end());
+  return c;
+}
+
+}  // namespace cgw::api

@@ -1,0 +1,58 @@
+// What a request runs against: one frozen configuration and the adapters built
+// from it. A reload builds a new runtime and swaps the pointer; a request keeps
+// the runtime it started with.
+#pragma once
+
+#include "config/config.hpp"
+#include "gateway/adapter/adapter.hpp"
+#include "gateway/net/net.hpp"
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace cgw::api {
+
+// Recent health of one vendor instance, shared by every io thread.
+class vendor_health {
+ public:
+  void record_success(double latency_ms);
+  void record_failure(const failure& f, double latency_ms);
+  boost::json::object to_json() const;  // {last_error, last_latency_ms, ...}
+
+ private:
+  mutable std::mutex mutex_;
+  double last_latency_ms_ = 0;
+  std::string last_error_;
+  std::uint64_t successes_ = 0, failures_ = 0;
+};
+
+struct runtime {
+  config::config_ptr cfg;
+  std::map<std::string, std::unique_ptr<adapter::adapter>> adapters;  // by vendor name
+  std::map<std::string, std::shared_ptr<vendor_health>> health;       // by vendor name
+
+  // Builds adapters for every vendor; health carries over from `previous` by name.
+  // A failure names the config key at fault.
+  static result<std::shared_ptr<const runtime>> build(config::config_ptr cfg, const adapter::registry& types,
+                                                      const runtime* previous = nullptr);
+};
+
+using runtime_ptr = std::shared_ptr<const runtime>;
+
+// Who is calling, and what they may reach.
+struct caller {
+  std::string client;                // "anonymous" when the configuration has no clients
+  std::string tenant;
+  std::vector<std::string> vendors;  // names, sorted
+  bool may_reach(std::string_view vendor) const;
+};
+
+// Identifies the caller from `Authorization: Bearer <key>` or `X-API-Key`; fails with
+// unauthorized when the key is missing or unknown. Keys are compared as SHA-256 digests
+// in constant time.
+result<caller> authenticate(const http::request_header<>& req, const config::gateway_config& cfg);
+
+}  // namespace cgw::api

@@ -1,0 +1,184 @@
+#include "gateway/api/service.hpp"
+
+#include "gateway/api/answer.hpp"
+#include "gateway/api/conversations.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <random>
+
+#include <boost/json/serialize.hpp>
+#include <boost/url/parse.hpp>
+#include <boost/url/parse_query.hpp>
+
+namespace cgw::api {
+namespace {
+
+namespace json = boost::json;
+
+bool has_sane_id(std::string_view id) {
+  return !id.empty() && id.size() <= 128 && std::all_of(id.begin(), id.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+  });
+}
+
+response to_response(const request& req, answer a, std::string_view request_id) {
+  response res{static_cast<http::status>(a.status), req.version()};
+  res.set(http::field::content_type, "application/json; charset=utf-8");
+  res.set("X-Request-Id", request_id);
+  res.set(http::field::cache_control, "no-store");
+  for (auto& [name, value] : a.headers) res.set(name, value);
+  res.body() = json::serialize(a.body);
+  res.keep_alive(req.keep_alive());
+  res.prepare_payload();
+  return res;
+}
+
+// Adds CORS headers for an allowed Origin; true when the origin is allowed.
+bool apply_cors(const request& req, response& res, const config::cors_config& cors) {
+  auto it = req.find(http::field::origin);
+  if (it == req.end()) return false;
+  std::string_view origin = it->value();
+  if (std::find(cors.allowed_origins.begin(), cors.allowed_origins.end(), origin) == cors.allowed_origins.end())
+    return false;
+  res.set(http::field::access_control_allow_origin, origin);
+  res.set(http::field::vary, "Origin");
+  res.set(http::field::access_control_expose_headers, "X-Request-Id, Retry-After");
+  return true;
+}
+
+// The request's deadline: the configured one, lowered by X-Request-Timeout-Ms.
+deadline deadline_for(const request& req, const config::gateway_config& cfg) {
+  std::uint32_t ms = cfg.request_deadline_ms;
+  if (auto it = req.find("X-Request-Timeout-Ms"); it != req.end()) {
+    std::string_view v = it->value();
+    std::uint32_t asked = 0;
+    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), asked);
+    if (ec == std::errc() && p == v.data() + v.size() && asked > 0) ms = std::min(ms, asked);
+  }
+  return clock::now() + std::chrono::milliseconds(ms);
+}
+
+}  // namespace
+
+const std::vector<route>& routes() {
+  static const std::vector<route> table = {
+      {"/v1/conversations", "List conversations from every selected vendor as one ordered stream", true},
+      {"/v1/conversations/{id}", "One conversation by unified id", true},
+      {"/v1/vendors", "The vendor instances the client may reach", true},
+      {"/healthz", "Liveness", false},
+      {"/readyz", "Readiness", false},
+  };
+  return table;
+}
+
+std::string request_id_for(const request& req) {
+  if (auto it = req.find("X-Request-Id"); it != req.end() && has_sane_id(it->value())) return std::string(it->value());
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(rng()));
+  return buf;
+}
+
+service::service(runtime_ptr rt) : runtime_(std::move(rt)) {}
+
+net::awaitable<response> service::handle(const request& req, upstream::client& http, request_log& log) {
+  runtime_ptr rt = runtime_.load();  // this request's configuration, whatever a reload does meanwhile
+  try {
+    co_return co_await dispatch(req, *rt, http, log);
+  } catch (const std::exception&) {
+    log.status = 500;
+    co_return to_response(
+        req, error_answer(failure::make(errc::internal, "internal error; quote the request id"), log.request_id),
+        log.request_id);
+  }
+}
+
+net::awaitable<response> service::dispatch(const request& req, const runtime& rt, upstream::client& http,
+                                           request_log& log) {
+  const auto& cfg = *rt.cfg;
+  auto finish = [&](answer a) {
+    log.status = a.status;
+    response res = to_response(req, std::move(a), log.request_id);
+    apply_cors(req, res, cfg.cors);
+    return res;
+  };
+  auto fail = [&](errc code, std::string message, std::string param = {}) {
+    return finish(error_answer(failure::make(code, std::move(message), std::move(param)), log.request_id));
+  };
+
+  auto target = boost::urls::parse_origin_form(req.target());
+  if (!target) co_return fail(errc::invalid_parameter, "the request target is not a valid URL path");
+  const std::string path = target->path();
+  const std::string_view query = target->encoded_query();
+
+  const route* matched = nullptr;
+  std::string id_param;
+  for (const auto& r : routes()) {
+    if (r.path == path) matched = &r;
+  }
+  if (!matched && path.starts_with("/v1/conversations/") && path.size() > 18) {
+    matched = &routes()[1];
+    id_param = path.substr(18);
+  }
+  if (!matched) co_return fail(errc::not_found, "no such endpoint: " + path);
+  log.route = matched->path;
+
+  if (req.method() == http::verb::options) {  // CORS preflight
+    response res{http::status::no_content, req.version()};
+    res.set("X-Request-Id", log.request_id);
+    if (apply_cors(req, res, cfg.cors)) {
+      res.set(http::field::access_control_allow_methods, "GET, OPTIONS");
+      std::string headers;
+      for (const auto& h : cfg.cors.allowed_headers) headers += (headers.empty() ? "" : ", ") + h;
+      res.set(http::field::access_control_allow_headers, headers);
+      res.set(http::field::access_control_max_age, std::to_string(cfg.cors.max_age_s));
+    }
+    res.keep_alive(req.keep_alive());
+    res.prepare_payload();
+    log.status = 204;
+    co_return res;
+  }
+  if (req.method() != http::verb::get) {
+    auto res = fail(errc::method_not_allowed, "only GET is allowed here");
+    res.set(http::field::allow, "GET, OPTIONS");
+    co_return res;
+  }
+
+  if (matched->path == "/healthz") co_return finish(answer{200, {{"status", "ok"}}});
+  if (matched->path == "/readyz") {
+    if (draining_) co_return fail(errc::draining, "the gateway is shutting down");
+    co_return finish(answer{200, {{"status", "ready"}}});
+  }
+
+  auto who = authenticate(req, cfg);
+  if (!who) co_return finish(error_answer(who.error(), log.request_id));
+  log.client = who->client;
+  request_scope scope{rt, *who, http, deadline_for(req, cfg), log.request_id};
+
+  if (matched->path == "/v1/vendors") {
+    if (!query.empty()) co_return fail(errc::unknown_parameter, "this endpoint takes no parameters");
+    co_return finish(list_vendors(scope));
+  }
+  if (!id_param.empty()) {
+    bool include_raw = false;
+    auto params = boost::urls::parse_query(query);
+    if (!params) co_return fail(errc::invalid_parameter, "the query string is not well-formed");
+    for (auto p : *params) {
+      std::string key = p.key.decode();
+      if (key == "include" && p.value.decode() == "raw") include_raw = true;
+      else if (key == "include") co_return fail(errc::invalid_parameter, "include: expected raw", "include");
+      else co_return fail(errc::unknown_parameter, key + ": unknown parameter", key);
+    }
+    co_return finish(co_await get_conversation(scope, id_param, include_raw));  // path() is already decoded
+  }
+  auto q = parse_list_query(query);
+  if (!q) co_return finish(error_answer(q.error(), log.request_id));
+  answer a = co_await list_conversations(scope, *q);
+  if (auto meta = a.body.find("meta"); meta != a.body.end() && meta->value().is_object())
+    if (auto p = meta->value().get_object().find("partial"); p != meta->value().get_object().end())
+      log.partial = p->value().is_bool() && p->value().get_bool();
+  co_return finish(std::move(a));
+}
+
+}  // namespace cgw::api

@@ -1,0 +1,59 @@
+// The HTTP face of the gateway: routing, client authentication, CORS, request ids
+// and deadlines, and the one place where answers become HTTP responses.
+#pragma once
+
+#include "gateway/api/runtime.hpp"
+#include "gateway/upstream/client.hpp"
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace cgw::api {
+
+using request = http::request<http::string_body>;
+using response = http::response<http::string_body>;
+
+// A route of the public API (the OpenAPI document is checked against this table).
+struct route {
+  std::string_view path;  // "{id}" marks a path parameter
+  std::string_view summary;
+  bool needs_key;
+};
+const std::vector<route>& routes();
+
+// What the access log needs to know about one request.
+struct request_log {
+  std::string request_id;
+  std::string route = "unmatched";
+  std::string client;
+  unsigned status = 0;
+  bool partial = false;
+};
+
+class service {
+ public:
+  explicit service(runtime_ptr rt);
+
+  // The answer to one request; never throws (a bug becomes a 500 with the request id).
+  net::awaitable<response> handle(const request& req, upstream::client& http, request_log& log);
+
+  runtime_ptr current() const { return runtime_.load(); }
+  void swap(runtime_ptr rt) { runtime_.store(std::move(rt)); }
+
+  // Draining: /readyz says 503 and new requests are refused with 503 draining.
+  void start_draining() { draining_ = true; }
+  bool draining() const { return draining_; }
+
+ private:
+  net::awaitable<response> dispatch(const request& req, const runtime& rt, upstream::client& http, request_log& log);
+
+  std::atomic<runtime_ptr> runtime_;
+  std::atomic<bool> draining_{false};
+};
+
+// The client's X-Request-Id when it is sane (1..128 of [A-Za-z0-9._-]), else a new random one.
+std::string request_id_for(const request& req);
+
+}  // namespace cgw::api

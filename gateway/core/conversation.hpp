@@ -1,0 +1,108 @@
+// The unified Conversation (spec "The Conversation object") and its total order.
+#pragma once
+
+#include "gateway/core/time.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <boost/json/object.hpp>
+
+namespace cgw {
+
+using opt_string = std::optional<std::string>;
+
+struct agent {
+  opt_string id;
+  opt_string name;
+};
+
+struct segment {
+  opt_string id;
+  std::optional<std::int64_t> order;
+  std::optional<micros> started_at;
+  std::optional<double> offset_s;
+  std::optional<double> talk_time_s;
+  opt_string agent_name;
+};
+
+struct message {
+  opt_string id;
+  std::optional<micros> sent_at;
+  opt_string from;
+  opt_string to;
+  opt_string content;
+  opt_string sentiment;
+  opt_string type;
+};
+
+struct conversation {
+  std::string id;  // "<vendor>:<native_id>"
+  std::string vendor;
+  std::string vendor_type;
+  std::string native_id;
+  opt_string account_id;
+  opt_string title;
+  opt_string channel;
+  opt_string platform;
+  opt_string language;
+  std::optional<micros> started_at;
+  std::optional<micros> ended_at;
+  std::optional<micros> created_at;
+  std::optional<micros> updated_at;
+  std::optional<std::int64_t> duration_ms;
+  std::vector<agent> agents;
+  std::vector<segment> segments;
+  std::vector<message> messages;
+  opt_string sentiment;
+  opt_string summary;
+  std::vector<std::string> tags;
+  std::optional<double> score;
+  opt_string status;
+  std::vector<std::pair<std::string, std::string>> links;  // name -> URL, in the vendor's order
+
+  // Filter-only fields: not part of the public object, but filters (owner_id, ...) match them.
+  opt_string owner_id;
+  opt_string user_id;
+  opt_string person_id;
+
+  boost::json::object raw;  // the vendor's native record; serialized only with include=raw
+};
+
+// Gives a record its identity under a vendor instance name.
+void set_identity(conversation& c, std::string_view vendor, std::string_view vendor_type, std::string native_id);
+
+// The public JSON form; `raw` only when asked for.
+boost::json::object to_json(const conversation& c, bool include_raw);
+
+enum class sort_field { started_at, created_at, updated_at, duration_ms };
+
+struct sort_spec {
+  sort_field field = sort_field::started_at;
+  bool descending = true;
+  friend bool operator==(const sort_spec&, const sort_spec&) = default;
+};
+
+// "started_at"
+std::string_view to_string(sort_field f) noexcept;
+
+// The value a record sorts by (null sorts last).
+std::optional<std::int64_t> sort_value(const conversation& c, sort_field f) noexcept;
+
+// A position in the total order: sort value (null last) then unified id, ascending byte order.
+struct sort_key {
+  std::optional<std::int64_t> value;
+  std::string id;
+  friend bool operator==(const sort_key&, const sort_key&) = default;
+};
+
+sort_key key_of(const conversation& c, const sort_spec& s);
+
+// True when `a` comes strictly before `b` in the order `s`.
+bool before(const sort_key& a, const sort_key& b, const sort_spec& s) noexcept;
+
+}  // namespace cgw

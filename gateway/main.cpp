@@ -1,0 +1,95 @@
+// conversation-gateway: wires configuration, adapters, service and server. Nothing else.
+#include "adapters/builtin.hpp"
+#include "config/loader.hpp"
+#include "gateway/api/service.hpp"
+#include "gateway/server/logging.hpp"
+#include "gateway/server/server.hpp"
+
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+
+#include <boost/asio/signal_set.hpp>
+
+namespace {
+
+int usage() {
+  std::fprintf(stderr,
+               "usage: conversation-gateway --config FILE\n"
+               "       conversation-gateway --check-config FILE\n");
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace cgw;
+  if (argc != 3 || (std::strcmp(argv[1], "--config") != 0 && std::strcmp(argv[1], "--check-config") != 0))
+    return usage();
+  const std::string path = argv[2];
+  const bool check_only = std::strcmp(argv[1], "--check-config") == 0;
+
+  adapter::registry types;
+  adapters::register_builtin(types);
+  config::load_options options;
+  options.known_vendor_type = [&](std::string_view t) { return types.knows(t); };
+
+  auto load = [&]() -> result<api::runtime_ptr> {
+    auto cfg = config::load_file(path, options);
+    if (!cfg) return cfg.error();
+    return api::runtime::build(*cfg, types);
+  };
+  auto rt = load();
+  if (!rt) {
+    std::fprintf(stderr, "conversation-gateway: %s\n", rt.error().message.c_str());
+    return 1;
+  }
+  if (check_only) {
+    std::printf("%s: configuration is valid (%zu vendors, %zu clients)\n", path.c_str(), (*rt)->cfg->vendors.size(),
+                (*rt)->cfg->clients.size());
+    return 0;
+  }
+  const auto& cfg = *(*rt)->cfg;
+  logging::setup(cfg.logging);
+
+  api::service service(*rt);
+  server::server srv(service, cfg);
+  std::uint16_t port = 0;
+  try {
+    port = srv.start();
+  } catch (const std::exception& e) {
+    logging::emit(spdlog::level::critical, "gateway", "cannot listen",
+                  {{"address", cfg.listen.address}, {"port", cfg.listen.port}, {"error", e.what()}});
+    return 1;
+  }
+  logging::emit(spdlog::level::info, "gateway", "listening",
+                {{"address", cfg.listen.address}, {"port", port}, {"vendors", cfg.vendors.size()}});
+
+  // Signals are handled on the main thread: SIGHUP reloads, SIGTERM/SIGINT drain and stop.
+  net::io_context signals_ctx;
+  net::signal_set signals(signals_ctx, SIGINT, SIGTERM, SIGHUP);
+  std::function<void(const beast::error_code&, int)> on_signal = [&](const beast::error_code& ec, int sig) {
+    if (ec) return;
+    if (sig == SIGHUP) {
+      auto previous = service.current();
+      auto cfg_next = config::load_file(path, options);
+      auto next = cfg_next ? api::runtime::build(*cfg_next, types, previous.get()) : result<api::runtime_ptr>(cfg_next.error());
+      if (next) {
+        service.swap(*next);
+        logging::emit(spdlog::level::info, "config", "configuration reloaded", {{"path", path}});
+      } else {
+        logging::emit(spdlog::level::err, "config", "reload rejected; the running configuration stays",
+                      {{"path", path}, {"error", next.error().message}});
+      }
+      signals.async_wait(on_signal);
+      return;
+    }
+    logging::emit(spdlog::level::info, "gateway", "draining", {{"signal", sig}, {"in_flight", srv.in_flight()}});
+    srv.shutdown(std::chrono::milliseconds(cfg.server.shutdown_grace_ms));
+  };
+  signals.async_wait(on_signal);
+  signals_ctx.run();
+  logging::emit(spdlog::level::info, "gateway", "stopped");
+  return 0;
+}

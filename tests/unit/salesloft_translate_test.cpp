@@ -1,0 +1,160 @@
+#include "adapters/salesloft/translate.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/url/parse.hpp>
+
+namespace cgw::adapters::salesloft {
+namespace {
+
+namespace json = boost::json;
+
+const char* full_record = R"({
+  "id": "3fa85f64-5717-4562-b3fc-2c963f66afa6", "duration": 754000, "is_api": true, "platform": "zoom",
+  "media_type": "video", "organization_id": "org-1", "title": "Discovery call", "owner_id": "owner-1",
+  "user_guid": "user-1", "started_recording_at": 0, "event_end_date": "2025-02-13T22:24:31.792Z",
+  "event_start_date": "2025-02-13T22:11:57.792Z", "language_code": "en-US",
+  "created_at": "2025-02-13T22:30:00.000Z", "updated_at": "2025-02-14T08:00:00.5+01:00", "call_id": "c1",
+  "account": {"id": "acc-1", "_href": "https://api.salesloft.com/v2/accounts/acc-1"},
+  "person": {"id": "per-1", "_href": "https://api.salesloft.com/v2/people/per-1"},
+  "recording": {"id": "rec-1", "_href": "https://api.salesloft.com/v2/recordings/rec-1"},
+  "transcription": {"id": "tr-1", "_href": "https://api.salesloft.com/v2/transcriptions/tr-1"},
+  "transcription_sentences": null, "transcription_artifact": null
+})";
+
+TEST(SalesloftMapping, FullRecordFieldByField) {
+  auto c = to_conversation(json::parse(full_record), "salesloft");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->id, "salesloft:3fa85f64-5717-4562-b3fc-2c963f66afa6");
+  EXPECT_EQ(c->vendor_type, "salesloft");
+  EXPECT_EQ(c->account_id, "acc-1");
+  EXPECT_EQ(c->title, "Discovery call");
+  EXPECT_EQ(c->channel, "video");
+  EXPECT_EQ(c->platform, "zoom");
+  EXPECT_EQ(c->language, "en-US");
+  EXPECT_EQ(format_rfc3339_ms(*c->started_at), "2025-02-13T22:11:57.792Z");
+  EXPECT_EQ(format_rfc3339_ms(*c->ended_at), "2025-02-13T22:24:31.792Z");
+  EXPECT_EQ(format_rfc3339_ms(*c->created_at), "2025-02-13T22:30:00.000Z");
+  EXPECT_EQ(format_rfc3339_ms(*c->updated_at), "2025-02-14T07:00:00.500Z");
+  EXPECT_EQ(c->duration_ms, 754000);
+  ASSERT_EQ(c->agents.size(), 1u);
+  EXPECT_EQ(c->agents[0].id, "owner-1");
+  EXPECT_FALSE(c->agents[0].name.has_value());
+  EXPECT_EQ(c->owner_id, "owner-1");
+  EXPECT_EQ(c->user_id, "user-1");
+  EXPECT_EQ(c->person_id, "per-1");
+  ASSERT_EQ(c->links.size(), 2u);
+  EXPECT_EQ(c->links[0], (std::pair<std::string, std::string>{"recording", "https://api.salesloft.com/v2/recordings/rec-1"}));
+  EXPECT_EQ(c->links[1].first, "transcript");
+  EXPECT_EQ(c->raw.at("call_id"), "c1");
+}
+
+TEST(SalesloftMapping, NullsAndFallbacks) {
+  auto c = to_conversation(json::parse(R"({"id": 42, "duration": null, "media_type": "audio", "title": null,
+      "event_start_date": null, "created_at": "2025-01-01T00:00:00Z", "account": null, "owner_id": null})"),
+                           "sl2");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->id, "sl2:42");
+  EXPECT_EQ(c->channel, "voice");
+  EXPECT_EQ(c->started_at, c->created_at);  // event_start_date missing: created_at stands in
+  EXPECT_FALSE(c->duration_ms || c->title || c->account_id);
+  EXPECT_TRUE(c->agents.empty());
+}
+
+TEST(SalesloftMapping, RefusesRecordsWithoutIdAndBadEnvelopes) {
+  EXPECT_FALSE(to_conversation(json::parse(R"({"title": "x"})"), "s"));
+  EXPECT_FALSE(to_conversation(json::parse(R"([1])"), "s"));
+  EXPECT_FALSE(read_page(json::parse(R"({"items": []})"), "s"));
+  EXPECT_FALSE(read_page(json::parse(R"([])"), "s"));
+}
+
+TEST(SalesloftPage, ReadsPaging) {
+  auto page = read_page(json::parse(R"({"data": [{"id": "a"}, {"id": "b"}],
+      "metadata": {"paging": {"per_page": 2, "current_page": 1, "next_page": 2, "prev_page": null}}})"),
+                        "s");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->records.size(), 2u);
+  EXPECT_EQ(page->next, "2");
+  auto last = read_page(json::parse(R"({"data": [], "metadata": {"paging": {"next_page": null}}})"), "s");
+  ASSERT_TRUE(last);
+  EXPECT_FALSE(last->next.has_value());
+}
+
+// The decoded query parameters of a target, in order.
+std::vector<std::pair<std::string, std::string>> params_of(const std::string& target) {
+  std::vector<std::pair<std::string, std::string>> out;
+  auto u = boost::urls::parse_origin_form(target);
+  EXPECT_TRUE(u) << target;
+  for (auto p : u->params()) out.emplace_back(p.key, p.value);
+  return out;
+}
+
+struct pushdown_case {
+  const char* unified;
+  std::vector<std::pair<std::string, std::string>> wire;  // expected parameters besides per_page and page
+};
+
+class SalesloftPushdown : public ::testing::TestWithParam<pushdown_case> {};
+
+TEST_P(SalesloftPushdown, SendsTheVendorsTerms) {
+  auto q = parse_list_query(GetParam().unified);
+  ASSERT_TRUE(q) << q.error().message;
+  adapter::page_ask ask{*q, false, std::nullopt, {}, 25};
+  auto params = params_of(list_target(ask, ""));
+  ASSERT_GE(params.size(), 2u);
+  EXPECT_EQ(params[params.size() - 2], (std::pair<std::string, std::string>{"per_page", "25"}));
+  EXPECT_EQ(params.back(), (std::pair<std::string, std::string>{"page", "1"}));
+  params.resize(params.size() - 2);
+  EXPECT_EQ(params, GetParam().wire);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, SalesloftPushdown,
+    ::testing::Values(
+        pushdown_case{"created_after=2025-01-01T00:00:00Z&created_before=2025-02-01T01:00:00%2B01:00",
+                      {{"created_at[gte]", "2025-01-01T00:00:00.000000Z"}, {"created_at[lt]", "2025-02-01T00:00:00.000000Z"}}},
+        pushdown_case{"updated_after=2025-01-01T00:00:00.123456Z", {{"updated_at[gte]", "2025-01-01T00:00:00.123456Z"}}},
+        pushdown_case{"min_duration_ms=1000&max_duration_ms=2000", {{"duration[gte]", "1000"}, {"duration[lte]", "2000"}}},
+        pushdown_case{"language=en-us", {{"language_code", "en-US"}}},
+        pushdown_case{"language=en-US,fr-FR", {}},  // one value only: the rest is local
+        pushdown_case{"platform=Zoom", {{"platform", "zoom"}}},
+        pushdown_case{"channel=voice", {{"media_type", "audio"}}},
+        pushdown_case{"channel=video", {{"media_type", "video"}}},
+        pushdown_case{"channel=chat", {}},
+        pushdown_case{"account_id=a,b&owner_id=o&user_id=u&person_id=p",
+                      {{"account_ids[]", "a"}, {"account_ids[]", "b"}, {"owner_ids[]", "o"}, {"user_guids[]", "u"},
+                       {"person_ids[]", "p"}}},
+        pushdown_case{"title=Hello%20there&title_prefix=Hel", {{"title", "Hello there"}, {"title[_starts_with]", "Hel"}}},
+        pushdown_case{"agent=x&segment_id=s&started_after=2025-01-01T00:00:00Z", {}}));
+
+TEST(SalesloftPushdown, IdsGoDownAsNativeIdsArray) {
+  auto q = parse_list_query("id=salesloft:a,zild:7");
+  ASSERT_TRUE(q);
+  EXPECT_TRUE(pushed_down(*q).test(static_cast<std::size_t>(filter::id)));
+}
+
+TEST(SalesloftKeyset, BoundMergesWithTheUsersRange) {
+  auto q = parse_list_query("sort=created_at&created_after=2025-01-01T00:00:00Z");
+  ASSERT_TRUE(q);
+  adapter::page_ask ask{*q, true, *parse_rfc3339("2025-03-01T00:00:00Z"), "3", 51};
+  auto params = params_of(list_target(ask, "/base"));
+  EXPECT_EQ(params, (std::vector<std::pair<std::string, std::string>>{{"created_at[gte]", "2025-03-01T00:00:00.000000Z"},
+                                                                      {"sort_by", "created_at"},
+                                                                      {"sort_direction", "asc"},
+                                                                      {"per_page", "51"},
+                                                                      {"page", "3"}}));
+  auto desc = parse_list_query("sort=-duration_ms&max_duration_ms=100");
+  adapter::page_ask ask2{*desc, true, 500, {}, 10};
+  auto p2 = params_of(list_target(ask2, ""));
+  EXPECT_EQ(p2[0], (std::pair<std::string, std::string>{"duration[lte]", "100"}));  // the tighter bound wins
+  EXPECT_EQ(p2[1], (std::pair<std::string, std::string>{"sort_by", "duration"}));
+  EXPECT_EQ(list_target(ask2, "/api").rfind("/api/v2/conversations?", 0), 0u);
+}
+
+TEST(SalesloftGet, EncodesTheId) {
+  EXPECT_EQ(get_target("a/b c", ""), "/v2/conversations/a%2Fb%20c");
+}
+
+}  // namespace
+}  // namespace cgw::adapters::salesloft
