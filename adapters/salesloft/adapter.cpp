@@ -39,9 +39,8 @@ class salesloft_adapter final : public adapter::adapter {
   }
 
   net::awaitable<result<conversation>> get(std::string_view native_id, call_context& ctx) const override {
-    auto body = co_await fetch_json(ctx, ep_, vendor_request(http::verb::get, get_target(native_id, ep_.path_prefix),
-                                                             authorization_),
-                                    cfg_.max_response_bytes);
+    auto req = vendor_request(http::verb::get, get_target(native_id, ep_.path_prefix), authorization_);
+    auto body = co_await fetch_json(ctx, ep_, std::move(req), cfg_.max_response_bytes);
     if (!body) co_return body.error();
     co_return read_one(*body, cfg_.name);
   }
@@ -50,7 +49,7 @@ class salesloft_adapter final : public adapter::adapter {
     plan p;
     p.native_sort = native(req.query.sort.field);
     page_ask ask{req.query, p.native_sort, req.after ? req.after->value : std::nullopt, {},
-                 p.native_sort ? std::clamp<std::size_t>(req.want + 1, 1, max_per_page) : max_per_page};
+                 std::min(p.native_sort ? keyset_page_size(req.want) : max_per_page, max_per_page)};
     p.wire = {{"method", "GET"}, {"target", list_target(ask, ep_.path_prefix)},
               {"paging", p.native_sort ? "keyset on the sort field, then page/per_page within ties"
                                        : "every page (page/per_page) up to scan_limit, sorted by the gateway"}};
@@ -63,9 +62,8 @@ class salesloft_adapter final : public adapter::adapter {
   }
 
   net::awaitable<result<vendor_page>> fetch_page(const page_ask& ask, call_context& ctx) const {
-    auto body = co_await fetch_json(
-        ctx, ep_, vendor_request(http::verb::get, list_target(ask, ep_.path_prefix), authorization_),
-        cfg_.max_response_bytes);
+    auto req = vendor_request(http::verb::get, list_target(ask, ep_.path_prefix), authorization_);
+    auto body = co_await fetch_json(ctx, ep_, std::move(req), cfg_.max_response_bytes);
     if (!body) co_return body.error();
     co_return read_page(*body, cfg_.name);
   }

@@ -122,7 +122,11 @@ std::string list_target(const adapter::page_ask& ask, std::string_view path_pref
   }
   params.append({"per_page", std::to_string(ask.per_page)});
   params.append({"page", ask.continuation.empty() ? std::string("1") : ask.continuation});
-  return std::string(u.encoded_resource());
+  // Boost.URL leaves brackets bare in a query; strict servers refuse them, Rails decodes either.
+  std::string target(u.encoded_resource());
+  for (std::size_t at = 0; (at = target.find_first_of("[]", at)) != std::string::npos;)
+    target.replace(at, 1, target[at] == '[' ? "%5B" : "%5D");
+  return target;
 }
 
 std::string get_target(std::string_view native_id, std::string_view path_prefix) {

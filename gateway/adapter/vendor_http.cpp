@@ -94,7 +94,8 @@ int retry_after_seconds(const upstream::response& res) {
 net::awaitable<result<json::value>> fetch_json(call_context& ctx, const upstream::endpoint& ep, upstream::request req,
                                                std::size_t max_body_bytes) {
   ++ctx.upstream_requests;
-  auto res = co_await ctx.http.send(ep, std::move(req), ctx.until, upstream::limits{max_body_bytes});
+  const upstream::limits lim{max_body_bytes};
+  auto res = co_await ctx.http.send(ep, std::move(req), ctx.until, lim);
   if (!res) co_return res.error();
   const unsigned status = res->result_int();
   if (status < 200 || status >= 300) {

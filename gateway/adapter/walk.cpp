@@ -48,6 +48,8 @@ std::vector<conversation> null_tail(std::vector<conversation>& all, const list_r
 
 }  // namespace
 
+std::size_t keyset_page_size(std::size_t want) { return want + std::max<std::size_t>(2, want / 10) + 1; }
+
 bool admits(const list_request& req, const conversation& c) {
   if (req.after && !before(*req.after, key_of(c, req.query.sort), req.query.sort)) return false;
   return req.query.matches_all(c);
@@ -57,8 +59,10 @@ net::awaitable<result<list_result>> keyset_walk(const list_request& req, call_co
                                                 std::size_t max_per_page, std::size_t scan_limit) {
   const sort_spec& s = req.query.sort;
   list_result out;
-  // One page size for the whole walk: page numbers mean offsets only under a fixed size.
-  const std::size_t per_page = std::clamp<std::size_t>(req.want + 1, 1, max_per_page);
+  // One page size for the whole walk (page numbers mean offsets only under a fixed size), with
+  // room for the records tied with the cursor at the start and an open tie group at the end, so
+  // that one vendor page usually serves one gateway page.
+  const std::size_t per_page = std::clamp<std::size_t>(keyset_page_size(req.want), 1, max_per_page);
   std::vector<conversation> nulls_seen;
   bool saw_everything = false;  // an unbounded walk that ran out has seen the null-valued records too
 

@@ -43,6 +43,9 @@ net::awaitable<result<list_result>> keyset_walk(const list_request& req, call_co
 net::awaitable<result<list_result>> scan_walk(const list_request& req, call_context& ctx, const page_fetcher& fetch,
                                               std::size_t max_per_page, std::size_t scan_limit);
 
+// The vendor page size a keyset walk asks for to serve `want` records (before the vendor's cap).
+std::size_t keyset_page_size(std::size_t want);
+
 // True when `c` passes every filter and comes strictly after `after`.
 bool admits(const list_request& req, const conversation& c);
 

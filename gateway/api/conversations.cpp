@@ -79,7 +79,8 @@ net::awaitable<vendor_run> run_vendor(vendor_run run, const request_scope& scope
                                       const std::optional<sort_key>& after) {
   adapter::call_context ctx{scope.http, vendor_deadline(scope, run.a->config()), scope.request_id};
   const auto t0 = clock::now();
-  auto r = co_await run.a->list(adapter::list_request{q, after, q.page_size}, ctx);
+  const adapter::list_request ask{q, after, q.page_size};  // named: g++ 12 mishandles temporaries in co_await
+  auto r = co_await run.a->list(ask, ctx);
   run.latency_ms = ms_since(t0);
   run.upstream_requests = ctx.upstream_requests;
   auto& health = *scope.rt.health.at(run.name);

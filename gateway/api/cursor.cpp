@@ -10,7 +10,9 @@ namespace cgw::api {
 namespace {
 
 constexpr unsigned char version = 1;
-constexpr std::size_t mac_size = 32;
+// HMAC-SHA-256 truncated to 128 bits (as RFC 4868 truncates it): forging still takes 2^128 tries,
+// and the cursor stays short.
+constexpr std::size_t mac_size = 16;
 constexpr std::size_t max_cursor_chars = 4096;
 
 void put_varint(std::string& out, std::uint64_t v) {
@@ -47,10 +49,12 @@ bool get_text(std::string_view& in, std::string& s) {
 }
 
 std::array<unsigned char, mac_size> mac(std::string_view data, std::string_view secret) {
-  std::array<unsigned char, mac_size> out{};
+  unsigned char full[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data(), &len);
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), full, &len);
+  std::array<unsigned char, mac_size> out{};
+  std::memcpy(out.data(), full, out.size());
   return out;
 }
 

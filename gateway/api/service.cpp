@@ -162,7 +162,8 @@ net::awaitable<response> service::dispatch(const request& req, const runtime& rt
   }
   if (!id_param.empty()) {
     bool include_raw = false;
-    auto params = boost::urls::parse_query(query);
+    const std::string terminated(query);  // see parse_list_query: Boost.URL 1.81 reads to a NUL
+    auto params = boost::urls::parse_query(terminated);
     if (!params) co_return fail(errc::invalid_parameter, "the query string is not well-formed");
     for (auto p : *params) {
       std::string key = p.key.decode();

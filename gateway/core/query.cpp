@@ -195,13 +195,16 @@ std::string list_query::fingerprint_material() const {
 
 result<list_query> parse_list_query(std::string_view query_string) {
   list_query q;
-  auto parsed = boost::urls::parse_query(query_string);
+  // Boost.URL 1.81's compiled parse_query reads up to a NUL (strlen) past the view it is given:
+  // hand it a terminated copy, never a view into a request buffer.
+  const std::string text(query_string);
+  auto parsed = boost::urls::parse_query(text);
   if (!parsed) return failure::make(errc::invalid_parameter, "the query string is not well-formed");
 
   std::vector<std::string> seen;
   for (auto param : *parsed) {
-    std::string key(param.key);
-    std::string value(param.value);
+    std::string key = param.key.decode();
+    std::string value = param.value.decode();
     if (key.empty() && value.empty() && !param.has_value) continue;  // "a=1&&b=2"
     if (std::find(seen.begin(), seen.end(), key) != seen.end())
       return bad(key, "given more than once; use a comma list");

@@ -96,7 +96,8 @@ struct client::impl {
   }
 
   net::awaitable<result<std::unique_ptr<connection>>> open(const endpoint& ep, deadline until) {
-    auto [rec, results] = co_await resolver.async_resolve(ep.host, std::to_string(ep.port), use_tuple);
+    const std::string port = std::to_string(ep.port);
+    auto [rec, results] = co_await resolver.async_resolve(ep.host, port, use_tuple);
     if (rec) co_return io_failure(ep, "cannot resolve", rec);
     std::unique_ptr<connection> conn;
     if (ep.tls) {

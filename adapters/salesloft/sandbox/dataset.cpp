@@ -1,7 +1,7 @@
 #include "adapters/salesloft/sandbox/sandbox.hpp"
 
-#include "adapters/salesloft/sandbox/timestamp.hpp"
 #include "adapters/salesloft/sandbox/wire.hpp"
+#include "gateway/core/time.hpp"
 
 #include <array>
 #include <chrono>
@@ -52,6 +52,8 @@ constexpr std::int64_t first_created_ms = duration_cast<milliseconds>(sys_days{2
 constexpr std::size_t user_pool = 12;
 constexpr std::size_t account_pool = 160;
 constexpr std::size_t person_pool = 900;
+
+std::string format_ms(std::int64_t ms) { return format_rfc3339_ms(ms * 1000); }
 
 std::string uuid(rng& r) {
   const std::uint64_t hi = (r.next() & ~0xf000ULL) | 0x4000ULL;           // version 4
@@ -134,11 +136,11 @@ std::vector<json::object> make_dataset(std::uint32_t count, std::uint64_t seed) 
     rec["owner_id"] = owner;
     rec["user_guid"] = user;
     rec["started_recording_at"] = event_start + r.below(minute_ms);
-    rec["event_end_date"] = or_null(has_event, format_timestamp_ms(event_end));
-    rec["event_start_date"] = or_null(has_event, format_timestamp_ms(event_start));
+    rec["event_end_date"] = or_null(has_event, format_ms(event_end));
+    rec["event_start_date"] = or_null(has_event, format_ms(event_start));
     rec["language_code"] = or_null(!r.chance(8), language);
-    rec["created_at"] = format_timestamp_ms(times.created_ms);
-    rec["updated_at"] = format_timestamp_ms(times.updated_ms);
+    rec["created_at"] = format_ms(times.created_ms);
+    rec["updated_at"] = format_ms(times.updated_ms);
     rec["call_id"] = or_null(platform == "salesloft", std::to_string(100'000'000 + r.below(900'000'000)));
     rec["account"] = r.chance(92) ? reference(account_id, "/accounts/" + account_id) : nullptr;
     rec["person"] = r.chance(85) ? reference(person_id, "/people/" + person_id) : nullptr;

@@ -1,7 +1,7 @@
 #include "adapters/salesloft/sandbox/query.hpp"
 
-#include "adapters/salesloft/sandbox/timestamp.hpp"
 #include "adapters/salesloft/sandbox/wire.hpp"
+#include "gateway/core/time.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -107,7 +107,7 @@ std::optional<failure> apply_operator(list_query& q, std::string_view key, std::
   if (field == ordered_names.end() || b == nullptr) return std::nullopt;  // unknown: ignored
   const auto index = static_cast<std::size_t>(field - ordered_names.begin());
   const bool timestamp = static_cast<ordered_field>(index) != ordered_field::duration;
-  const auto v = timestamp ? parse_timestamp_us(value) : integer(value);
+  const auto v = timestamp ? parse_vendor_time(value) : integer(value);
   if (!v) return invalid(key, timestamp ? "must be an ISO-8601 timestamp" : "must be an integer");
   q.ranges[index].*(b->member) = *v;
   return std::nullopt;
@@ -158,7 +158,7 @@ std::optional<failure> apply(list_query& q, std::string_view key, std::string_vi
 record_keys keys_of(const json::object& record) {
   const auto timestamp = [&](std::string_view field) -> std::optional<std::int64_t> {
     const auto t = text(record, field);
-    return t ? parse_timestamp_us(*t) : std::nullopt;
+    return t ? parse_vendor_time(*t) : std::nullopt;
   };
   const auto* duration = record.if_contains("duration");
   return {timestamp("created_at"), timestamp("updated_at"),
