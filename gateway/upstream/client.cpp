@@ -53,7 +53,8 @@ std::string endpoint::origin() const {
 }
 
 result<endpoint> parse_endpoint(std::string_view base_url, std::string ca_file) {
-  auto url = boost::urls::parse_absolute_uri(base_url);
+  const std::string text(base_url);  // Boost.URL 1.81 parsers may read up to a NUL
+  auto url = boost::urls::parse_absolute_uri(text);
   if (!url) return failure::make(errc::invalid_parameter, "base_url: not an absolute URL");
   endpoint ep;
   if (url->scheme() == "https") ep.tls = true;
@@ -67,6 +68,20 @@ result<endpoint> parse_endpoint(std::string_view base_url, std::string ca_file) 
   while (!ep.path_prefix.empty() && ep.path_prefix.back() == '/') ep.path_prefix.pop_back();
   ep.ca_file = std::move(ca_file);
   return ep;
+}
+
+result<std::string> same_origin_target(const endpoint& ep, std::string_view absolute_url) {
+  const std::string text(absolute_url);  // Boost.URL 1.81 parsers may read up to a NUL
+  auto link = parse_endpoint(text, ep.ca_file);
+  auto url = boost::urls::parse_absolute_uri(text);
+  if (!link || !url) return failure::make(errc::upstream_error, "the vendor's next-page link is not an absolute URL");
+  if (link->tls != ep.tls || link->host != ep.host || link->port != ep.port)
+    return failure::make(errc::upstream_error, "the vendor's next-page link points at another origin (" +
+                                                   link->origin() + "); it was not followed");
+  std::string target(url->encoded_path());
+  if (target.empty()) target = "/";
+  if (url->has_query()) target += "?" + std::string(url->encoded_query());
+  return target;
 }
 
 struct client::impl {

@@ -31,6 +31,11 @@ struct endpoint {
 // Parses an absolute http(s) URL; a failure says what is wrong (it never echoes credentials).
 result<endpoint> parse_endpoint(std::string_view base_url, std::string ca_file = {});
 
+// The origin-form target ("/path?query") of an absolute URL a vendor handed back (a next-page
+// link), when its scheme, host and port are the endpoint's own. Fails with upstream_error for
+// any other origin, so that credentials are never sent to another host.
+result<std::string> same_origin_target(const endpoint& ep, std::string_view absolute_url);
+
 using request = http::request<http::string_body>;
 using response = http::response<http::string_body>;
 
