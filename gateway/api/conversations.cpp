@@ -75,12 +75,59 @@ struct vendor_run {
   bool asked = false;
 };
 
+// The native ids of `q.ids` that belong to vendor `name`, in request order.
+std::vector<std::string> native_ids_of(const list_query& q, std::string_view name) {
+  std::vector<std::string> out;
+  for (const auto& id : q.ids)
+    if (auto parts = split_unified_id(id); parts && parts->first == name) out.emplace_back(parts->second);
+  return out;
+}
+
+// A batch from a vendor without a list filter on ids: one get per id, a few at a time.
+// Unknown (and malformed) ids are simply absent; the first other failure is the vendor's.
+net::awaitable<result<adapter::list_result>> get_each(const adapter::adapter& a, const list_query& q,
+                                                      std::vector<std::string> ids, adapter::call_context& ctx) {
+  constexpr std::size_t concurrency = 8;
+  std::vector<std::optional<conversation>> found(ids.size());
+  std::optional<failure> first_error;
+  std::size_t next = 0;
+  auto worker = [&]() -> net::awaitable<void> {
+    while (next < ids.size()) {
+      const std::size_t i = next++;  // one io thread: no other worker runs between these lines
+      auto r = co_await a.get(ids[i], ctx);
+      if (r) found[i] = std::move(*r);
+      else if (r.error().code != errc::not_found && r.error().code != errc::invalid_id && !first_error)
+        first_error = r.error();
+    }
+  };
+  auto ex = co_await net::this_coro::executor;
+  using op_type = decltype(net::co_spawn(ex, worker(), net::deferred));
+  std::vector<op_type> ops;
+  for (std::size_t i = 0; i < std::min(concurrency, ids.size()); ++i) ops.push_back(net::co_spawn(ex, worker(), net::deferred));
+  if (!ops.empty())
+    co_await net::experimental::make_parallel_group(std::move(ops)).async_wait(net::experimental::wait_for_all(),
+                                                                               net::use_awaitable);
+  if (first_error) co_return *first_error;
+  adapter::list_result out;
+  for (auto& c : found)
+    if (c && q.matches_all(*c)) out.records.push_back(std::move(*c));
+  out.exhausted = true;
+  co_return out;
+}
+
 net::awaitable<vendor_run> run_vendor(vendor_run run, const request_scope& scope, const list_query& q,
                                       const std::optional<sort_key>& after) {
   adapter::call_context ctx{scope.http, vendor_deadline(scope, run.a->config()), scope.request_id};
   const auto t0 = clock::now();
-  const adapter::list_request ask{q, after, q.page_size};  // named: g++ 12 mishandles temporaries in co_await
-  auto r = co_await run.a->list(ask, ctx);
+  result<adapter::list_result> r = adapter::list_result{};
+  if (!q.ids.empty() && !run.a->caps().can_list) {
+    r = co_await get_each(*run.a, q, native_ids_of(q, run.name), ctx);
+  } else {
+    // A batch is fetched whole on every page (at most 100 ids): the page is cut from it in request order.
+    const adapter::list_request ask{q, q.ids.empty() ? after : std::nullopt,
+                                    q.ids.empty() ? q.page_size : max_batch_ids};  // named: g++ 12 and co_await
+    r = co_await run.a->list(ask, ctx);
+  }
   run.latency_ms = ms_since(t0);
   run.upstream_requests = ctx.upstream_requests;
   auto& health = *scope.rt.health.at(run.name);
@@ -134,12 +181,13 @@ vendor_run plan_vendor(const std::string& name, const adapter::adapter& a, const
   vendor_run run{name, &a};
   const auto& caps = a.caps();
   const filter_set set = q.filters();
-  if (!caps.can_list) {
+  if (!caps.can_list && !(has(set, filter::id) && caps.can_get)) {
     run.status = "unsupported";
     run.reason = caps.list_unsupported_reason.empty() ? "the vendor has no list endpoint" : caps.list_unsupported_reason;
     return run;
   }
-  run.pushed = a.pushed_down(q);
+  if (caps.can_list) run.pushed = a.pushed_down(q);
+  else run.pushed.set(static_cast<std::size_t>(filter::id));  // asked by get-by-id: the ids go down, one call each
   run.local = set & ~run.pushed;
   if (auto absent = set & caps.absent; absent.any()) {
     run.reason = "no record of this vendor has the field of filter " +
@@ -226,7 +274,14 @@ net::awaitable<answer> list_conversations(const request_scope& scope, const list
   const double slowest_ms =
       std::accumulate(runs.begin(), runs.end(), 0.0, [](double m, const vendor_run& r) { return std::max(m, r.latency_ms); });
 
-  // K-way merge: every vendor's records are already in the total order.
+  // K-way merge: every vendor's records are already in the total order. A batch (`id`) is
+  // ordered as the ids were asked for instead: its key is the id's position in the request.
+  const bool batch = !q.ids.empty();
+  const sort_spec order = batch ? sort_spec{q.sort.field, false} : q.sort;
+  auto key_for = [&](const conversation& c) {
+    if (!batch) return key_of(c, q.sort);
+    return sort_key{std::find(q.ids.begin(), q.ids.end(), c.id) - q.ids.begin(), c.id};
+  };
   struct head {
     sort_key key;
     std::size_t run;
@@ -234,11 +289,14 @@ net::awaitable<answer> list_conversations(const request_scope& scope, const list
   };
   std::vector<head> heads;
   for (std::size_t i = 0; i < runs.size(); ++i)
-    for (std::size_t j = 0; j < runs[i].result.records.size(); ++j)
-      heads.push_back(head{key_of(runs[i].result.records[j], q.sort), i, j});
+    for (std::size_t j = 0; j < runs[i].result.records.size(); ++j) {
+      sort_key k = key_for(runs[i].result.records[j]);
+      if (batch && after && !before(*after, k, order)) continue;  // served on an earlier page
+      heads.push_back(head{std::move(k), i, j});
+    }
   const std::size_t take = std::min(q.page_size, heads.size());
   std::partial_sort(heads.begin(), heads.begin() + static_cast<std::ptrdiff_t>(take), heads.end(),
-                    [&](const head& a, const head& b) { return before(a.key, b.key, q.sort); });
+                    [&](const head& a, const head& b) { return before(a.key, b.key, order); });
 
   json::array data;
   data.reserve(take);
@@ -259,9 +317,10 @@ net::awaitable<answer> list_conversations(const request_scope& scope, const list
     }
     if (run.asked) any_ok = true;
     const bool finished = !run.asked || (run.result.exhausted && run.returned == run.result.records.size());
-    if (finished && run.a->caps().can_list) next.exhausted.push_back(run.name);
-    more |= !finished;
+    if (finished && run.a->caps().can_list && !batch) next.exhausted.push_back(run.name);
+    more |= !finished && !batch;
   }
+  if (batch) more = heads.size() > take;
   if (!any_ok && partial) {
     failure f = failure::make(all_timeouts ? errc::deadline_exceeded : errc::upstream_error,
                               all_timeouts ? "no vendor answered within the deadline" : "every vendor failed");

@@ -29,6 +29,7 @@ class fake_vendor final : public ad::adapter {
     cfg_.type = "fake";
     cfg_.timeout_ms = 60'000;
     caps_.can_list = true;
+    caps_.can_get = true;
     caps_.native_sorts = std::move(native);
     if (push_duration_) caps_.pushdown.set(static_cast<std::size_t>(filter::min_duration_ms));
     std::mt19937_64 rng(seed);
@@ -42,8 +43,16 @@ class fake_vendor final : public ad::adapter {
   const config::vendor_config& config() const noexcept override { return cfg_; }
   filter_set pushed_down(const list_query& q) const override { return q.filters() & caps_.pushdown; }
   ad::plan explain(const ad::list_request&) const override { return {}; }
-  net::awaitable<result<conversation>> get(std::string_view, ad::call_context&) const override {
+  net::awaitable<result<conversation>> get(std::string_view native_id, ad::call_context& ctx) const override {
+    ++ctx.upstream_requests;
+    for (const auto& c : data_)
+      if (c.native_id == native_id) co_return c;
     co_return failure::make(errc::not_found, "none");
+  }
+
+  void without_list() {  // a vendor like Zild: get-by-id only
+    caps_.can_list = false;
+    caps_.can_get = true;
   }
 
   net::awaitable<result<ad::list_result>> list(const ad::list_request& req,
@@ -205,6 +214,42 @@ TEST(MergeProperty, EveryWalkYieldsEachMatchingRecordOnceInOrder) {
 
     auto got = w.walk(query);
     ASSERT_EQ(got, want) << "round " << round << ": " << query;
+  }
+}
+
+TEST(MergeProperty, BatchesComeInRequestOrderAcrossVendorsWithAndWithoutLists) {
+  std::mt19937_64 rng(99);
+  for (int round = 0; round < 500; ++round) {
+    world w;
+    w.rt->cfg = test_config();
+    std::vector<std::string> pool;
+    for (int v = 0; v < 3; ++v) {
+      std::string name = "v" + std::to_string(v);
+      std::vector<conversation> data;
+      for (int i = 0; i < 15; ++i) data.push_back(random_record(rng, name, i));
+      for (const auto& c : data) pool.push_back(c.id);
+      auto& vendor = w.add(std::make_unique<fake_vendor>(name, std::move(data), std::vector<sort_field>{}, false,
+                                                         false, rng()));
+      if (rng() % 2) vendor.without_list();
+    }
+    pool.push_back("v1:unknown");
+    pool.push_back("nobody:1");
+    std::vector<std::string> ids;
+    const std::size_t n = 1 + rng() % 30;
+    for (std::size_t i = 0; i < n; ++i) ids.push_back(pool[rng() % pool.size()]);
+    std::string query = "page_size=" + std::to_string(1 + rng() % 8) + "&id=";
+    for (std::size_t i = 0; i < ids.size(); ++i) query += (i ? "," : "") + ids[i];
+    if (rng() % 3 == 0) query += "&language=fr-FR";
+    auto q = parse_list_query(query);
+    ASSERT_TRUE(q);
+    std::vector<std::string> want;
+    for (const auto& id : ids) {
+      if (std::find(want.begin(), want.end(), id) != want.end()) continue;
+      for (auto* v : w.vendors)
+        for (const auto& c : v->data_)
+          if (c.id == id && q->matches_all(c)) want.push_back(id);
+    }
+    ASSERT_EQ(w.walk(query), want) << "round " << round << ": " << query;
   }
 }
 
