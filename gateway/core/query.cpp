@@ -260,6 +260,11 @@ result<list_query> parse_list_query(std::string_view query_string) {
     else if (key == "id") {
       ok = list(q.ids);
       if (ok && q.ids.size() > max_batch_ids) return bad(key, "at most 100 ids");
+      // A repeated id is asked once and served once, at its first place.
+      for (std::size_t i = 0; i < q.ids.size(); ++i)
+        if (std::find(q.ids.begin(), q.ids.begin() + static_cast<std::ptrdiff_t>(i), q.ids[i]) !=
+            q.ids.begin() + static_cast<std::ptrdiff_t>(i))
+          q.ids.erase(q.ids.begin() + static_cast<std::ptrdiff_t>(i--));
       for (const auto& id : q.ids)
         if (!split_unified_id(id)) return bad(key, "not a unified id <vendor>:<native id>: " + id);
     } else if (key == "title") q.title = value;
