@@ -3,9 +3,6 @@
 #pragma once
 
 #include "gateway/core/error.hpp"
-
-#include <boost/asio/ip/tcp.hpp>  // before net.hpp, which names net::ip::tcp
-
 #include "gateway/net/net.hpp"
 
 #include <cstdint>
@@ -35,8 +32,8 @@ struct fault_menu {
 std::string_view to_string(fault_menu::body_fault fault) noexcept;
 
 // The menu described by a JSON object whose keys are fault_menu's member names
-// ("body" by its name); missing keys keep their defaults. Fails with
-// invalid_parameter naming the key on an unknown key, a wrong type or a value out of range.
+// ("body" by its name); missing keys keep their defaults. Fails, naming the key, with
+// unknown_parameter on an unknown key and invalid_parameter on a wrong type or a value out of range.
 result<fault_menu> parse_faults(const json::object& fields);
 
 // Applies one command-line flag (--latency-ms, --fault-status, --fault-count, --rate-limit-count,

@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <tuple>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -17,7 +18,6 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
-#include <spdlog/spdlog.h>
 
 namespace cgw::sandbox {
 namespace {
@@ -31,7 +31,7 @@ constexpr std::size_t oversize_bytes = std::size_t{16} << 20;
 constexpr std::size_t drip_bytes = 16;
 constexpr auto drip_interval = 200ms;
 
-spdlog::logger& log() {
+spdlog::logger& logger() {
   static const auto logger = spdlog::default_logger()->clone("sandbox");
   return *logger;
 }
@@ -87,7 +87,7 @@ void log_escape(std::exception_ptr e) {
   try {
     std::rethrow_exception(e);
   } catch (const std::exception& x) {
-    log().error("session failed: {}", x.what());
+    logger().error("session failed: {}", x.what());
   }
 }
 
@@ -114,7 +114,9 @@ struct server::plan {
 
 server::server(std::unique_ptr<handler> h, fault_menu faults) : handler_(std::move(h)), faults_(faults) {}
 
-server::~server() { stop(); }
+server::~server() {
+  stop();
+}
 
 std::uint16_t server::start(const std::string& address, std::uint16_t port) {
   if (io_) throw std::logic_error("sandbox server already started");
@@ -141,9 +143,13 @@ void server::set_faults(const fault_menu& faults) {
   faults_ = faults;
 }
 
-std::uint64_t server::requests() const { return requests_.load(); }
+std::uint64_t server::requests() const {
+  return requests_.load();
+}
 
-handler& server::logic() { return *handler_; }
+handler& server::logic() {
+  return *handler_;
+}
 
 server::plan server::next_plan() {
   std::lock_guard lock(faults_mutex_);
@@ -164,13 +170,14 @@ server::plan server::next_plan() {
 
 response server::answer(const request& req, const plan& p) {
   if (p.rate_limited) return handler_->rate_limited(p.retry_after_s);
-  if (p.error_status != 0) return handler_->error(static_cast<http::status>(p.error_status), "injected fault");
+  if (p.error_status != 0)
+    return handler_->error(static_cast<http::status>(p.error_status), "injected fault");
   if (p.body == body_fault::oversize) return raw_json(http::status::ok, oversize_body());
   response res;
   try {
     res = handler_->handle(req);
   } catch (const std::exception& e) {  // a handler bug: answer like a failing vendor and keep serving
-    log().error("handler threw on {}: {}", std::string_view(req.target()), e.what());
+    logger().error("handler threw on {}: {}", std::string_view(req.target()), e.what());
     return handler_->error(http::status::internal_server_error, "Internal Server Error");
   }
   if (p.body == body_fault::malformed) {
@@ -192,7 +199,8 @@ response server::control(const request& req) {
   boost::system::error_code ec;
   const json::value body = json::parse(req.body(), ec);
   if (ec || !body.is_object()) {
-    return json_response(http::status::bad_request, {{"error", "the body must be a JSON object of fault_menu fields"}});
+    return json_response(http::status::bad_request,
+                         {{"error", "the body must be a JSON object of fault_menu fields"}});
   }
   const auto faults = parse_faults(body.get_object());
   if (!faults) return json_response(http::status::bad_request, {{"error", faults.error().message}});
@@ -205,7 +213,7 @@ net::awaitable<void> server::accept(tcp::acceptor acceptor) {
     auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
     if (ec) {
       // Typically out of descriptors: back off instead of spinning, the condition may clear.
-      log().warn("accept failed: {}", ec.message());
+      logger().warn("accept failed: {}", ec.message());
       co_await pause(100ms);
       continue;
     }

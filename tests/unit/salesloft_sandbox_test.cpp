@@ -10,6 +10,7 @@
 #include <map>
 #include <set>
 
+#include <gtest/gtest.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -20,7 +21,6 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/json/parse.hpp>
-#include <gtest/gtest.h>
 
 namespace cgw::sandbox::salesloft {
 namespace {
@@ -48,9 +48,13 @@ response get(handler& h, const std::string& target, std::string_view auth = bear
   return h.handle(vendor_get(target, auth));
 }
 
-json::object body_of(const response& res) { return json::parse(res.body()).as_object(); }
+json::object body_of(const response& res) {
+  return json::parse(res.body()).as_object();
+}
 
-std::string id_of(const record& r) { return std::string(r.at("id").as_string()); }
+std::string id_of(const record& r) {
+  return std::string(r.at("id").as_string());
+}
 
 std::vector<std::string> ids_of(const std::vector<record>& records) {
   std::vector<std::string> ids;
@@ -107,7 +111,8 @@ std::optional<std::int64_t> duration(const record& r) {
 
 // Titles have spaces, which a request target cannot carry raw.
 std::string escaped(std::string text) {
-  for (std::size_t at = text.find(' '); at != std::string::npos; at = text.find(' ', at)) text.replace(at, 1, "%20");
+  for (std::size_t at = text.find(' '); at != std::string::npos; at = text.find(' ', at))
+    text.replace(at, 1, "%20");
   return text;
 }
 
@@ -140,9 +145,9 @@ TEST_F(SalesloftSandbox, DatasetIsDeterministicAndVaried) {
   std::map<std::string, int> titles;
   std::map<std::tuple<std::string, std::string, std::optional<std::int64_t>>, int> ties;
   std::map<std::string, int> nulls;
-  const std::set<std::string> platforms{"bluejeans", "gotomeeting",    "joinme", "manual_upload",
-                                        "ms_teams",  "salesloft",      "uberconference", "webex",
-                                        "zoom",      "google_meet",    "external_audio"};
+  const std::set<std::string> platforms{"bluejeans", "gotomeeting", "joinme",         "manual_upload",
+                                        "ms_teams",  "salesloft",   "uberconference", "webex",
+                                        "zoom",      "google_meet", "external_audio"};
   for (const auto& r : data) {
     ids.insert(id_of(r));
     EXPECT_EQ(id_of(r).size(), 36u);
@@ -151,12 +156,14 @@ TEST_F(SalesloftSandbox, DatasetIsDeterministicAndVaried) {
     EXPECT_EQ(text(r, "created_at")->size(), 24u);  // 2024-03-01T00:00:00.000Z
     EXPECT_TRUE(text(r, "created_at")->ends_with('Z'));
     EXPECT_LE(*text(r, "created_at"), *text(r, "updated_at"));
-    if (const auto href = r.at("account").is_object() ? text(r.at("account").as_object(), "_href") : std::nullopt) {
+    if (const auto href =
+            r.at("account").is_object() ? text(r.at("account").as_object(), "_href") : std::nullopt) {
       EXPECT_TRUE(href->starts_with("https://api.salesloft.com/v2/accounts/")) << *href;
     }
     if (auto t = text(r, "title")) ++titles[*t];
     ++ties[{*text(r, "created_at"), *text(r, "updated_at"), duration(r)}];
-    for (const auto* field : {"duration", "title", "event_start_date", "language_code", "account", "transcription"}) {
+    for (const auto* field :
+         {"duration", "title", "event_start_date", "language_code", "account", "transcription"}) {
       nulls[field] += r.at(field).is_null();
     }
   }
@@ -164,9 +171,9 @@ TEST_F(SalesloftSandbox, DatasetIsDeterministicAndVaried) {
   EXPECT_TRUE(std::any_of(titles.begin(), titles.end(), [](const auto& t) { return t.second > 1; }));
   EXPECT_GT(std::count_if(ties.begin(), ties.end(), [](const auto& t) { return t.second > 1; }), 10);
   for (const auto& [field, count] : nulls) EXPECT_GT(count, 0) << field;
-  const auto [oldest, newest] = std::minmax_element(data.begin(), data.end(), [](const record& a, const record& b) {
-    return *text(a, "created_at") < *text(b, "created_at");
-  });
+  const auto [oldest, newest] = std::minmax_element(
+      data.begin(), data.end(),
+      [](const record& a, const record& b) { return *text(a, "created_at") < *text(b, "created_at"); });
   EXPECT_LT(*text(*oldest, "created_at"), "2024-04-01");
   EXPECT_GT(*text(*newest, "created_at"), "2025-01-01");
 }
@@ -247,13 +254,19 @@ TEST_F(SalesloftSandbox, EachFilterMatchesAnIndependentPredicate) {
 
   const std::vector<std::pair<std::string, std::function<bool(const record&)>>> cases{
       {"title=" + escaped(title), is("title", title)},
-      {"title[_starts_with]=Discovery", [](const record& r) { return text(r, "title").value_or("").starts_with("Discovery"); }},
-      {"created_at[gte]=2024-09-01T00:00:00.000Z", [](const record& r) { return *text(r, "created_at") >= "2024-09-01T00:00:00.000Z"; }},
+      {"title[_starts_with]=Discovery",
+       [](const record& r) { return text(r, "title").value_or("").starts_with("Discovery"); }},
+      {"created_at[gte]=2024-09-01T00:00:00.000Z",
+       [](const record& r) { return *text(r, "created_at") >= "2024-09-01T00:00:00.000Z"; }},
       // +02:00 sent encoded; the instant is 2024-06-01T00:00:00Z.
-      {"created_at[lt]=2024-06-01T02:00:00%2B02:00", [](const record& r) { return *text(r, "created_at") < "2024-06-01T00:00:00.000Z"; }},
-      {"created_at[lte]=2024-05-31T19:00:00-05:00", [](const record& r) { return *text(r, "created_at") <= "2024-06-01T00:00:00.000Z"; }},
-      {"updated_at[gt]=" + pivot_updated, [&](const record& r) { return *text(r, "updated_at") > pivot_updated; }},
-      {"updated_at[lte]=" + pivot_updated, [&](const record& r) { return *text(r, "updated_at") <= pivot_updated; }},
+      {"created_at[lt]=2024-06-01T02:00:00%2B02:00",
+       [](const record& r) { return *text(r, "created_at") < "2024-06-01T00:00:00.000Z"; }},
+      {"created_at[lte]=2024-05-31T19:00:00-05:00",
+       [](const record& r) { return *text(r, "created_at") <= "2024-06-01T00:00:00.000Z"; }},
+      {"updated_at[gt]=" + pivot_updated,
+       [&](const record& r) { return *text(r, "updated_at") > pivot_updated; }},
+      {"updated_at[lte]=" + pivot_updated,
+       [&](const record& r) { return *text(r, "updated_at") <= pivot_updated; }},
       {"duration[gte]=600000&duration[lt]=1200000", in_range(600'000, 1'200'000)},
       {"duration[gt]=3000000", [](const record& r) { return duration(r) > 3'000'000; }},
       {"duration[lte]=100000", in_range(std::numeric_limits<std::int64_t>::min(), 100'001)},
@@ -273,7 +286,8 @@ TEST_F(SalesloftSandbox, EachFilterMatchesAnIndependentPredicate) {
          return text(r, "platform") == "zoom" && text(r, "media_type") == "video" &&
                 text(r, "language_code") == "en-US" && duration(r) > 1'800'000;
        }},
-      {"unknown=1&created_at[between]=x&sort=title", [](const record&) { return true; }},  // ignored, as Rails does
+      {"unknown=1&created_at[between]=x&sort=title",
+       [](const record&) { return true; }},  // ignored, as Rails does
   };
   for (const auto& [query, keep] : cases) {
     const auto want = sorted(expected_ids(h(), keep));
@@ -294,8 +308,9 @@ TEST_F(SalesloftSandbox, ComparesTimestampsAtMicrosecondPrecision) {
   ASSERT_FALSE(same_instant.empty());
   EXPECT_TRUE(walk(h(), "created_at[gt]=" + whole + "000Z&created_at[lte]=" + whole + "999Z").empty());
   // Digits past the microsecond are dropped.
-  EXPECT_EQ(sorted(ids_of(walk(h(), "created_at[gte]=" + whole + "0009Z&created_at[lte]=" + whole + "0009Z"))),
-            sorted(same_instant));
+  EXPECT_EQ(
+      sorted(ids_of(walk(h(), "created_at[gte]=" + whole + "0009Z&created_at[lte]=" + whole + "0009Z"))),
+      sorted(same_instant));
 }
 
 TEST_F(SalesloftSandbox, AcceptsPercentEncodedBracketsAndFormEncoding) {
@@ -334,7 +349,8 @@ TEST_F(SalesloftSandbox, SortsEachFieldBothWaysWithNullsAsLargest) {
       for (std::size_t i = 1; i < got.size(); ++i) {
         const auto prev = key(got[i - 1], field);
         const auto next = key(got[i], field);
-        ASSERT_TRUE(asc ? before_or_same(prev, next) : before_or_same(next, prev)) << field << ' ' << direction << ' ' << i;
+        ASSERT_TRUE(asc ? before_or_same(prev, next) : before_or_same(next, prev))
+            << field << ' ' << direction << ' ' << i;
       }
       if (field == "duration") {  // there are null durations: last ascending, first descending
         EXPECT_FALSE(duration(asc ? got.back() : got.front()).has_value()) << direction;
@@ -394,7 +410,8 @@ TEST_F(SalesloftSandbox, RejectsInvalidValuesOfKnownParametersWith422) {
 TEST(SalesloftSandboxBudget, ChargesDeepPagesMoreAndAnswers429WhenSpent) {
   auto h = make_handler(small(30, 10));
   const auto cost_and_remaining = [](const response& res) {
-    return std::string(res["x-ratelimit-endpoint-cost"]) + " of " + std::string(res["x-ratelimit-remaining-minute"]);
+    return std::string(res["x-ratelimit-endpoint-cost"]) + " of " +
+           std::string(res["x-ratelimit-remaining-minute"]);
   };
   EXPECT_EQ(cost_and_remaining(get(*h, "/v2/conversations")), "1 of 9");
   EXPECT_EQ(cost_and_remaining(get(*h, "/v2/conversations?page=101")), "3 of 6");
@@ -410,7 +427,8 @@ TEST(SalesloftSandboxBudget, ChargesDeepPagesMoreAndAnswers429WhenSpent) {
   EXPECT_LE(retry_after, 60);
   EXPECT_EQ(cost_spent(*h), 4u);
 
-  for (int i = 0; i < 6; ++i) EXPECT_EQ(get(*h, "/v2/conversations/" + id_of(dataset(*h)[0])).result(), http::status::ok);
+  for (int i = 0; i < 6; ++i)
+    EXPECT_EQ(get(*h, "/v2/conversations/" + id_of(dataset(*h)[0])).result(), http::status::ok);
   EXPECT_EQ(get(*h, "/v2/conversations").result(), http::status::too_many_requests);
   EXPECT_EQ(cost_spent(*h), 10u);
 }
@@ -433,12 +451,18 @@ TEST(SalesloftSandboxBudget, FollowsTheDocumentedCostTable) {
 
 TEST(SandboxFaults, ParsesJsonAndFlagsAlike) {
   const auto menu = parse_faults(json::parse(R"({"error_status": 503, "error_count": 2, "latency_ms": 10,
-      "rate_limit_count": 1, "retry_after_s": 7, "body": "slow_drip", "body_fault_count": 3})").as_object());
+      "rate_limit_count": 1, "retry_after_s": 7, "body": "slow_drip", "body_fault_count": 3})")
+                                     .as_object());
   ASSERT_TRUE(menu);
   fault_menu flags;
-  for (const auto& [flag, value] : std::vector<std::pair<std::string, std::string>>{
-           {"--fault-status", "503"}, {"--fault-count", "2"}, {"--latency-ms", "10"}, {"--rate-limit-count", "1"},
-           {"--retry-after", "7"}, {"--fault-body", "slow_drip"}, {"--fault-body-count", "3"}}) {
+  for (const auto& [flag, value] :
+       std::vector<std::pair<std::string, std::string>>{{"--fault-status", "503"},
+                                                        {"--fault-count", "2"},
+                                                        {"--latency-ms", "10"},
+                                                        {"--rate-limit-count", "1"},
+                                                        {"--retry-after", "7"},
+                                                        {"--fault-body", "slow_drip"},
+                                                        {"--fault-body-count", "3"}}) {
     const auto applied = apply_fault_flag(flags, flag, value);
     ASSERT_TRUE(applied && *applied) << flag;
   }
@@ -462,7 +486,9 @@ TEST(SandboxFaults, ParsesJsonAndFlagsAlike) {
 // One keep-alive connection; each exchange has its own deadline.
 class client {
  public:
-  explicit client(std::uint16_t port) { stream_.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port)); }
+  explicit client(std::uint16_t port) {
+    stream_.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+  }
 
   // The answer, or the error that ended the exchange (timeout, end of stream, partial message).
   std::pair<beast::error_code, response> exchange(request req, std::chrono::milliseconds timeout = 5s) {

@@ -37,31 +37,35 @@ class rng {
 };
 
 constexpr std::array<std::string_view, 20> companies{
-    "Acme",      "Globex",       "Initech",          "Umbrella",        "Hooli",
-    "Soylent",   "Cyberdyne",    "Tyrell",           "Massive Dynamic", "Pied Piper",
-    "Vandelay",  "Dunder Mifflin", "Wonka Industries", "Stark Industries", "Wayne Enterprises",
-    "Oscorp",    "Aperture",     "Black Mesa",       "Gringotts",       "Prestige Worldwide"};
+    "Acme",     "Globex",         "Initech",          "Umbrella",         "Hooli",
+    "Soylent",  "Cyberdyne",      "Tyrell",           "Massive Dynamic",  "Pied Piper",
+    "Vandelay", "Dunder Mifflin", "Wonka Industries", "Stark Industries", "Wayne Enterprises",
+    "Oscorp",   "Aperture",       "Black Mesa",       "Gringotts",        "Prestige Worldwide"};
 
 constexpr std::array<std::string_view, 7> title_openings{
-    "Discovery call with ",      "Product demo for ",   "Pricing discussion with ", "Quarterly business review: ",
-    "Follow-up with ",           "Onboarding kickoff with ", "Renewal check-in with "};
+    "Discovery call with ",        "Product demo for ", "Pricing discussion with ",
+    "Quarterly business review: ", "Follow-up with ",   "Onboarding kickoff with ",
+    "Renewal check-in with "};
 
 constexpr std::int64_t minute_ms = 60'000;
 constexpr std::int64_t day_ms = 24 * 60 * minute_ms;
-constexpr std::int64_t first_created_ms = duration_cast<milliseconds>(sys_days{2024y / March / 1}.time_since_epoch()).count();
+constexpr std::int64_t first_created_ms =
+    duration_cast<milliseconds>(sys_days{2024y / March / 1}.time_since_epoch()).count();
 constexpr std::size_t user_pool = 12;
 constexpr std::size_t account_pool = 160;
 constexpr std::size_t person_pool = 900;
 
-std::string format_ms(std::int64_t ms) { return format_rfc3339_ms(ms * 1000); }
+std::string format_ms(std::int64_t ms) {
+  return format_rfc3339_ms(ms * 1000);
+}
 
 std::string uuid(rng& r) {
-  const std::uint64_t hi = (r.next() & ~0xf000ULL) | 0x4000ULL;           // version 4
-  const std::uint64_t lo = (r.next() & ~(3ULL << 62)) | (2ULL << 62);     // RFC 4122 variant
+  const std::uint64_t hi = (r.next() & ~0xf000ULL) | 0x4000ULL;        // version 4
+  const std::uint64_t lo = (r.next() & ~(3ULL << 62)) | (2ULL << 62);  // RFC 4122 variant
   char text[37];
   constexpr std::uint64_t low48 = (std::uint64_t{1} << 48) - 1;
-  std::snprintf(text, sizeof text, "%08" PRIx64 "-%04" PRIx64 "-%04" PRIx64 "-%04" PRIx64 "-%012" PRIx64, hi >> 32,
-                (hi >> 16) & 0xffff, hi & 0xffff, lo >> 48, lo & low48);
+  std::snprintf(text, sizeof text, "%08" PRIx64 "-%04" PRIx64 "-%04" PRIx64 "-%04" PRIx64 "-%012" PRIx64,
+                hi >> 32, (hi >> 16) & 0xffff, hi & 0xffff, lo >> 48, lo & low48);
   return text;
 }
 

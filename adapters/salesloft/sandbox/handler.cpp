@@ -47,7 +47,8 @@ std::uint32_t page_cost(std::uint64_t page) {
 }
 
 // PostgreSQL's default ordering: NULL is larger than every value.
-std::strong_ordering nulls_largest(const std::optional<std::int64_t>& a, const std::optional<std::int64_t>& b) {
+std::strong_ordering nulls_largest(const std::optional<std::int64_t>& a,
+                                   const std::optional<std::int64_t>& b) {
   return a && b ? *a <=> *b : b.has_value() <=> a.has_value();
 }
 
@@ -74,7 +75,8 @@ class budget {
   }
   // Whole seconds until the window closes, at least 1.
   std::int32_t retry_after_s(clock::time_point now) const {
-    return std::max<std::int32_t>(1, std::chrono::ceil<std::chrono::seconds>(window_start_ + 1min - now).count());
+    return std::max<std::int32_t>(
+        1, std::chrono::ceil<std::chrono::seconds>(window_start_ + 1min - now).count());
   }
   std::uint64_t spent() const { return spent_; }
 
@@ -202,19 +204,27 @@ class conversations final : public handler {
 
   const options options_;
   const std::vector<json::object> records_;
-  std::vector<record_keys> keys_;                               // by record position
+  std::vector<record_keys> keys_;                              // by record position
   std::unordered_map<std::string_view, std::uint32_t> by_id_;  // views into records_
   budget budget_;
 };
 
-conversations& as_salesloft(handler& h) { return dynamic_cast<conversations&>(h); }
+conversations& as_salesloft(handler& h) {
+  return dynamic_cast<conversations&>(h);
+}
 
 }  // namespace
 
-std::unique_ptr<handler> make_handler(options opts) { return std::make_unique<conversations>(std::move(opts)); }
+std::unique_ptr<handler> make_handler(options opts) {
+  return std::make_unique<conversations>(std::move(opts));
+}
 
-const std::vector<json::object>& dataset(handler& h) { return as_salesloft(h).records(); }
+const std::vector<json::object>& dataset(handler& h) {
+  return as_salesloft(h).records();
+}
 
-std::uint64_t cost_spent(handler& h) { return as_salesloft(h).spent(); }
+std::uint64_t cost_spent(handler& h) {
+  return as_salesloft(h).spent();
+}
 
 }  // namespace cgw::sandbox::salesloft

@@ -50,7 +50,8 @@ struct bound {
   std::string_view name;
   std::optional<std::int64_t> range::*member;
 };
-constexpr std::array<bound, 4> bounds{{{"lt", &range::lt}, {"lte", &range::lte}, {"gt", &range::gt}, {"gte", &range::gte}}};
+constexpr std::array<bound, 4> bounds{
+    {{"lt", &range::lt}, {"lte", &range::lte}, {"gt", &range::gt}, {"gte", &range::gte}}};
 
 // The entry of table whose `name` is name, or nullptr.
 template <class Table>

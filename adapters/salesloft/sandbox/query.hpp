@@ -33,7 +33,7 @@ struct range {
 struct list_query {
   std::optional<std::string> title, title_prefix, language_code, platform, media_type;
   std::optional<bool> is_api;
-  std::array<range, 3> ranges;                                             // by ordered_field
+  std::array<range, 3> ranges;                                                   // by ordered_field
   std::vector<std::string> ids, owner_ids, user_guids, account_ids, person_ids;  // empty: no filter
   ordered_field sort_by = ordered_field::created_at;
   bool ascending = false;

@@ -10,8 +10,8 @@ namespace cgw::sandbox::salesloft::wire {
 inline constexpr std::string_view api_base = "https://api.salesloft.com/v2";
 
 inline constexpr std::array<std::string_view, 11> platforms{
-    "bluejeans", "gotomeeting",    "joinme", "manual_upload", "ms_teams",      "salesloft",
-    "uberconference", "webex", "zoom",   "google_meet",   "external_audio"};
+    "bluejeans",      "gotomeeting", "joinme", "manual_upload", "ms_teams",      "salesloft",
+    "uberconference", "webex",       "zoom",   "google_meet",   "external_audio"};
 
 inline constexpr std::array<std::string_view, 17> language_codes{
     "en-AU", "en-AB", "en-GB", "en-IN", "en-IE", "en-NZ", "en-ZA", "en-US", "en-WL",
