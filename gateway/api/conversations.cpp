@@ -117,7 +117,7 @@ net::awaitable<result<adapter::list_result>> get_each(const adapter::adapter& a,
 
 net::awaitable<vendor_run> run_vendor(vendor_run run, const request_scope& scope, const list_query& q,
                                       const std::optional<sort_key>& after) {
-  adapter::call_context ctx{scope.http, vendor_deadline(scope, run.a->config()), scope.request_id};
+  adapter::call_context ctx{scope.http, vendor_deadline(scope, run.a->config()), scope.request_id, run.name};
   const auto t0 = clock::now();
   result<adapter::list_result> r = adapter::list_result{};
   if (!q.ids.empty() && !run.a->caps().can_list) {
@@ -362,11 +362,14 @@ net::awaitable<answer> get_conversation(const request_scope& scope, std::string_
   if (!a.caps().can_get)
     co_return error_answer(failure::make(errc::unsupported, "vendor \"" + vendor + "\" cannot fetch a single conversation"),
                            scope.request_id);
-  adapter::call_context ctx{scope.http, vendor_deadline(scope, a.config()), scope.request_id};
+  adapter::call_context ctx{scope.http, vendor_deadline(scope, a.config()), scope.request_id, vendor};
   const auto t0 = clock::now();
   auto r = co_await a.get(parts->second, ctx);
   auto& health = *scope.rt.health.at(vendor);
   if (!r) {
+    // A native id the vendor could never hold is the client's mistake, found without a vendor
+    // call (Zild's int32 ids): it answers as itself and says nothing about the vendor's health.
+    if (r.error().code == errc::invalid_id) co_return error_answer(r.error(), scope.request_id);
     if (r.error().code != errc::not_found) health.record_failure(r.error(), ms_since(t0));
     co_return error_answer(as_client_failure(r.error()), scope.request_id);
   }

@@ -181,7 +181,6 @@ TEST_F(SalesloftEndToEnd, EveryFilterReturnsExactlyWhatTheDataSays) {
       {"person_id=" + person, [&](const record& r) { return raw_ref(r, "person") == person; }},
       {"title=" + title, [&](const record& r) { return raw_text(r, "title") == title; }},
       {"title_prefix=" + title.substr(0, 4), [&](const record& r) { auto t = raw_text(r, "title"); return t && t->starts_with(title.substr(0, 4)); }},
-      {"id=salesloft:" + id_a + ",salesloft:" + id_b + ",zild:1", [&](const record& r) { auto i = raw_text(r, "id"); return i == id_a || i == id_b; }},
       {"agent=anyone", [&](const record&) { return false; }},
       {"segment_id=s1", [&](const record&) { return false; }},
       {"language=" + lang + "&min_duration_ms=1000&created_after=" + when(mid - 86400LL * 1'000'000 * 90),
@@ -200,6 +199,24 @@ TEST_F(SalesloftEndToEnd, EveryFilterReturnsExactlyWhatTheDataSays) {
       EXPECT_EQ(got, want) << c.query << " sort=" << sort;
     }
   }
+}
+
+TEST_F(SalesloftEndToEnd, BatchOfIdsComesInRequestOrder) {
+  const std::string a = *raw_text((*data_)[3], "id"), b = *raw_text((*data_)[17], "id"), c = *raw_text((*data_)[9], "id");
+  auto page = gw_->get("/v1/conversations?vendor=salesloft&id=salesloft:" + b + ",salesloft:nope,salesloft:" + a +
+                       ",zild:1,salesloft:" + c + "&page_size=2");
+  ASSERT_EQ(page.status, 200u) << page.text;
+  EXPECT_EQ(ids_of({page.data()[0].as_object(), page.data()[1].as_object()}),
+            (std::vector<std::string>{"salesloft:" + b, "salesloft:" + a}));
+  EXPECT_EQ(page.meta().at("vendors").at("salesloft").at("pushed_down"), json::array({"id"}));
+  EXPECT_EQ(page.meta().at("vendors").at("salesloft").at("upstream_requests"), 1);
+  auto rest = gw_->get("/v1/conversations?vendor=salesloft&id=salesloft:" + b + ",salesloft:nope,salesloft:" + a +
+                       ",zild:1,salesloft:" + c + "&page_size=2&cursor=" +
+                       std::string(page.meta().at("next_cursor").as_string()));
+  ASSERT_EQ(rest.status, 200u) << rest.text;
+  ASSERT_EQ(rest.data().size(), 1u);
+  EXPECT_EQ(rest.data()[0].at("id").as_string(), "salesloft:" + c);
+  EXPECT_TRUE(rest.meta().at("next_cursor").is_null());
 }
 
 TEST_F(SalesloftEndToEnd, MetaSaysWhatWentDownAndWhatStayedLocal) {
