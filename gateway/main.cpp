@@ -2,6 +2,7 @@
 #include "adapters/builtin.hpp"
 #include "config/loader.hpp"
 #include "gateway/api/service.hpp"
+#include "gateway/metrics/metrics.hpp"
 #include "gateway/server/logging.hpp"
 #include "gateway/server/server.hpp"
 
@@ -53,6 +54,7 @@ int main(int argc, char** argv) {
   const auto& cfg = *(*rt)->cfg;
   logging::setup(cfg.logging);
 
+  metrics::registry::global().set("cgw_build_info", {{"version", "0.1.0"}}, 1);
   api::service service(*rt);
   server::server srv(service, cfg);
   std::uint16_t port = 0;
@@ -77,8 +79,10 @@ int main(int argc, char** argv) {
       auto next = cfg_next ? api::runtime::build(*cfg_next, types, previous.get()) : result<api::runtime_ptr>(cfg_next.error());
       if (next) {
         service.swap(*next);
+        metrics::registry::global().add("cgw_config_reloads_total", {{"result", "ok"}});
         logging::emit(spdlog::level::info, "config", "configuration reloaded", {{"path", path}});
       } else {
+        metrics::registry::global().add("cgw_config_reloads_total", {{"result", "rejected"}});
         logging::emit(spdlog::level::err, "config", "reload rejected; the running configuration stays",
                       {{"path", path}, {"error", next.error().message}});
       }

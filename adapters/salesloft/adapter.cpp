@@ -50,7 +50,7 @@ class salesloft_adapter final : public adapter::adapter {
     p.native_sort = native(req.query.sort.field);
     page_ask ask{req.query, p.native_sort, req.after ? req.after->value : std::nullopt, {},
                  std::min(p.native_sort ? keyset_page_size(req.want) : max_per_page, max_per_page)};
-    p.wire = {{"method", "GET"}, {"target", list_target(ask, ep_.path_prefix)},
+    p.wire = {{"method", "GET"}, {"target", list_target(ask, ep_.path_prefix, cfg_.name)},
               {"paging", p.native_sort ? "keyset on the sort field, then page/per_page within ties"
                                        : "every page (page/per_page) up to scan_limit, sorted by the gateway"}};
     return p;
@@ -62,7 +62,7 @@ class salesloft_adapter final : public adapter::adapter {
   }
 
   net::awaitable<result<vendor_page>> fetch_page(const page_ask& ask, call_context& ctx) const {
-    auto req = vendor_request(http::verb::get, list_target(ask, ep_.path_prefix), authorization_);
+    auto req = vendor_request(http::verb::get, list_target(ask, ep_.path_prefix, cfg_.name), authorization_);
     auto body = co_await fetch_json(ctx, ep_, std::move(req), cfg_.max_response_bytes);
     if (!body) co_return body.error();
     co_return read_page(*body, cfg_.name);

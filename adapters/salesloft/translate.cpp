@@ -66,7 +66,7 @@ filter_set pushed_down(const list_query& q) {
   return out;
 }
 
-std::string list_target(const adapter::page_ask& ask, std::string_view path_prefix) {
+std::string list_target(const adapter::page_ask& ask, std::string_view path_prefix, std::string_view vendor) {
   const list_query& q = ask.query;
   const filter_set push = pushed_down(q);
   boost::urls::url u;
@@ -114,6 +114,7 @@ std::string list_target(const adapter::page_ask& ask, std::string_view path_pref
   array(filter::owner_id, "owner_ids", q.owner_ids);
   array(filter::user_id, "user_guids", q.user_ids);
   array(filter::person_id, "person_ids", q.person_ids);
+  array(filter::id, "ids", q.native_ids_for(vendor));
   if (has(push, filter::title)) params.append({"title", *q.title});
   if (has(push, filter::title_prefix)) params.append({"title[_starts_with]", *q.title_prefix});
   if (sorted) {

@@ -17,8 +17,9 @@ inline constexpr std::size_t max_per_page = 100;  // the vendor answers 422 abov
 // The filters of `q` that the list endpoint answers exactly.
 filter_set pushed_down(const list_query& q);
 
-// The origin-form target of one list page ("/v2/conversations?...").
-std::string list_target(const adapter::page_ask& ask, std::string_view path_prefix);
+// The origin-form target of one list page ("/v2/conversations?..."); `vendor` picks the ids of
+// an id filter that are this instance's.
+std::string list_target(const adapter::page_ask& ask, std::string_view path_prefix, std::string_view vendor);
 
 // The target of a single conversation.
 std::string get_target(std::string_view native_id, std::string_view path_prefix);

@@ -1,6 +1,9 @@
 // vendor-sandbox: serves one vendor's sandbox, or all of them on consecutive ports, until
 // SIGINT or SIGTERM. Only wiring: the logic lives in the sandbox libraries.
 #include "adapters/salesloft/sandbox/sandbox.hpp"
+#include "adapters/zild/sandbox/sandbox.hpp"
+#include "adapters/twilio_flex_insights/sandbox/sandbox.hpp"
+#include "adapters/twilio_insights_v3/sandbox/sandbox.hpp"
 #include "adapters/sandbox/server.hpp"
 
 #include <charconv>
@@ -31,6 +34,28 @@ std::unique_ptr<sandbox::handler> make_salesloft(const data_options& data) {
   return sandbox::salesloft::make_handler(std::move(o));
 }
 
+std::unique_ptr<sandbox::handler> make_twilio_flex_insights(const data_options& data) {
+  sandbox::twilio_flex_insights::options o;
+  o.records = data.records.value_or(o.records);
+  o.seed = data.seed.value_or(o.seed);
+  return sandbox::twilio_flex_insights::make_handler(std::move(o));
+}
+
+std::unique_ptr<sandbox::handler> make_twilio_insights_v3(const data_options& data) {
+  sandbox::twilio_insights_v3::options o;
+  o.records = data.records.value_or(o.records);
+  o.seed = data.seed.value_or(o.seed);
+  o.requests_per_minute = data.budget.value_or(o.requests_per_minute);
+  return sandbox::twilio_insights_v3::make_handler(std::move(o));
+}
+
+std::unique_ptr<sandbox::handler> make_zild(const data_options& data) {
+  sandbox::zild::options o;
+  o.records = data.records.value_or(o.records);
+  o.seed = data.seed.value_or(o.seed);
+  return sandbox::zild::make_handler(std::move(o));
+}
+
 struct vendor {
   std::string_view name;
   std::uint16_t port_offset;  // from the base port
@@ -41,6 +66,9 @@ struct vendor {
 // twilio_flex_insights +1, twilio_insights_v3 +2, zild +3.
 constexpr vendor vendors[] = {
     {"salesloft", 0, make_salesloft},
+    {"twilio_flex_insights", 1, make_twilio_flex_insights},
+    {"twilio_insights_v3", 2, make_twilio_insights_v3},
+    {"zild", 3, make_zild},
 };
 
 constexpr std::string_view usage =
@@ -127,12 +155,12 @@ result<std::vector<std::pair<const vendor*, std::uint16_t>>> choose(const comman
   return chosen;
 }
 
-}  // namespace
-
 int usage_error(std::string_view problem) {
   std::cerr << "vendor-sandbox: " << problem << "\n" << usage;
   return 2;
 }
+
+}  // namespace
 
 int main(int argc, char** argv) {
   const auto args = parse(argc, argv);

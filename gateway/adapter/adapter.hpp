@@ -34,6 +34,7 @@ struct call_context {
   upstream::client& http;   // this io thread's client
   deadline until;           // the vendor's share of the request's deadline
   std::string_view request_id;
+  std::string_view vendor;         // the vendor instance name, for metrics and logs
   unsigned upstream_requests = 0;  // incremented for every vendor request made
 };
 

@@ -3,6 +3,8 @@
 #include <charconv>
 #include <ctime>
 
+#include "gateway/metrics/metrics.hpp"
+
 #include <boost/json/parse.hpp>
 
 namespace cgw::adapter {
@@ -38,6 +40,21 @@ std::optional<int> parse_int(std::string_view s) {
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
   return v;
+}
+
+std::string_view outcome_of(unsigned status) {
+  if (status >= 200 && status < 300) return "ok";
+  if (status == 404) return "not_found";
+  if (status == 401 || status == 403) return "unauthorized";
+  if (status == 429) return "rate_limited";
+  return status >= 500 ? "server_error" : "client_error";
+}
+
+void record_upstream(std::string_view vendor, std::string_view outcome, double seconds) {
+  auto& m = metrics::registry::global();
+  const std::string name(vendor);
+  m.add("cgw_upstream_requests_total", {{"vendor", name}, {"outcome", std::string(outcome)}});
+  m.observe("cgw_upstream_request_duration_seconds", {{"vendor", name}}, seconds);
 }
 
 }  // namespace
@@ -95,9 +112,12 @@ net::awaitable<result<json::value>> fetch_json(call_context& ctx, const upstream
                                                std::size_t max_body_bytes) {
   ++ctx.upstream_requests;
   const upstream::limits lim{max_body_bytes};
+  const auto t0 = clock::now();
   auto res = co_await ctx.http.send(ep, std::move(req), ctx.until, lim);
+  const unsigned status = res ? res->result_int() : 0;
+  record_upstream(ctx.vendor, res ? outcome_of(status) : (res.error().code == errc::upstream_timeout ? "timeout" : "error"),
+                  std::chrono::duration<double>(clock::now() - t0).count());
   if (!res) co_return res.error();
-  const unsigned status = res->result_int();
   if (status < 200 || status >= 300) {
     std::string said = describe_error_body(res->body());
     std::string suffix = said.empty() ? std::string{} : " (" + said + ")";

@@ -75,14 +75,6 @@ struct vendor_run {
   bool asked = false;
 };
 
-// The native ids of `q.ids` that belong to vendor `name`, in request order.
-std::vector<std::string> native_ids_of(const list_query& q, std::string_view name) {
-  std::vector<std::string> out;
-  for (const auto& id : q.ids)
-    if (auto parts = split_unified_id(id); parts && parts->first == name) out.emplace_back(parts->second);
-  return out;
-}
-
 // A batch from a vendor without a list filter on ids: one get per id, a few at a time.
 // Unknown (and malformed) ids are simply absent; the first other failure is the vendor's.
 net::awaitable<result<adapter::list_result>> get_each(const adapter::adapter& a, const list_query& q,
@@ -121,7 +113,7 @@ net::awaitable<vendor_run> run_vendor(vendor_run run, const request_scope& scope
   const auto t0 = clock::now();
   result<adapter::list_result> r = adapter::list_result{};
   if (!q.ids.empty() && !run.a->caps().can_list) {
-    r = co_await get_each(*run.a, q, native_ids_of(q, run.name), ctx);
+    r = co_await get_each(*run.a, q, q.native_ids_for(run.name), ctx);
   } else {
     // A batch is fetched whole on every page (at most 100 ids): the page is cut from it in request order.
     const adapter::list_request ask{q, q.ids.empty() ? after : std::nullopt,

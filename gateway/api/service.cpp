@@ -2,6 +2,8 @@
 
 #include "gateway/api/answer.hpp"
 #include "gateway/api/conversations.hpp"
+#include "gateway/api/openapi.hpp"
+#include "gateway/metrics/metrics.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -67,7 +69,9 @@ const std::vector<route>& routes() {
       {"/v1/conversations/{id}", "One conversation by unified id", true},
       {"/v1/vendors", "The vendor instances the client may reach", true},
       {"/healthz", "Liveness", false},
-      {"/readyz", "Readiness", false},
+      {"/readyz", "Readiness: configuration loaded and not draining", false},
+      {"/metrics", "Prometheus metrics", false},
+      {"/openapi.json", "This OpenAPI document", false},
   };
   return table;
 }
@@ -146,6 +150,17 @@ net::awaitable<response> service::dispatch(const request& req, const runtime& rt
   }
 
   if (matched->path == "/healthz") co_return finish(answer{200, {{"status", "ok"}}});
+  if (matched->path == "/openapi.json") co_return finish(answer{200, openapi_document()});
+  if (matched->path == "/metrics") {
+    response res{http::status::ok, req.version()};
+    res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+    res.set("X-Request-Id", log.request_id);
+    res.body() = metrics::registry::global().render();
+    res.keep_alive(req.keep_alive());
+    res.prepare_payload();
+    log.status = 200;
+    co_return res;
+  }
   if (matched->path == "/readyz") {
     if (draining_) co_return fail(errc::draining, "the gateway is shutting down");
     co_return finish(answer{200, {{"status", "ready"}}});

@@ -69,6 +69,40 @@ bool in_range(const std::optional<micros>& v, const std::optional<micros>& from,
 
 }  // namespace
 
+const std::vector<parameter_doc>& list_parameters() {
+  static const std::vector<parameter_doc> table = {
+      {"vendor", "string", "salesloft,zild", "Comma list of vendor names; default: every vendor the client may reach"},
+      {"started_after", "string", "2025-01-01T00:00:00Z", "Start time >= this RFC 3339 instant"},
+      {"started_before", "string", "2025-02-01T00:00:00Z", "Start time < this RFC 3339 instant"},
+      {"created_after", "string", "2025-01-01T00:00:00Z", "Creation time >="},
+      {"created_before", "string", "2025-02-01T00:00:00Z", "Creation time <"},
+      {"updated_after", "string", "2025-01-01T00:00:00Z", "Last update >="},
+      {"updated_before", "string", "2025-02-01T00:00:00Z", "Last update <"},
+      {"min_duration_ms", "integer", "1000", "Duration >= (milliseconds)"},
+      {"max_duration_ms", "integer", "600000", "Duration <= (milliseconds)"},
+      {"language", "string", "en-US,fr-FR", "Comma list of BCP-47 codes; exact, case-insensitive"},
+      {"channel", "string", "voice,chat", "Comma list of voice, video, chat, sms, email, other"},
+      {"platform", "string", "zoom,ms_teams", "Comma list of source platforms; case-insensitive"},
+      {"agent", "string", "Ann Lee", "Agent name; case-insensitive exact match on any agent"},
+      {"account_id", "string", "acc-1,acc-2", "Comma list of account ids"},
+      {"owner_id", "string", "owner-1", "Comma list of owner ids"},
+      {"user_id", "string", "user-1", "Comma list of user ids"},
+      {"person_id", "string", "person-1", "Comma list of person ids"},
+      {"segment_id", "string", "02dd8a65-c9e3-550b-9e98-5b11abb9b3a4", "Conversations containing this segment"},
+      {"id", "string", "salesloft:abc,zild:7",
+       "Comma list of at most 100 unified ids (batch fetch); the answer keeps the requested order"},
+      {"title", "string", "Discovery call", "Exact title"},
+      {"title_prefix", "string", "Disc", "Title prefix"},
+      {"sort", "string", "-started_at",
+       "[-]started_at (default -started_at), [-]created_at, [-]updated_at, [-]duration_ms; ties by id, nulls last"},
+      {"page_size", "integer", "50", "1..1000, default 50"},
+      {"cursor", "string", "", "meta.next_cursor of the previous page (bound to the same filters and sort)"},
+      {"include", "string", "raw", "raw: attach each vendor's native record as raw"},
+      {"explain", "boolean", "true", "true: answer with the plan per vendor instead of data, calling no vendor"},
+  };
+  return table;
+}
+
 std::string_view to_string(filter f) noexcept { return filter_names[static_cast<std::size_t>(f)]; }
 
 std::string canonical_language(std::string_view tag) {
@@ -162,6 +196,13 @@ bool list_query::matches(const conversation& c, filter f) const {
   return false;
 }
 
+std::vector<std::string> list_query::native_ids_for(std::string_view vendor) const {
+  std::vector<std::string> out;
+  for (const auto& id : ids)
+    if (auto parts = split_unified_id(id); parts && parts->first == vendor) out.emplace_back(parts->second);
+  return out;
+}
+
 bool list_query::matches_all(const conversation& c) const {
   filter_set set = filters();
   for (std::size_t i = 0; i < filter_count; ++i)
@@ -206,6 +247,9 @@ result<list_query> parse_list_query(std::string_view query_string) {
     std::string key = param.key.decode();
     std::string value = param.value.decode();
     if (key.empty() && value.empty() && !param.has_value) continue;  // "a=1&&b=2"
+    const auto& known = list_parameters();
+    if (std::none_of(known.begin(), known.end(), [&](const parameter_doc& p) { return p.name == key; }))
+      return failure::make(errc::unknown_parameter, key + ": unknown parameter", key);
     if (std::find(seen.begin(), seen.end(), key) != seen.end())
       return bad(key, "given more than once; use a comma list");
     seen.push_back(key);

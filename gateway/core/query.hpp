@@ -60,9 +60,23 @@ struct list_query {
   // True when the record passes every filter the query sets.
   bool matches_all(const conversation& c) const;
 
+  // The native ids of `ids` that belong to vendor instance `vendor`, in request order.
+  std::vector<std::string> native_ids_for(std::string_view vendor) const;
+
   // Canonical bytes of everything that decides the stream (filters, vendors, sort), for cursor binding.
   std::string fingerprint_material() const;
 };
+
+// One parameter of GET /v1/conversations, as documented (OpenAPI) and accepted (parser).
+struct parameter_doc {
+  std::string_view name;
+  std::string_view type;     // OpenAPI schema type: string, integer, boolean
+  std::string_view example;  // a valid value
+  std::string_view description;
+};
+
+// Every parameter the list endpoint accepts; anything else is unknown_parameter.
+const std::vector<parameter_doc>& list_parameters();
 
 // Parses a raw query string ("a=1&b=2", no leading '?'); a failure names the parameter.
 result<list_query> parse_list_query(std::string_view query_string);

@@ -1,5 +1,6 @@
 #include "gateway/server/server.hpp"
 
+#include "gateway/metrics/metrics.hpp"
 #include "gateway/server/logging.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -108,10 +109,14 @@ net::awaitable<void> server::session(tcp::socket socket, worker& w) {
       log.status = 503;
     } else {
       ++in_flight_;  // until the answer is written: a drain waits for it
+      metrics::registry::global().set("cgw_http_in_flight_requests", {}, static_cast<double>(in_flight_.load()));
       res = co_await service_.handle(req, w.http, log);
     }
     if (service_.draining()) res.keep_alive(false);
     const double ms = std::chrono::duration<double, std::milli>(clock::now() - t0).count();
+    auto& m = metrics::registry::global();
+    m.add("cgw_http_requests_total", {{"route", log.route}, {"status", std::to_string(log.status)}});
+    m.observe("cgw_http_request_duration_seconds", {{"route", log.route}}, ms / 1000);
     logging::emit(spdlog::level::info, "access", "request",
                   {{"method", std::string(req.method_string())},
                    {"route", log.route},

@@ -101,7 +101,7 @@ TEST_P(SalesloftPushdown, SendsTheVendorsTerms) {
   auto q = parse_list_query(GetParam().unified);
   ASSERT_TRUE(q) << q.error().message;
   adapter::page_ask ask{*q, false, std::nullopt, {}, 25};
-  auto params = params_of(list_target(ask, ""));
+  auto params = params_of(list_target(ask, "", "salesloft"));
   ASSERT_GE(params.size(), 2u);
   EXPECT_EQ(params[params.size() - 2], (std::pair<std::string, std::string>{"per_page", "25"}));
   EXPECT_EQ(params.back(), (std::pair<std::string, std::string>{"page", "1"}));
@@ -128,17 +128,22 @@ INSTANTIATE_TEST_SUITE_P(
         pushdown_case{"title=Hello%20there&title_prefix=Hel", {{"title", "Hello there"}, {"title[_starts_with]", "Hel"}}},
         pushdown_case{"agent=x&segment_id=s&started_after=2025-01-01T00:00:00Z", {}}));
 
-TEST(SalesloftPushdown, IdsGoDownAsNativeIdsArray) {
-  auto q = parse_list_query("id=salesloft:a,zild:7");
+TEST(SalesloftPushdown, IdsGoDownAsThisInstancesNativeIds) {
+  auto q = parse_list_query("id=salesloft:a,zild:7,salesloft:b%2Fc");
   ASSERT_TRUE(q);
   EXPECT_TRUE(pushed_down(*q).test(static_cast<std::size_t>(filter::id)));
+  adapter::page_ask ask{*q, false, std::nullopt, {}, 25};
+  auto params = params_of(list_target(ask, "", "salesloft"));
+  EXPECT_EQ(params[0], (std::pair<std::string, std::string>{"ids[]", "a"}));
+  EXPECT_EQ(params[1], (std::pair<std::string, std::string>{"ids[]", "b/c"}));
+  EXPECT_EQ(params[2].first, "per_page");
 }
 
 TEST(SalesloftKeyset, BoundMergesWithTheUsersRange) {
   auto q = parse_list_query("sort=created_at&created_after=2025-01-01T00:00:00Z");
   ASSERT_TRUE(q);
   adapter::page_ask ask{*q, true, *parse_rfc3339("2025-03-01T00:00:00Z"), "3", 51};
-  auto params = params_of(list_target(ask, "/base"));
+  auto params = params_of(list_target(ask, "/base", "salesloft"));
   EXPECT_EQ(params, (std::vector<std::pair<std::string, std::string>>{{"created_at[gte]", "2025-03-01T00:00:00.000000Z"},
                                                                       {"sort_by", "created_at"},
                                                                       {"sort_direction", "asc"},
@@ -146,10 +151,10 @@ TEST(SalesloftKeyset, BoundMergesWithTheUsersRange) {
                                                                       {"page", "3"}}));
   auto desc = parse_list_query("sort=-duration_ms&max_duration_ms=100");
   adapter::page_ask ask2{*desc, true, 500, {}, 10};
-  auto p2 = params_of(list_target(ask2, ""));
+  auto p2 = params_of(list_target(ask2, "", "salesloft"));
   EXPECT_EQ(p2[0], (std::pair<std::string, std::string>{"duration[lte]", "100"}));  // the tighter bound wins
   EXPECT_EQ(p2[1], (std::pair<std::string, std::string>{"sort_by", "duration"}));
-  EXPECT_EQ(list_target(ask2, "/api").rfind("/api/v2/conversations?", 0), 0u);
+  EXPECT_EQ(list_target(ask2, "/api", "salesloft").rfind("/api/v2/conversations?", 0), 0u);
 }
 
 TEST(SalesloftGet, EncodesTheId) {

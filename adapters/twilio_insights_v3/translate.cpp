@@ -1,0 +1,430 @@
+#include "adapters/twilio_insights_v3/translate.hpp"
+
+#include "gateway/adapter/fields.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <optional>
+
+#include <boost/json/array.hpp>
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
+
+namespace cgw::adapters::twilio_insights_v3 {
+namespace {
+
+namespace json = boost::json;
+using adapter::integer_at;
+using adapter::member;
+using adapter::object_at;
+using adapter::text_of;
+using adapter::time_at;
+
+constexpr std::string_view domain_path = "/v3/InsightsDomains/Conversations";
+constexpr std::string_view domain_name = "Conversations";
+
+constexpr std::array<std::string_view, field_count> field_names{
+    "native_id", "account_id", "title",      "channel",    "platform",    "language", "started_at",
+    "ended_at",  "created_at", "updated_at", "duration_ms", "agents",     "sentiment", "summary",
+};
+
+constexpr std::array<std::string_view, 6> unified_channels{"voice", "video", "chat", "sms", "email", "other"};
+
+bool has(const filter_set& s, filter f) { return s.test(static_cast<std::size_t>(f)); }
+void mark(filter_set& s, filter f) { s.set(static_cast<std::size_t>(f)); }
+
+}  // namespace
+
+std::optional<field> field_of(filter f) {
+  switch (f) {
+    case filter::started_after:
+    case filter::started_before: return field::started_at;
+    case filter::created_after:
+    case filter::created_before: return field::created_at;
+    case filter::updated_after:
+    case filter::updated_before: return field::updated_at;
+    case filter::min_duration_ms:
+    case filter::max_duration_ms: return field::duration_ms;
+    case filter::language: return field::language;
+    case filter::channel: return field::channel;
+    case filter::platform: return field::platform;
+    case filter::agent: return field::agents;
+    case filter::account_id: return field::account_id;
+    case filter::title:
+    case filter::title_prefix: return field::title;
+    case filter::id: return field::native_id;
+    default: return std::nullopt;  // owner_id, user_id, person_id, segment_id
+  }
+}
+
+namespace {
+
+field field_of(sort_field f) {
+  switch (f) {
+    case sort_field::created_at: return field::created_at;
+    case sort_field::updated_at: return field::updated_at;
+    case sort_field::duration_ms: return field::duration_ms;
+    default: return field::started_at;
+  }
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+  return out;
+}
+
+std::string upper(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::toupper(c); });
+  return out;
+}
+
+std::string capitalized(std::string_view s) {
+  std::string out = lower(s);
+  if (!out.empty()) out[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(out[0])));
+  return out;
+}
+
+// Appends `value` unless it is already there (case variants often coincide: "en" / "en").
+void add_once(json::array& values, std::string value) {
+  if (std::find(values.begin(), values.end(), json::value(value)) == values.end()) values.emplace_back(value);
+}
+
+// Whole milliseconds around an instant: the vendor's time values carry milliseconds, so a
+// bound is widened to the enclosing millisecond and the walk's own check makes it exact.
+micros floor_ms(micros t) { return t - ((t % 1000) + 1000) % 1000; }
+micros ceil_ms(micros t) { return floor_ms(t + 999); }
+
+json::object leaf(std::string_view op, const std::string& dimension, json::array values) {
+  return json::object{{"op", op}, {"field", dimension}, {"values", std::move(values)}};
+}
+
+// Top-level filter groups are ANDed; GT/LT are strict, so an inclusive bound is OR(GT|LT, EQ).
+class filter_builder {
+ public:
+  void at_least(const std::string& dim, const std::string& v) { inclusive("GT", dim, v); }
+  void at_most(const std::string& dim, const std::string& v) { inclusive("LT", dim, v); }
+  void below(const std::string& dim, const std::string& v) { leaves_.push_back(leaf("LT", dim, {v})); }
+  void in(const std::string& dim, json::array values) { leaves_.push_back(leaf("IN", dim, std::move(values))); }
+  void equals(const std::string& dim, const std::string& v) { leaves_.push_back(leaf("EQ", dim, {v})); }
+
+  json::array finish() && {
+    json::array out;
+    if (!leaves_.empty()) out.push_back(json::object{{"op", "AND"}, {"expressions", std::move(leaves_)}});
+    for (auto& g : groups_) out.push_back(std::move(g));
+    return out;
+  }
+
+ private:
+  void inclusive(std::string_view strict, const std::string& dim, const std::string& v) {
+    groups_.push_back(
+        json::object{{"op", "OR"}, {"expressions", json::array{leaf(strict, dim, {v}), leaf("EQ", dim, {v})}}});
+  }
+
+  json::array leaves_;
+  json::array groups_;
+};
+
+json::object order(const std::string& dimension, bool descending) {
+  return json::object{{"field", dimension}, {"direction", descending ? "DESC" : "ASC"}};
+}
+
+json::object body_of(const dimension_map& dims, json::array filters, json::array order_by) {
+  json::array dimensions;
+  for (auto& d : dims.dimensions()) dimensions.emplace_back(d);
+  return json::object{{"domain", domain_name},
+                      {"query", json::object{{"measures", json::array{}},
+                                             {"dimensions", std::move(dimensions)},
+                                             {"filters", std::move(filters)},
+                                             {"orderBy", std::move(order_by)}}}};
+}
+
+// A dimension's value in an item. Item keys are dimension names, dots included
+// ("OperatorResult.Value"); a vendor that nests them instead ({"OperatorResult": {"Value": ..}})
+// is read too. Returns the object holding the value and its key there, or nullptr.
+std::pair<const json::object*, std::string_view> locate(const json::object& item, std::string_view name) {
+  if (item.contains(name)) return {&item, name};
+  const json::object* at = &item;
+  std::size_t start = 0;
+  for (std::size_t dot; (dot = name.find('.', start)) != std::string_view::npos; start = dot + 1) {
+    at = object_at(*at, name.substr(start, dot - start));
+    if (!at) return {nullptr, {}};
+  }
+  return {at, name.substr(start)};
+}
+
+// A text dimension's value; an array stands for its first element ("Languages[0]").
+std::optional<std::string> text_value(const json::object& item, const dimension_map& dims, field f) {
+  if (!dims.has(f)) return std::nullopt;
+  auto [holder, key] = locate(item, dims[f]);
+  const json::value* v = holder ? member(*holder, key) : nullptr;
+  if (v && v->is_array()) v = v->get_array().empty() ? nullptr : &v->get_array().front();
+  return v ? text_of(*v) : std::nullopt;
+}
+
+std::optional<micros> time_value(const json::object& item, const dimension_map& dims, field f) {
+  if (!dims.has(f)) return std::nullopt;
+  auto [holder, key] = locate(item, dims[f]);
+  return holder ? time_at(*holder, key) : std::nullopt;
+}
+
+// Twilio's channel names are matched case-insensitively; anything outside the unified set is "other".
+std::optional<std::string> unified_channel(std::optional<std::string> raw) {
+  if (!raw || raw->empty()) return std::nullopt;
+  std::string c = lower(*raw);
+  return std::find(unified_channels.begin(), unified_channels.end(), c) != unified_channels.end() ? c : "other";
+}
+
+}  // namespace
+
+std::string_view to_string(field f) noexcept { return field_names[static_cast<std::size_t>(f)]; }
+
+std::vector<std::string> dimension_map::dimensions() const {
+  std::vector<std::string> out;
+  for (const auto& name : names_)
+    if (!name.empty() && std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
+  return out;
+}
+
+dimension_map default_dimensions() {
+  dimension_map m;
+  m[field::native_id] = "Id";
+  m[field::started_at] = "DateCreated";
+  m[field::created_at] = "DateCreated";
+  m[field::language] = "Languages";
+  m[field::channel] = "Channels";
+  m[field::sentiment] = "OperatorResult.Value";
+  m[field::duration_ms] = "Duration";
+  m[field::agents] = "AgentNames";
+  return m;
+}
+
+result<dimension_map> read_dimension_options(const json::object& options, std::string_view key_prefix) {
+  dimension_map m = default_dimensions();
+  const std::string base = std::string(key_prefix) + ".dimensions";
+  const json::value* given = member(options, "dimensions");
+  if (!given) return m;
+  if (!given->is_object())
+    return failure::make(errc::invalid_parameter, base + ": expected an object of unified field -> dimension name",
+                         base);
+  for (const auto& [key, value] : given->get_object()) {
+    const std::string path = base + "." + std::string(key);
+    const auto it = std::find(field_names.begin(), field_names.end(), std::string_view(key));
+    if (it == field_names.end()) return failure::make(errc::invalid_parameter, path + ": unknown unified field", path);
+    const auto f = static_cast<field>(it - field_names.begin());
+    if (value.is_null()) {
+      m[f].clear();
+    } else if (value.is_string() && !value.get_string().empty()) {
+      m[f] = std::string(value.get_string());
+    } else {
+      return failure::make(errc::invalid_parameter, path + ": expected a dimension name or null", path);
+    }
+  }
+  if (!m.has(field::native_id)) {
+    const std::string path = base + ".native_id";
+    return failure::make(errc::invalid_parameter, path + ": required: the dimension that identifies a conversation",
+                         path);
+  }
+  return m;
+}
+
+result<std::set<std::string>> read_metadata(const json::value& body) {
+  const json::object* envelope = body.if_object();
+  const json::value* cubes = envelope ? member(*envelope, "cubes") : nullptr;
+  if (!cubes || !cubes->is_array())
+    return failure::make(errc::upstream_error, "the Insights Metadata answer has no cubes array");
+  std::set<std::string> names;
+  for (const auto& cube : cubes->get_array()) {
+    const json::value* dims = cube.is_object() ? member(cube.get_object(), "dimensions") : nullptr;
+    if (!dims || !dims->is_array()) continue;
+    for (const auto& d : dims->get_array())
+      if (auto name = d.is_object() ? adapter::text_at(d.get_object(), "name") : std::nullopt) names.insert(*name);
+  }
+  return names;
+}
+
+dimension_map present_in(const dimension_map& configured, const std::set<std::string>& cube,
+                         std::vector<std::pair<field, std::string>>* missing) {
+  dimension_map out = configured;
+  for (std::size_t i = 0; i < field_count; ++i) {
+    const auto f = static_cast<field>(i);
+    if (!out.has(f) || cube.contains(out[f])) continue;
+    if (missing) missing->emplace_back(f, out[f]);
+    out[f].clear();
+  }
+  return out;
+}
+
+filter_set absent_filters(const dimension_map& dims) {
+  filter_set out;
+  for (std::size_t i = 0; i < filter_count; ++i) {
+    const auto on = field_of(static_cast<filter>(i));
+    if (!on || !dims.has(*on)) out.set(i);
+  }
+  return out;
+}
+
+filter_set pushable_filters(const dimension_map& dims) {
+  filter_set out;
+  // platform and agent compare case-insensitively and title_prefix has no operator: they stay local.
+  for (filter f : {filter::started_after, filter::started_before, filter::created_after, filter::created_before,
+                   filter::updated_after, filter::updated_before, filter::min_duration_ms, filter::max_duration_ms,
+                   filter::language, filter::channel, filter::account_id, filter::title, filter::id})
+    if (dims.has(*field_of(f))) mark(out, f);
+  return out;
+}
+
+filter_set pushed_down(const list_query& q, const dimension_map& dims) {
+  filter_set out = q.filters() & pushable_filters(dims);
+  // "other" stands for every channel name outside the unified set: no IN list can say that.
+  if (std::find(q.channels.begin(), q.channels.end(), "other") != q.channels.end())
+    out.reset(static_cast<std::size_t>(filter::channel));
+  return out;
+}
+
+bool native_sort(sort_field f, const dimension_map& dims) { return dims.has(field_of(f)); }
+
+json::object query_body(const adapter::page_ask& ask, const dimension_map& dims, std::string_view vendor) {
+  const list_query& q = ask.query;
+  const filter_set push = pushed_down(q, dims);
+  filter_builder b;
+  const auto time_range = [&](filter after, filter before, field f, const std::optional<micros>& from,
+                              const std::optional<micros>& to) {
+    if (has(push, after)) b.at_least(dims[f], format_rfc3339_ms(floor_ms(*from)));
+    if (has(push, before)) b.below(dims[f], format_rfc3339_ms(ceil_ms(*to)));
+  };
+  time_range(filter::started_after, filter::started_before, field::started_at, q.started_after, q.started_before);
+  time_range(filter::created_after, filter::created_before, field::created_at, q.created_after, q.created_before);
+  time_range(filter::updated_after, filter::updated_before, field::updated_at, q.updated_after, q.updated_before);
+  // Durations are whole milliseconds (MAPPING.md), so the inclusive bounds are exact.
+  if (has(push, filter::min_duration_ms)) b.at_least(dims[field::duration_ms], std::to_string(*q.min_duration_ms));
+  if (has(push, filter::max_duration_ms)) b.at_most(dims[field::duration_ms], std::to_string(*q.max_duration_ms));
+
+  const field sort_on = field_of(q.sort.field);
+  const bool sorted = ask.sorted && dims.has(sort_on);
+  if (sorted && ask.bound) {  // the keyset walk's inclusive watermark
+    const bool duration = q.sort.field == sort_field::duration_ms;
+    const micros bound = *ask.bound;
+    if (q.sort.descending)
+      b.at_most(dims[sort_on], duration ? std::to_string(bound) : format_rfc3339_ms(ceil_ms(bound)));
+    else
+      b.at_least(dims[sort_on], duration ? std::to_string(bound) : format_rfc3339_ms(floor_ms(bound)));
+  }
+
+  // Equality on strings is exact and case-sensitive (MAPPING.md): send the spellings the vendor uses.
+  if (has(push, filter::language)) {
+    json::array values;
+    for (const auto& l : q.languages) {
+      add_once(values, canonical_language(l));
+      add_once(values, lower(l));
+    }
+    b.in(dims[field::language], std::move(values));
+  }
+  if (has(push, filter::channel)) {
+    json::array values;
+    for (const auto& c : q.channels) {
+      add_once(values, c);
+      add_once(values, capitalized(c));
+      add_once(values, upper(c));
+    }
+    b.in(dims[field::channel], std::move(values));
+  }
+  if (has(push, filter::account_id)) {
+    json::array values;
+    for (const auto& a : q.account_ids) add_once(values, a);
+    b.in(dims[field::account_id], std::move(values));
+  }
+  if (has(push, filter::title)) b.equals(dims[field::title], *q.title);
+  if (has(push, filter::id)) {
+    json::array values;
+    for (auto& id : q.native_ids_for(vendor)) add_once(values, std::move(id));
+    b.in(dims[field::native_id], std::move(values));
+  }
+
+  // Id breaks ties so that the vendor's pages never reshuffle records that share a sort value.
+  json::array order_by;
+  if (sorted) order_by.push_back(order(dims[sort_on], q.sort.descending));
+  order_by.push_back(order(dims[field::native_id], false));
+  return body_of(dims, std::move(b).finish(), std::move(order_by));
+}
+
+json::object get_body(std::string_view native_id, const dimension_map& dims) {
+  filter_builder b;
+  b.equals(dims[field::native_id], std::string(native_id));
+  return body_of(dims, std::move(b).finish(), json::array{order(dims[field::native_id], false)});
+}
+
+std::string metadata_target(std::string_view path_prefix) {
+  return std::string(path_prefix) + std::string(domain_path) + "/Metadata";
+}
+
+std::string query_target(std::string_view path_prefix, std::size_t page_size) {
+  return std::string(path_prefix) + std::string(domain_path) + "/Query?pageSize=" + std::to_string(page_size);
+}
+
+std::string next_page_target(std::string_view path_prefix, std::string_view page_token) {
+  // Tokens are base64 ("eyJ...fQ="): '+' would read as a space and '=' or '/' confuse some
+  // parsers, so everything but unreserved characters is percent-encoded.
+  return std::string(path_prefix) + std::string(domain_path) +
+         "/Query?pageToken=" + boost::urls::encode(page_token, boost::urls::unreserved_chars);
+}
+
+result<conversation> to_conversation(const json::value& item, const dimension_map& dims, std::string_view vendor) {
+  if (!item.is_object()) return failure::make(errc::upstream_error, "an Insights item is not an object");
+  const json::object& o = item.get_object();
+  auto id = text_value(o, dims, field::native_id);
+  if (!id || id->empty())
+    return failure::make(errc::upstream_error, "an Insights item has no " + dims[field::native_id]);
+  conversation c;
+  set_identity(c, vendor, type_name, std::move(*id));
+  c.account_id = text_value(o, dims, field::account_id);
+  c.title = text_value(o, dims, field::title);
+  c.channel = unified_channel(text_value(o, dims, field::channel));
+  c.platform = text_value(o, dims, field::platform);
+  if (auto lang = text_value(o, dims, field::language); lang && !lang->empty()) c.language = canonical_language(*lang);
+  c.started_at = time_value(o, dims, field::started_at);
+  c.ended_at = time_value(o, dims, field::ended_at);
+  c.created_at = time_value(o, dims, field::created_at);
+  c.updated_at = time_value(o, dims, field::updated_at);
+  if (dims.has(field::duration_ms)) {
+    auto [holder, key] = locate(o, dims[field::duration_ms]);
+    if (holder) c.duration_ms = integer_at(*holder, key);
+  }
+  if (dims.has(field::agents)) {
+    auto [holder, key] = locate(o, dims[field::agents]);
+    const json::value* names = holder ? member(*holder, key) : nullptr;
+    if (names && names->is_string()) c.agents.push_back(agent{std::nullopt, std::string(names->get_string())});
+    if (names && names->is_array())
+      for (const auto& n : names->get_array())
+        if (n.is_string()) c.agents.push_back(agent{std::nullopt, std::string(n.get_string())});
+  }
+  c.sentiment = text_value(o, dims, field::sentiment);
+  c.summary = text_value(o, dims, field::summary);
+  c.raw = o;
+  return c;
+}
+
+result<adapter::vendor_page> read_page(const json::value& body, const dimension_map& dims, std::string_view vendor) {
+  const json::object* envelope = body.if_object();
+  if (!envelope) return failure::make(errc::upstream_error, "the Insights answer is not an object");
+  const json::object* meta = object_at(*envelope, "meta");
+  // meta.key names the list ("items"); a key naming nothing falls back to the documented one.
+  const json::value* items = nullptr;
+  if (auto key = meta ? adapter::text_at(*meta, "key") : std::nullopt) items = member(*envelope, *key);
+  if (!items || !items->is_array()) items = member(*envelope, "items");
+  if (!items || !items->is_array()) return failure::make(errc::upstream_error, "the Insights answer has no items array");
+  adapter::vendor_page page;
+  page.records.reserve(items->get_array().size());
+  for (const auto& item : items->get_array()) {
+    auto c = to_conversation(item, dims, vendor);
+    if (!c) return c.error();
+    page.records.push_back(std::move(*c));
+  }
+  // An absent and a null nextToken both mean the last page.
+  if (auto next = meta ? adapter::text_at(*meta, "nextToken") : std::nullopt; next && !next->empty())
+    page.next = std::move(*next);
+  return page;
+}
+
+}  // namespace cgw::adapters::twilio_insights_v3

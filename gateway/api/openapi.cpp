@@ -1,0 +1,151 @@
+#include "gateway/api/openapi.hpp"
+
+#include "gateway/api/service.hpp"
+#include "gateway/core/query.hpp"
+
+#include <boost/json/parse.hpp>
+
+namespace cgw::api {
+namespace {
+
+namespace json = boost::json;
+
+// Schemas of the spec's objects (unified-api.md), in JSON Schema 2020-12 as OpenAPI 3.1 takes it.
+constexpr const char* components = R"({
+  "securitySchemes": {
+    "bearer": {"type": "http", "scheme": "bearer", "description": "Authorization: Bearer <client key>"},
+    "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}
+  },
+  "schemas": {
+    "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object",
+      "required": ["code", "message", "request_id"], "properties": {
+        "code": {"type": "string", "enum": ["invalid_parameter", "unknown_parameter", "invalid_cursor", "invalid_id",
+          "unauthorized", "forbidden", "not_found", "method_not_allowed", "payload_too_large", "rate_limited",
+          "internal", "unsupported", "upstream_error", "draining", "overloaded", "deadline_exceeded"]},
+        "message": {"type": "string"}, "parameter": {"type": "string"}, "request_id": {"type": "string"}}},
+      "meta": {"$ref": "#/components/schemas/ListMeta"}}},
+    "Agent": {"type": "object", "properties": {"id": {"type": ["string", "null"]}, "name": {"type": ["string", "null"]}}},
+    "Segment": {"type": "object", "properties": {"id": {"type": ["string", "null"]}, "order": {"type": ["integer", "null"]},
+      "started_at": {"type": ["string", "null"], "format": "date-time"}, "offset_s": {"type": ["number", "null"]},
+      "talk_time_s": {"type": ["number", "null"]}, "agent_name": {"type": ["string", "null"]}}},
+    "Message": {"type": "object", "properties": {"id": {"type": ["string", "null"]},
+      "sent_at": {"type": ["string", "null"], "format": "date-time"}, "from": {"type": ["string", "null"]},
+      "to": {"type": ["string", "null"]}, "content": {"type": ["string", "null"]},
+      "sentiment": {"type": ["string", "null"]}, "type": {"type": ["string", "null"]}}},
+    "Conversation": {"type": "object", "required": ["id", "vendor", "vendor_type", "native_id"], "properties": {
+      "id": {"type": "string", "description": "<vendor>:<native id>"}, "vendor": {"type": "string"},
+      "vendor_type": {"type": "string", "enum": ["twilio_flex_insights", "twilio_insights_v3", "salesloft", "zild"]},
+      "native_id": {"type": "string"}, "account_id": {"type": ["string", "null"]}, "title": {"type": ["string", "null"]},
+      "channel": {"type": ["string", "null"], "enum": ["voice", "video", "chat", "sms", "email", "other", null]},
+      "platform": {"type": ["string", "null"]}, "language": {"type": ["string", "null"]},
+      "started_at": {"type": ["string", "null"], "format": "date-time"},
+      "ended_at": {"type": ["string", "null"], "format": "date-time"},
+      "created_at": {"type": ["string", "null"], "format": "date-time"},
+      "updated_at": {"type": ["string", "null"], "format": "date-time"},
+      "duration_ms": {"type": ["integer", "null"]},
+      "agents": {"type": "array", "items": {"$ref": "#/components/schemas/Agent"}},
+      "segments": {"type": "array", "items": {"$ref": "#/components/schemas/Segment"}},
+      "messages": {"type": "array", "items": {"$ref": "#/components/schemas/Message"}},
+      "sentiment": {"type": ["string", "null"]}, "summary": {"type": ["string", "null"]},
+      "tags": {"type": "array", "items": {"type": "string"}}, "score": {"type": ["number", "null"]},
+      "status": {"type": ["string", "null"], "enum": ["active", "queued", "finished", null]},
+      "links": {"type": "object", "additionalProperties": {"type": "string"}},
+      "raw": {"type": "object", "description": "only with include=raw"}}},
+    "VendorMeta": {"type": "object", "required": ["status"], "properties": {
+      "status": {"type": "string", "enum": ["ok", "error", "unsupported", "circuit_open", "rate_limited"]},
+      "reason": {"type": "string"}, "returned": {"type": "integer"},
+      "pushed_down": {"type": "array", "items": {"type": "string"}},
+      "filtered_locally": {"type": "array", "items": {"type": "string"}},
+      "upstream_requests": {"type": "integer"}, "latency_ms": {"type": "number"},
+      "retry_after_s": {"type": "integer"}, "truncated": {"type": "boolean"}, "note": {"type": "string"},
+      "error": {"type": "object", "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}},
+    "ListMeta": {"type": "object", "properties": {"page_size": {"type": "integer"},
+      "next_cursor": {"type": ["string", "null"]}, "partial": {"type": "boolean"},
+      "vendors": {"type": "object", "additionalProperties": {"$ref": "#/components/schemas/VendorMeta"}},
+      "timing": {"type": "object", "properties": {"slowest_vendor_ms": {"type": "number"}, "total_ms": {"type": "number"}}}}},
+    "ConversationList": {"type": "object", "required": ["data", "meta"], "properties": {
+      "data": {"type": "array", "items": {"$ref": "#/components/schemas/Conversation"}},
+      "meta": {"$ref": "#/components/schemas/ListMeta"}}},
+    "Vendor": {"type": "object", "properties": {"name": {"type": "string"}, "type": {"type": "string"},
+      "host": {"type": ["string", "null"]}, "can_list": {"type": "boolean"}, "can_get": {"type": "boolean"},
+      "pushdown_filters": {"type": "array", "items": {"type": "string"}},
+      "native_sorts": {"type": "array", "items": {"type": "string"}}, "health": {"type": "object"}}}
+  }
+})";
+
+json::object error_response(const char* why) {
+  return {{"description", why},
+          {"content", {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Error"}}}}}}}};
+}
+
+json::object json_response(const char* why, const char* schema) {
+  return {{"description", why},
+          {"content", {{"application/json", {{"schema", {{"$ref", std::string("#/components/schemas/") + schema}}}}}}}};
+}
+
+json::object operation_for(const route& r) {
+  json::object op{{"summary", r.summary}, {"operationId", r.path}};
+  json::object responses;
+  json::array parameters;
+  if (r.path == "/v1/conversations") {
+    for (const auto& p : list_parameters())
+      parameters.push_back(json::object{{"name", p.name}, {"in", "query"}, {"required", false},
+                                        {"description", p.description},
+                                        {"schema", {{"type", p.type}}},
+                                        {"example", p.example}});
+    responses["200"] = json_response("One page of the merged stream (or, with explain=true, the plan)", "ConversationList");
+    responses["400"] = error_response("invalid_parameter, unknown_parameter or invalid_cursor, naming the parameter");
+    responses["403"] = error_response("a vendor named in `vendor` is not reachable by this client");
+    responses["502"] = error_response("every selected vendor failed (per-vendor entries in meta)");
+    responses["504"] = error_response("no vendor answered within the deadline");
+  } else if (r.path == "/v1/conversations/{id}") {
+    parameters.push_back(json::object{{"name", "id"}, {"in", "path"}, {"required", true},
+                                      {"description", "unified id <vendor>:<native id>, percent-encoded"},
+                                      {"schema", {{"type", "string"}}}});
+    parameters.push_back(json::object{{"name", "include"}, {"in", "query"}, {"required", false},
+                                      {"schema", {{"type", "string"}, {"enum", {"raw"}}}}});
+    responses["200"] = json_response("The conversation, with everything the vendor knows", "Conversation");
+    responses["400"] = error_response("invalid_id: not <vendor>:<native id>, or not a valid native id");
+    responses["403"] = error_response("the vendor is not reachable by this client");
+    responses["404"] = error_response("unknown vendor name, or the vendor says it does not exist");
+    responses["501"] = error_response("unsupported: the vendor cannot fetch one conversation");
+    responses["502"] = error_response("the vendor failed");
+    responses["504"] = error_response("the vendor did not answer within the deadline");
+  } else if (r.path == "/v1/vendors") {
+    responses["200"] = {{"description", "The vendor instances the client may reach"},
+                        {"content", {{"application/json", {{"schema", {{"type", "object"}, {"properties",
+                            {{"data", {{"type", "array"}, {"items", {{"$ref", "#/components/schemas/Vendor"}}}}}}}}}}}}}};
+  } else if (r.path == "/metrics") {
+    responses["200"] = {{"description", "Prometheus text format 0.0.4"}, {"content", {{"text/plain", json::object{}}}}};
+  } else {
+    responses["200"] = {{"description", r.summary}, {"content", {{"application/json", json::object{}}}}};
+  }
+  if (r.path == "/readyz") responses["503"] = error_response("draining");
+  if (r.needs_key) {
+    responses["401"] = error_response("missing or unknown client key");
+    op["security"] = json::array{json::object{{"bearer", json::array{}}}, json::object{{"apiKey", json::array{}}}};
+  }
+  responses["405"] = error_response("only GET (and CORS preflight OPTIONS) is allowed");
+  if (!parameters.empty()) op["parameters"] = std::move(parameters);
+  op["responses"] = std::move(responses);
+  return op;
+}
+
+}  // namespace
+
+json::object openapi_document() {
+  json::object paths;
+  for (const auto& r : routes()) paths[r.path] = json::object{{"get", operation_for(r)}};
+  return json::object{
+      {"openapi", "3.1.0"},
+      {"info", {{"title", "conversation-gateway"}, {"version", "1.0.0"},
+                {"description", "One ordered, exactly-once stream of conversations from every vendor. Records are "
+                                "ordered by the sort key, ties by unified id (byte order), nulls last; cursors are "
+                                "opaque, signed, and bound to the query's filters. Cross-origin calls are allowed "
+                                "from configured origins."}}},
+      {"paths", std::move(paths)},
+      {"components", json::parse(components).as_object()},
+  };
+}
+
+}  // namespace cgw::api
