@@ -209,6 +209,42 @@ TEST_F(FanOut, BatchAcrossVendors) {
   EXPECT_EQ(page.meta().at("vendors").at("twilio_flex").at("upstream_requests"), 0);
 }
 
+TEST_F(FanOut, MetricsCountRequestsPerVendor) {
+  auto count = [&](const std::string& series) {
+    auto text = gw_->get("/metrics").text;
+    auto at = text.find(series + " ");
+    return at == std::string::npos ? 0.0 : std::stod(text.substr(at + series.size() + 1));
+  };
+  const std::string sl = R"(cgw_upstream_requests_total{vendor="salesloft",outcome="ok"})";
+  const std::string route = R"(cgw_http_requests_total{route="/v1/conversations",status="200"})";
+  const double before_sl = count(sl), before_route = count(route);
+  ASSERT_EQ(gw_->get("/v1/conversations?vendor=salesloft&sort=-created_at&page_size=5").status, 200u);
+  EXPECT_EQ(count(sl), before_sl + 1);
+  EXPECT_EQ(count(route), before_route + 1);
+  auto text = gw_->get("/metrics").text;
+  EXPECT_NE(text.find("cgw_upstream_request_duration_seconds_bucket{vendor=\"salesloft\",le=\"+Inf\"}"), std::string::npos);
+  EXPECT_EQ(text.find("sandbox-salesloft-token"), std::string::npos);
+}
+
+TEST_F(FanOut, CorsPreflightAndOrigins) {
+  gateway cors(R"({"listen": {"address": "127.0.0.1", "port": 0},
+      "cursor_secret": "integration-test-cursor-secret-0123456789",
+      "cors": {"allowed_origins": ["https://dash.example"]}, "logging": {"level": "warn"},
+      "vendors": )" + vendors_json() + "}");
+  auto ok = request(cors.port(), "/v1/conversations",
+                    {{"Origin", "https://dash.example"}, {"Access-Control-Request-Method", "GET"}}, "OPTIONS");
+  EXPECT_EQ(ok.status, 204u);
+  EXPECT_EQ(ok.headers["access-control-allow-origin"], "https://dash.example");
+  EXPECT_NE(ok.headers["access-control-allow-headers"].find("Authorization"), std::string::npos);
+  auto no = request(cors.port(), "/v1/conversations",
+                    {{"Origin", "https://evil.example"}, {"Access-Control-Request-Method", "GET"}}, "OPTIONS");
+  EXPECT_EQ(no.headers.count("access-control-allow-origin"), 0u);
+  auto get = cors.get("/v1/vendors", {{"Origin", "https://dash.example"}});
+  EXPECT_EQ(get.status, 200u);
+  EXPECT_EQ(get.headers["access-control-allow-origin"], "https://dash.example");
+  EXPECT_EQ(get.headers.count("access-control-allow-credentials"), 0u);  // never a wildcard with credentials
+}
+
 TEST_F(FanOut, ExplainCallsNoVendor) {
   const auto before = salesloft_->requests() + flex_->requests() + insights_->requests() + zild_->requests();
   auto plan = gw_->get("/v1/conversations?explain=true&min_duration_ms=1000&sort=-created_at");

@@ -32,8 +32,7 @@ class fake_vendor final : public ad::adapter {
     caps_.can_get = true;
     caps_.native_sorts = std::move(native);
     if (push_duration_) caps_.pushdown.set(static_cast<std::size_t>(filter::min_duration_ms));
-    std::mt19937_64 rng(seed);
-    for (std::size_t i = 0; i < data_.size(); ++i) rank_.push_back(rng());
+    salt_ = std::to_string(seed);
   }
 
   std::vector<conversation> data_;
@@ -86,7 +85,7 @@ class fake_vendor final : public ad::adapter {
         if (va.has_value() != vb.has_value()) return nulls_first_ ? !va.has_value() : va.has_value();
         if (va && *va != *vb) return q.sort.descending ? *va > *vb : *va < *vb;
       }
-      return rank_[a] < rank_[b];  // ties in an order of the vendor's own, not by id
+      return rank(data_[a]) < rank(data_[b]);  // ties in an order of the vendor's own, not by id
     });
     std::size_t page = ask.continuation.empty() ? 1 : std::stoul(ask.continuation);
     ad::vendor_page out;
@@ -98,7 +97,10 @@ class fake_vendor final : public ad::adapter {
 
   config::vendor_config cfg_;
   ad::capabilities caps_;
-  std::vector<std::uint64_t> rank_;
+  // A stable position of the vendor's own for a record, unrelated to id order; records may be
+  // added between pages, so it is derived from the record rather than stored.
+  std::size_t rank(const conversation& c) const { return std::hash<std::string>{}(c.id + salt_); }
+  std::string salt_;
   bool push_duration_, nulls_first_;
 };
 
