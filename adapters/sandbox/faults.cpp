@@ -29,7 +29,10 @@ struct number_field {
 
 constexpr std::int64_t u32_max = std::numeric_limits<std::uint32_t>::max();
 
-constexpr std::array<number_field, 6> number_fields{{
+constexpr std::array<number_field, 7> number_fields{{
+    {"max_concurrency", "--max-concurrency", "a non-negative 32-bit integer (0: no limit)",
+     [](std::int64_t v) { return v >= 0 && v <= u32_max; },
+     [](fault_menu& m, std::int64_t v) { m.max_concurrency = static_cast<std::uint32_t>(v); }},
     {"latency_ms", "--latency-ms", "an integer from 0 to 600000",
      [](std::int64_t v) { return v >= 0 && v <= 600'000; },
      [](fault_menu& m, std::int64_t v) { m.latency_ms = static_cast<std::uint32_t>(v); }},

@@ -24,6 +24,7 @@ struct fault_menu {
   std::int32_t retry_after_s = -1;     // with 429: Retry-After seconds (-1: no Retry-After header)
   enum class body_fault { none, malformed, truncated, hang, slow_drip, oversize } body = body_fault::none;
   std::uint32_t body_fault_count = 0;  // 0 = every request while set
+  std::uint32_t max_concurrency = 0;   // more vendor requests than this at once get the vendor's 429 (0 = no limit)
 
   friend bool operator==(const fault_menu&, const fault_menu&) = default;
 };

@@ -110,6 +110,7 @@ struct server::plan {
   std::int32_t retry_after_s = -1;
   std::uint32_t error_status = 0;
   body_fault body = body_fault::none;
+  std::uint32_t max_concurrency = 0;
 };
 
 server::server(std::unique_ptr<handler> h, fault_menu faults) : handler_(std::move(h)), faults_(faults) {}
@@ -154,6 +155,7 @@ handler& server::logic() {
 server::plan server::next_plan() {
   std::lock_guard lock(faults_mutex_);
   plan p{std::chrono::milliseconds(faults_.latency_ms)};
+  p.max_concurrency = faults_.max_concurrency;
   if (faults_.rate_limit_count != 0) {
     --faults_.rate_limit_count;
     p.rate_limited = true;
@@ -235,7 +237,14 @@ net::awaitable<void> server::serve(tcp::socket socket) {
     } else {
       ++requests_;
       p = next_plan();
-      if (p.latency.count() != 0) co_await pause(p.latency);
+      // Twilio's 429 (20429) is about concurrent requests: one over the limit is refused at once.
+      struct occupancy {
+        std::uint32_t& n;
+        ~occupancy() { --n; }
+      } occupied{++in_flight_};
+      const bool over_limit = p.max_concurrency != 0 && in_flight_ > p.max_concurrency;
+      if (over_limit) p.rate_limited = true;
+      if (p.latency.count() != 0 && !over_limit) co_await pause(p.latency);
       if (p.body == body_fault::hang) {
         co_await hang(socket);
         co_return;

@@ -71,6 +71,7 @@ class server {
   mutable std::mutex faults_mutex_;
   fault_menu faults_;  // guarded by faults_mutex_; counts are consumed as requests arrive
   std::atomic<std::uint64_t> requests_{0};
+  std::uint32_t in_flight_ = 0;  // vendor requests being answered; touched on the io thread only
   std::unique_ptr<net::io_context> io_;  // one per start(), so stop() can destroy every session with it
   std::thread thread_;
 };

@@ -95,9 +95,8 @@ result<std::unique_ptr<adapter::adapter>> make_adapter(const config::vendor_conf
                          key + ".auth.username: type twilio_flex_insights needs username and password (HTTP Basic: "
                                "an API key SID and secret, or the account SID and auth token)",
                          key + ".auth.username");
-  auto ep = upstream::parse_endpoint(cfg.base_url, cfg.ca_file);
-  if (!ep) return failure::make(errc::invalid_parameter, key + "." + ep.error().message, key + ".base_url");
-  ep->max_idle = cfg.max_connections;
+  auto ep = vendor_endpoint(cfg);
+  if (!ep) return ep.error();
   return std::unique_ptr<adapter::adapter>(new flex_adapter(cfg, std::move(*ep), *page_size));
 }
 

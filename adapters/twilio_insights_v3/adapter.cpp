@@ -214,9 +214,8 @@ result<std::unique_ptr<adapter::adapter>> make_adapter(const config::vendor_conf
                          key + ".auth.bearer_token");
   auto dims = read_dimension_options(cfg.options, key + ".options");
   if (!dims) return dims.error();
-  auto ep = upstream::parse_endpoint(cfg.base_url, cfg.ca_file);
-  if (!ep) return failure::make(errc::invalid_parameter, key + "." + ep.error().message, key + ".base_url");
-  ep->max_idle = cfg.max_connections;
+  auto ep = vendor_endpoint(cfg);
+  if (!ep) return ep.error();
   return std::unique_ptr<adapter::adapter>(new insights_adapter(cfg, std::move(*ep), std::move(*dims)));
 }
 

@@ -60,9 +60,8 @@ result<std::unique_ptr<adapter::adapter>> make_adapter(const config::vendor_conf
   if (cfg.auth.bearer_token.empty())
     return failure::make(errc::invalid_parameter, key + ".auth.bearer_token: required for type zild (the JWT)",
                          key + ".auth.bearer_token");
-  auto ep = upstream::parse_endpoint(cfg.base_url, cfg.ca_file);
-  if (!ep) return failure::make(errc::invalid_parameter, key + "." + ep.error().message, key + ".base_url");
-  ep->max_idle = cfg.max_connections;
+  auto ep = vendor_endpoint(cfg);
+  if (!ep) return ep.error();
   return std::unique_ptr<adapter::adapter>(new zild_adapter(cfg, std::move(*ep)));
 }
 

@@ -164,6 +164,14 @@ upstream::request vendor_request(http::verb method, std::string target, const st
   return req;
 }
 
+result<upstream::endpoint> vendor_endpoint(const config::vendor_config& cfg) {
+  const std::string key = "vendors." + cfg.name;
+  auto ep = upstream::parse_endpoint(cfg.base_url, cfg.ca_file);
+  if (!ep) return failure::make(errc::invalid_parameter, key + "." + ep.error().message, key + ".base_url");
+  ep->max_idle = cfg.max_connections;
+  return ep;
+}
+
 result<void> check_options(const config::vendor_config& cfg, std::initializer_list<std::string_view> allowed) {
   for (const auto& [key, value] : cfg.options)
     if (std::find(allowed.begin(), allowed.end(), std::string_view(key)) == allowed.end())

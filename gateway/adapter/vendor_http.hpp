@@ -40,6 +40,9 @@ std::string authorization_header(const config::vendor_auth& auth);
 // A GET (or other) request with the vendor's authorization and JSON accepted.
 upstream::request vendor_request(http::verb method, std::string target, const std::string& authorization);
 
+// The vendor's endpoint from its base_url, CA file and pool size; a failure names `vendors.<name>.base_url`.
+result<upstream::endpoint> vendor_endpoint(const config::vendor_config& cfg);
+
 // Fails naming `vendors.<name>.options.<key>` for the first option not in `allowed`.
 result<void> check_options(const config::vendor_config& cfg, std::initializer_list<std::string_view> allowed);
 

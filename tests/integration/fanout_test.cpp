@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <future>
 
 namespace cgw::testing {
 namespace {
@@ -243,6 +244,26 @@ TEST_F(FanOut, CorsPreflightAndOrigins) {
   EXPECT_EQ(get.status, 200u);
   EXPECT_EQ(get.headers["access-control-allow-origin"], "https://dash.example");
   EXPECT_EQ(get.headers.count("access-control-allow-credentials"), 0u);  // never a wildcard with credentials
+}
+
+TEST_F(FanOut, TwilioConcurrencyLimitShowsAsRateLimited) {
+  sandbox::fault_menu limited;
+  limited.max_concurrency = 1;
+  limited.latency_ms = 150;
+  flex_->set_faults(limited);
+  auto query = "/v1/conversations?vendor=twilio_flex&page_size=5";
+  auto first = std::async(std::launch::async, [&] { return gw_->get(query); });
+  auto second = std::async(std::launch::async, [&] { return gw_->get(query); });
+  auto a = first.get(), b = second.get();
+  int limited_count = 0;
+  for (const auto* page : {&a, &b}) {
+    if (page->status == 502 && page->meta().at("vendors").at("twilio_flex").at("status") == "rate_limited") {
+      ++limited_count;
+      EXPECT_NE(page->meta().at("vendors").at("twilio_flex").at("error").at("message").as_string().find("20429"),
+                std::string::npos);
+    }
+  }
+  EXPECT_EQ(limited_count, 1);
 }
 
 TEST_F(FanOut, ExplainCallsNoVendor) {
