@@ -1,5 +1,6 @@
 #include "adapters/twilio_flex_insights/sandbox/sandbox.hpp"
 
+#include "adapters/sandbox/draws.hpp"
 #include "gateway/core/time.hpp"
 
 #include <algorithm>
@@ -7,7 +8,6 @@
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
-#include <random>
 
 #include <boost/json/array.hpp>
 
@@ -17,22 +17,6 @@ namespace {
 namespace json = boost::json;
 using namespace std::chrono;
 
-// mt19937_64's output sequence is fixed by the standard (unlike std's distributions), so only
-// raw draws are used: the same seed gives the same data everywhere.
-class draws {
- public:
-  explicit draws(std::uint64_t seed) : engine_(seed) {}
-  std::uint64_t next() { return engine_(); }
-  std::int64_t below(std::uint64_t n) { return static_cast<std::int64_t>(next() % n); }
-  bool chance(unsigned percent) { return below(100) < percent; }
-  template <class Items>
-  const auto& pick(const Items& items) {
-    return items[static_cast<std::size_t>(below(std::size(items)))];
-  }
-
- private:
-  std::mt19937_64 engine_;
-};
 
 // Case variants on purpose: Flex Insights stores the name as each segment's agent typed it, and
 // the unified agent filter must match "Ann Lee" and "ann lee" alike.

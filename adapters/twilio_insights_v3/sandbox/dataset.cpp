@@ -1,5 +1,6 @@
 #include "adapters/twilio_insights_v3/sandbox/sandbox.hpp"
 
+#include "adapters/sandbox/draws.hpp"
 #include "gateway/core/time.hpp"
 
 #include <array>
@@ -7,7 +8,6 @@
 #include <cinttypes>
 #include <cstdio>
 #include <optional>
-#include <random>
 
 #include <boost/json/array.hpp>
 
@@ -17,22 +17,7 @@ namespace {
 namespace json = boost::json;
 using namespace std::chrono;
 
-// mt19937_64's output sequence is fixed by the standard (unlike std's distributions), so the
-// same seed yields the same data everywhere.
-class rng {
- public:
-  explicit rng(std::uint64_t seed) : engine_(seed) {}
-  std::uint64_t next() { return engine_(); }
-  std::int64_t below(std::uint64_t n) { return static_cast<std::int64_t>(engine_() % n); }
-  bool chance(unsigned percent) { return below(100) < percent; }
-  template <class Items>
-  const auto& pick(const Items& items) {
-    return items[static_cast<std::size_t>(below(std::size(items)))];
-  }
-
- private:
-  std::mt19937_64 engine_;
-};
+using rng = draws;
 
 constexpr std::array<std::string_view, 7> other_languages{"es-MX", "fr-FR", "de-DE", "pt-BR", "en-GB", "ja-JP", "hi-IN"};
 // Weighted by repetition; "whatsapp" is outside the unified channel set.

@@ -1,5 +1,6 @@
 #include "adapters/zild/sandbox/sandbox.hpp"
 
+#include "adapters/sandbox/draws.hpp"
 #include "gateway/core/time.hpp"
 
 #include <array>
@@ -8,7 +9,6 @@
 #include <cstdio>
 #include <limits>
 #include <optional>
-#include <random>
 
 namespace cgw::sandbox::zild {
 namespace {
@@ -16,27 +16,7 @@ namespace {
 namespace json = boost::json;
 using namespace std::chrono;
 
-// std::mt19937_64's output is fixed by the standard (unlike std's distributions), so the
-// same seed gives the same data everywhere; the helpers below only use its raw output.
-class rng {
- public:
-  explicit rng(std::uint64_t seed) : engine_(seed) {}
-  std::int64_t below(std::uint64_t n) { return static_cast<std::int64_t>(engine_() % n); }
-  bool chance(unsigned percent) { return below(100) < percent; }
-  template <class Items>
-  const auto& pick(const Items& items) {
-    return items[static_cast<std::size_t>(below(std::size(items)))];
-  }
-  std::string hex(std::size_t digits) {
-    static constexpr std::string_view alphabet = "0123456789abcdef";
-    std::string out;
-    for (std::size_t i = 0; i < digits; ++i) out += alphabet[static_cast<std::size_t>(below(16))];
-    return out;
-  }
-
- private:
-  std::mt19937_64 engine_;
-};
+using rng = draws;
 
 // .NET keeps time in 100 ns ticks; these are ticks since the Unix epoch.
 using ticks = std::int64_t;
