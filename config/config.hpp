@@ -60,6 +60,26 @@ struct vendor_auth {
   secret password;
 };
 
+// Retries of idempotent vendor reads (connection failures, 429, 502, 503, 504).
+struct retry_config {
+  std::uint32_t max_attempts = 3;      // the first call included; 1 disables retries
+  std::uint32_t base_delay_ms = 50;    // full-jitter exponential backoff: up to base * 2^n
+  std::uint32_t max_delay_ms = 2000;   // ... capped here (a vendor's Retry-After may ask for more)
+  std::uint32_t budget_percent = 20;   // retries allowed per 100 first calls, so an outage is not multiplied
+};
+
+// A token bucket per vendor account: `points` per `per_s` seconds, kept in step with what the vendor
+// reports of its own budget. points 0: no budget.
+struct rate_limit_config {
+  std::uint32_t points = 0;
+  std::uint32_t per_s = 60;
+};
+
+struct circuit_config {
+  std::uint32_t failure_threshold = 5;  // consecutive failures that open the circuit
+  std::uint32_t open_ms = 10'000;       // how long it stays open before one probe is let through
+};
+
 struct vendor_config {
   std::string name;  // the map key: the vendor instance name in unified ids
   std::string type;  // an adapter type registered in the adapter registry
@@ -70,7 +90,18 @@ struct vendor_config {
   std::uint32_t max_response_bytes = 8 << 20;   // a larger vendor answer is an upstream error
   std::uint32_t max_connections = 32;           // idle keep-alive connections kept per io thread
   std::uint32_t scan_limit = 10'000;            // records read at most when the vendor cannot sort natively
+  retry_config retry;
+  std::optional<rate_limit_config> rate_limit;  // absent: the adapter type's documented budget
+  std::optional<std::uint32_t> max_concurrency; // vendor requests at once per account; absent: the type's, 0: none
+  circuit_config circuit;
+  std::optional<std::uint32_t> cache_ttl_ms;    // absent: cache.ttl_ms
   boost::json::object options;                  // type-specific settings, validated by the adapter
+};
+
+// Vendor answers kept for a short time, shared by every request (and coalesced while in flight).
+struct cache_config {
+  std::uint32_t ttl_ms = 15'000;          // 0: no cache (identical calls in flight are still made once)
+  std::uint64_t max_bytes = 32ull << 20;  // least recently used answers go first
 };
 
 struct gateway_config {
@@ -78,6 +109,7 @@ struct gateway_config {
   secret cursor_secret;
   std::uint32_t request_deadline_ms = 5000;
   cors_config cors;
+  cache_config cache;
   server_config server;
   logging_config logging;
   std::vector<client_config> clients;

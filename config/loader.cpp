@@ -452,13 +452,52 @@ result<vendor_auth> parse_auth(const json::value& value, const std::string& path
   return in.finish(std::move(out));
 }
 
+result<retry_config> parse_retry(const json::value& value, const std::string& path) {
+  object_reader in(value, path, {"max_attempts", "base_delay_ms", "max_delay_ms", "budget_percent"});
+  retry_config out;
+  in.optional("max_attempts", out.max_attempts, parse_positive);
+  in.optional("base_delay_ms", out.base_delay_ms, parse_positive);
+  in.optional("max_delay_ms", out.max_delay_ms, parse_positive);
+  in.optional("budget_percent", out.budget_percent, parse_non_negative);
+  if (in.ok() && out.max_delay_ms < out.base_delay_ms) in.fail_at("max_delay_ms", "must not be below base_delay_ms");
+  return in.finish(std::move(out));
+}
+
+result<rate_limit_config> parse_rate_limit(const json::value& value, const std::string& path) {
+  object_reader in(value, path, {"points", "per_s"});
+  rate_limit_config out;
+  in.required("points", out.points, parse_non_negative);
+  in.optional("per_s", out.per_s, parse_positive);
+  return in.finish(std::move(out));
+}
+
+result<circuit_config> parse_circuit(const json::value& value, const std::string& path) {
+  object_reader in(value, path, {"failure_threshold", "open_ms"});
+  circuit_config out;
+  in.optional("failure_threshold", out.failure_threshold, parse_positive);
+  in.optional("open_ms", out.open_ms, parse_positive);
+  return in.finish(std::move(out));
+}
+
+result<cache_config> parse_cache(const json::value& value, const std::string& path) {
+  object_reader in(value, path, {"ttl_ms", "max_bytes"});
+  cache_config out;
+  in.optional("ttl_ms", out.ttl_ms, parse_non_negative);
+  in.optional("max_bytes", out.max_bytes, [](const json::value& v, const std::string& p) {
+    return parse_integer<std::uint64_t>(v, p, 0, static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()),
+                                        "expected a non-negative integer");
+  });
+  return in.finish(std::move(out));
+}
+
 result<vendor_config> parse_vendor(const json::value& value, const std::string& path, const std::string& name,
                                    const load_options& options) {
   // The name prefixes unified ids ("name:native"), so it must not contain ':' or anything a URL escapes.
   if (!is_vendor_name(name)) return fail(path, "a vendor name must match [a-z0-9_]+");
   object_reader in(value, path,
                    {"type", "base_url", "auth", "timeout_ms", "ca_file", "max_response_bytes",
-                    "max_connections", "scan_limit", "options"});
+                    "max_connections", "scan_limit", "retry", "rate_limit", "max_concurrency", "circuit",
+                    "cache_ttl_ms", "options"});
   vendor_config out;
   out.name = name;
   in.required("type", out.type, [&](const json::value& type, const std::string& type_path) {
@@ -474,6 +513,11 @@ result<vendor_config> parse_vendor(const json::value& value, const std::string& 
   in.optional("max_response_bytes", out.max_response_bytes, parse_positive);
   in.optional("max_connections", out.max_connections, parse_positive);
   in.optional("scan_limit", out.scan_limit, parse_positive);
+  in.optional("retry", out.retry, parse_retry);
+  in.optional("rate_limit", out.rate_limit, parse_rate_limit);
+  in.optional("max_concurrency", out.max_concurrency, parse_non_negative);
+  in.optional("circuit", out.circuit, parse_circuit);
+  in.optional("cache_ttl_ms", out.cache_ttl_ms, parse_non_negative);
   in.optional("options", out.options, parse_object);
   if (in.ok() && !out.ca_file.empty() && !out.base_url.starts_with("https:")) {
     in.fail_at("ca_file", "allowed only with an https base_url");
@@ -483,13 +527,14 @@ result<vendor_config> parse_vendor(const json::value& value, const std::string& 
 
 result<gateway_config> parse_gateway(const json::value& value, const load_options& options) {
   object_reader in(value, "",
-                   {"listen", "cursor_secret", "request_deadline_ms", "cors", "server", "logging", "clients",
-                    "tenants", "vendors"});
+                   {"listen", "cursor_secret", "request_deadline_ms", "cors", "cache", "server", "logging",
+                    "clients", "tenants", "vendors"});
   gateway_config out;
   in.optional("listen", out.listen, parse_listen);
   in.required("cursor_secret", out.cursor_secret, parse_cursor_secret);
   in.optional("request_deadline_ms", out.request_deadline_ms, parse_positive);
   in.optional("cors", out.cors, parse_cors);
+  in.optional("cache", out.cache, parse_cache);
   in.optional("server", out.server, parse_server);
   in.optional("logging", out.logging, parse_logging);
   in.optional("clients", out.clients, array_of(parse_client));

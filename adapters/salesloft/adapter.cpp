@@ -26,6 +26,7 @@ class salesloft_adapter final : public adapter::adapter {
     caps_.absent.set(static_cast<std::size_t>(filter::agent));
     caps_.absent.set(static_cast<std::size_t>(filter::segment_id));
     caps_.native_sorts = {sort_field::created_at, sort_field::updated_at, sort_field::duration_ms};
+    caps_.limits.rate_limit = {budget_points_per_minute, 60};
   }
 
   const capabilities& caps() const noexcept override { return caps_; }
@@ -63,7 +64,7 @@ class salesloft_adapter final : public adapter::adapter {
 
   net::awaitable<result<vendor_page>> fetch_page(const page_ask& ask, call_context& ctx) const {
     auto req = vendor_request(http::verb::get, list_target(ask, ep_.path_prefix, cfg_.name), authorization_);
-    auto body = co_await fetch_json(ctx, ep_, std::move(req), cfg_.max_response_bytes);
+    auto body = co_await fetch_json(ctx, ep_, std::move(req), cfg_.max_response_bytes, page_cost(ask.continuation));
     if (!body) co_return body.error();
     co_return read_page(*body, cfg_.name);
   }

@@ -3,6 +3,7 @@
 #include "gateway/adapter/fields.hpp"
 
 #include <algorithm>
+#include <charconv>
 
 #include <boost/url/encode.hpp>
 #include <boost/url/rfc/pchars.hpp>
@@ -64,6 +65,12 @@ filter_set pushed_down(const list_query& q) {
   push(filter::account_id), push(filter::owner_id), push(filter::user_id), push(filter::person_id);
   push(filter::id), push(filter::title), push(filter::title_prefix);
   return out;
+}
+
+std::uint32_t page_cost(std::string_view continuation) {
+  std::uint64_t page = 1;
+  std::from_chars(continuation.data(), continuation.data() + continuation.size(), page);
+  return page <= 100 ? 1 : page <= 150 ? 3 : page <= 250 ? 8 : page <= 500 ? 10 : 30;
 }
 
 std::string list_target(const adapter::page_ask& ask, std::string_view path_prefix, std::string_view vendor) {

@@ -14,6 +14,13 @@ namespace cgw::adapters::salesloft {
 inline constexpr std::string_view type_name = "salesloft";
 inline constexpr std::size_t max_per_page = 100;  // the vendor answers 422 above this
 
+// The team's documented budget: 600 cost points a minute, shared by every request.
+inline constexpr std::uint32_t budget_points_per_minute = 600;
+
+// What a list page costs in that budget: 1, and more for deep pages (101-150: 3, 151-250: 8,
+// 251-500: 10, 501+: 30). `continuation` is the page number a walk asks for ("" = page 1).
+std::uint32_t page_cost(std::string_view continuation);
+
 // The filters of `q` that the list endpoint answers exactly.
 filter_set pushed_down(const list_query& q);
 

@@ -22,6 +22,7 @@ class flex_adapter final : public adapter::adapter {
     caps_.absent = absent_filters();
     // The list order is undocumented: no sort key is served natively, every walk is a scan.
     caps_.native_sorts = {};
+    caps_.limits.max_concurrency = twilio_concurrency_limit;  // Twilio answers 429 (20429) beyond it
   }
 
   const capabilities& caps() const noexcept override { return caps_; }

@@ -14,6 +14,8 @@
 namespace cgw::adapters::twilio_flex_insights {
 
 inline constexpr std::string_view type_name = "twilio_flex_insights";
+// Twilio limits concurrent requests per account (default 100) and answers 429 / 20429 beyond.
+inline constexpr std::uint32_t twilio_concurrency_limit = 100;
 inline constexpr std::string_view list_path = "/v1/Insights/Conversations";
 inline constexpr std::size_t max_per_page = 1000;  // PageSize's documented maximum
 

@@ -48,6 +48,7 @@ class insights_adapter final : public adapter::adapter {
     // What the configuration maps; a dimension the cube turns out to lack is handled per call.
     caps_.pushdown = pushable_filters(configured_);
     caps_.absent = absent_filters(configured_);
+    caps_.limits.max_concurrency = twilio_concurrency_limit;  // Twilio answers 429 (20429) beyond it
     for (sort_field f : {sort_field::started_at, sort_field::created_at, sort_field::updated_at, sort_field::duration_ms})
       if (native_sort(f, configured_)) caps_.native_sorts.push_back(f);
   }

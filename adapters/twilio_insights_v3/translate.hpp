@@ -19,6 +19,8 @@
 namespace cgw::adapters::twilio_insights_v3 {
 
 inline constexpr std::string_view type_name = "twilio_insights_v3";
+// Twilio limits concurrent requests per account (default 100) and answers 429 / 20429 beyond.
+inline constexpr std::uint32_t twilio_concurrency_limit = 100;
 // The OpenAPI file sets no maximum pageSize; the unified API never needs more than this.
 inline constexpr std::size_t max_per_page = 1000;
 

@@ -8,6 +8,7 @@
 #include "gateway/core/error.hpp"
 #include "gateway/core/query.hpp"
 #include "gateway/net/net.hpp"
+#include "gateway/policy/guard.hpp"
 #include "gateway/upstream/client.hpp"
 
 #include <functional>
@@ -27,6 +28,7 @@ struct capabilities {
   filter_set absent;                      // filters on fields its records never have: they match nothing
   std::vector<sort_field> native_sorts;   // sort keys the vendor serves in order
   std::string list_unsupported_reason;    // when !can_list
+  policy::vendor_defaults limits;         // the vendor's documented rate and concurrency limits
 };
 
 // What one gateway request lends an adapter call.
@@ -34,8 +36,10 @@ struct call_context {
   upstream::client& http;   // this io thread's client
   deadline until;           // the vendor's share of the request's deadline
   std::string_view request_id;
-  std::string_view vendor;         // the vendor instance name, for metrics and logs
-  unsigned upstream_requests = 0;  // incremented for every vendor request made
+  std::string_view vendor;                     // the vendor instance name, for metrics and logs
+  const policy::vendor_guard* guard = nullptr;  // the vendor's policies; nullptr: straight to the vendor
+  std::string_view traceparent;                 // W3C trace context sent on every vendor request
+  policy::call_stats stats;                     // what the calls cost: requests, retries, cache
 };
 
 // Ask for the records of one vendor that follow `after` in the total order of `query.sort`.

@@ -1,9 +1,5 @@
 #include "gateway/adapter/vendor_http.hpp"
 
-#include <charconv>
-#include <ctime>
-
-#include "gateway/metrics/metrics.hpp"
 
 #include <boost/json/parse.hpp>
 
@@ -32,29 +28,6 @@ std::string code_text(const json::object& o) {
   if (it->value().is_int64()) return std::to_string(it->value().get_int64());
   if (it->value().is_string()) return clip(it->value().get_string());
   return {};
-}
-
-std::optional<int> parse_int(std::string_view s) {
-  int v = 0;
-  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
-  return v;
-}
-
-std::string_view outcome_of(unsigned status) {
-  if (status >= 200 && status < 300) return "ok";
-  if (status == 404) return "not_found";
-  if (status == 401 || status == 403) return "unauthorized";
-  if (status == 429) return "rate_limited";
-  return status >= 500 ? "server_error" : "client_error";
-}
-
-void record_upstream(std::string_view vendor, std::string_view outcome, double seconds) {
-  auto& m = metrics::registry::global();
-  const std::string name(vendor);
-  m.add("cgw_upstream_requests_total", {{"vendor", name}, {"outcome", std::string(outcome)}});
-  m.observe("cgw_upstream_request_duration_seconds", {{"vendor", name}}, seconds);
 }
 
 }  // namespace
@@ -92,34 +65,36 @@ std::string describe_error_body(std::string_view body) {
   return code.empty() ? std::string{} : "code " + code;
 }
 
-int retry_after_seconds(const upstream::response& res) {
-  if (auto it = res.find(http::field::retry_after); it != res.end()) {
-    std::string_view value = it->value();
-    if (auto secs = parse_int(value)) return std::max(0, *secs);
-    std::tm tm{};  // HTTP date: "Wed, 21 Oct 2015 07:28:00 GMT"
-    std::string text(value);
-    if (strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm)) {
-      auto delta = static_cast<long long>(timegm(&tm)) - static_cast<long long>(std::time(nullptr));
-      return static_cast<int>(std::clamp<long long>(delta, 0, 86400));
-    }
-  }
-  if (auto it = res.find("X-RateLimit-Reset"); it != res.end())
-    if (auto secs = parse_int(it->value())) return std::max(0, *secs);
-  return 0;
+namespace {
+
+bool is_json_type(std::string_view type) {
+  const std::string_view media = type.substr(0, type.find(';'));
+  auto ends_with_json = [](std::string_view m) {
+    return m.size() >= 4 && (m.substr(m.size() - 4) == "json" || m.substr(m.size() - 4) == "JSON");
+  };
+  return media.empty() || ends_with_json(media);  // application/json, application/problem+json, ...
 }
 
+}  // namespace
+
 net::awaitable<result<json::value>> fetch_json(call_context& ctx, const upstream::endpoint& ep, upstream::request req,
-                                               std::size_t max_body_bytes) {
-  ++ctx.upstream_requests;
+                                               std::size_t max_body_bytes, double cost) {
+  if (!ctx.traceparent.empty()) req.set("traceparent", ctx.traceparent);
   const upstream::limits lim{max_body_bytes};
-  const auto t0 = clock::now();
-  auto res = co_await ctx.http.send(ep, std::move(req), ctx.until, lim);
-  const unsigned status = res ? res->result_int() : 0;
-  record_upstream(ctx.vendor, res ? outcome_of(status) : (res.error().code == errc::upstream_timeout ? "timeout" : "error"),
-                  std::chrono::duration<double>(clock::now() - t0).count());
+  result<policy::shared_response> res = failure{};
+  if (ctx.guard) {
+    res = co_await ctx.guard->send(ctx.http, ep, std::move(req), ctx.until, lim, cost, ctx.stats);
+  } else {
+    ++ctx.stats.upstream_requests;
+    auto direct = co_await ctx.http.send(ep, std::move(req), ctx.until, lim);
+    if (direct) res = std::make_shared<const upstream::response>(std::move(*direct));
+    else res = direct.error();
+  }
   if (!res) co_return res.error();
+  const upstream::response& answer = **res;
+  const unsigned status = answer.result_int();
   if (status < 200 || status >= 300) {
-    std::string said = describe_error_body(res->body());
+    std::string said = describe_error_body(answer.body());
     std::string suffix = said.empty() ? std::string{} : " (" + said + ")";
     switch (status) {
       case 404: co_return failure::make(errc::not_found, "the vendor has no such record");
@@ -129,14 +104,17 @@ net::awaitable<result<json::value>> fetch_json(call_context& ctx, const upstream
                                 "the vendor refused the gateway's credentials: HTTP " + std::to_string(status));
       case 429: {
         auto f = failure::make(errc::upstream_rate_limited, "the vendor is rate limiting" + suffix);
-        f.retry_after_s = retry_after_seconds(*res);
+        f.retry_after_s = policy::retry_after_seconds(answer);
         co_return f;
       }
       default:
         co_return failure::make(errc::upstream_error, "the vendor answered HTTP " + std::to_string(status) + suffix);
     }
   }
-  auto body = parse_untrusted_json(res->body());
+  if (auto type = answer.find(http::field::content_type); type != answer.end() && !is_json_type(type->value()))
+    co_return failure::make(errc::upstream_error, "the vendor answered Content-Type \"" + clip(type->value()) +
+                                                      "\", not JSON");
+  auto body = parse_untrusted_json(answer.body());
   if (!body) co_return failure::make(errc::upstream_error, "the vendor's answer is not valid JSON");
   co_return std::move(*body);
 }

@@ -17,15 +17,14 @@ namespace cgw::adapter {
 // Never the raw body; empty when nothing readable was found.
 std::string describe_error_body(std::string_view body);
 
-// Seconds to wait before retrying a 429, from Retry-After (seconds or HTTP date) or
-// X-RateLimit-Reset (seconds); 0 when the answer says nothing.
-int retry_after_seconds(const upstream::response& res);
-
-// Sends one vendor request and parses its JSON answer. Fails with not_found on 404,
-// upstream_unauthorized on 401/403, upstream_rate_limited on 429, upstream_error on any
-// other non-2xx status, a non-JSON or too deeply nested body, and whatever the client fails with.
+// Sends one vendor read through the vendor's policies (ctx.guard) and parses its JSON answer.
+// `cost` is the read's price in the vendor account's rate budget. Fails with not_found on 404,
+// upstream_unauthorized on 401/403, upstream_rate_limited on 429, upstream_error on any other
+// non-2xx status, a Content-Type that is not JSON, a non-JSON or too deeply nested body, and
+// whatever the policies or the client fail with.
 net::awaitable<result<boost::json::value>> fetch_json(call_context& ctx, const upstream::endpoint& ep,
-                                                      upstream::request req, std::size_t max_body_bytes);
+                                                      upstream::request req, std::size_t max_body_bytes,
+                                                      double cost = 1);
 
 // Parses untrusted JSON with a nesting limit; nullopt when it is not JSON.
 std::optional<boost::json::value> parse_untrusted_json(std::string_view body);

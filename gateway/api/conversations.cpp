@@ -35,6 +35,11 @@ double ms_since(clock::time_point t0) {
 // A vendor failure as the whole answer: the public codes are upstream_error and deadline_exceeded.
 failure as_client_failure(const failure& f) {
   if (f.code == errc::not_found) return f;
+  if (f.code == errc::upstream_rate_limited) {
+    auto out = failure::make(errc::rate_limited, f.message);
+    out.retry_after_s = std::max(1, f.retry_after_s);
+    return out;
+  }
   errc code = (f.code == errc::upstream_timeout || f.code == errc::deadline_exceeded) ? errc::deadline_exceeded
                                                                                         : errc::upstream_error;
   auto out = failure::make(code, f.message);
@@ -60,6 +65,21 @@ deadline vendor_deadline(const request_scope& scope, const config::vendor_config
   return std::min(now + std::chrono::milliseconds(v.timeout_ms), scope.until - reserve);
 }
 
+// The context of one vendor's calls within a request.
+adapter::call_context call_for(const request_scope& scope, const std::string& vendor, const config::vendor_config& cfg) {
+  auto guard = scope.rt.guards.find(vendor);
+  return adapter::call_context{scope.http, vendor_deadline(scope, cfg), scope.request_id, vendor,
+                               guard == scope.rt.guards.end() ? nullptr : guard->second.get(), scope.traceparent};
+}
+
+// How the cache served a vendor's calls: "miss" when any call went to the vendor, else
+// "coalesced" when any joined an identical call in flight, else "hit"; "" without calls.
+std::string_view cache_outcome(const policy::call_stats& s) {
+  if (s.misses > 0) return "miss";
+  if (s.coalesced > 0) return "coalesced";
+  return s.cache_hits > 0 ? "hit" : "";
+}
+
 // One vendor's part in one page.
 struct vendor_run {
   std::string name;
@@ -69,7 +89,7 @@ struct vendor_run {
   std::optional<failure> error;
   adapter::list_result result;
   filter_set pushed, local;
-  unsigned upstream_requests = 0;
+  policy::call_stats stats;
   double latency_ms = 0;
   std::size_t returned = 0;  // records of this vendor on the page
   bool asked = false;
@@ -109,7 +129,7 @@ net::awaitable<result<adapter::list_result>> get_each(const adapter::adapter& a,
 
 net::awaitable<vendor_run> run_vendor(vendor_run run, const request_scope& scope, const list_query& q,
                                       const std::optional<sort_key>& after) {
-  adapter::call_context ctx{scope.http, vendor_deadline(scope, run.a->config()), scope.request_id, run.name};
+  adapter::call_context ctx = call_for(scope, run.name, run.a->config());
   const auto t0 = clock::now();
   result<adapter::list_result> r = adapter::list_result{};
   if (!q.ids.empty() && !run.a->caps().can_list) {
@@ -121,7 +141,7 @@ net::awaitable<vendor_run> run_vendor(vendor_run run, const request_scope& scope
     r = co_await run.a->list(ask, ctx);
   }
   run.latency_ms = ms_since(t0);
-  run.upstream_requests = ctx.upstream_requests;
+  run.stats = ctx.stats;
   auto& health = *scope.rt.health.at(run.name);
   if (r) {
     run.result = std::move(*r);
@@ -146,7 +166,9 @@ json::object vendor_meta(const vendor_run& r) {
     m["returned"] = r.returned;
     m["pushed_down"] = filter_names(r.pushed);
     m["filtered_locally"] = filter_names(r.local);
-    m["upstream_requests"] = r.upstream_requests;
+    m["upstream_requests"] = r.stats.upstream_requests;
+    if (r.stats.retries > 0) m["retries"] = r.stats.retries;
+    if (auto cache = cache_outcome(r.stats); !cache.empty()) m["cache"] = cache;
     m["latency_ms"] = std::round(r.latency_ms * 10) / 10;
   }
   if (r.result.truncated) m["truncated"] = true;
@@ -195,6 +217,13 @@ vendor_run plan_vendor(const std::string& name, const adapter::adapter& a, const
   }
   run.asked = true;
   return run;
+}
+
+json::object vendor_health_json(const runtime& rt, const std::string& name) {
+  json::object health = rt.health.at(name)->to_json();
+  if (auto guard = rt.guards.find(name); guard != rt.guards.end())
+    for (auto& [key, value] : guard->second->describe()) health[key] = value;
+  return health;
 }
 
 }  // namespace
@@ -298,13 +327,17 @@ net::awaitable<answer> list_conversations(const request_scope& scope, const list
     ++r.returned;
   }
 
-  bool partial = false, more = false, any_ok = false, all_timeouts = true;
+  bool partial = false, more = false, any_ok = false, all_timeouts = true, all_rate_limited = true;
+  int retry_after_s = 0;  // the soonest a rate-limited vendor may be asked again
   cursor_state next{fp, take > 0 ? heads[take - 1].key : position.after, {}};
   for (const auto& run : runs) {
     const bool failed = run.error.has_value();
     partial |= failed;
     if (failed) {
       all_timeouts &= run.error->code == errc::upstream_timeout;
+      all_rate_limited &= run.status == "rate_limited";
+      if (run.error->retry_after_s > 0)
+        retry_after_s = retry_after_s == 0 ? run.error->retry_after_s : std::min(retry_after_s, run.error->retry_after_s);
       continue;
     }
     if (run.asked) any_ok = true;
@@ -314,8 +347,10 @@ net::awaitable<answer> list_conversations(const request_scope& scope, const list
   }
   if (batch) more = heads.size() > take;
   if (!any_ok && partial) {
-    failure f = failure::make(all_timeouts ? errc::deadline_exceeded : errc::upstream_error,
-                              all_timeouts ? "no vendor answered within the deadline" : "every vendor failed");
+    failure f = all_timeouts       ? failure::make(errc::deadline_exceeded, "no vendor answered within the deadline")
+                : all_rate_limited ? failure::make(errc::rate_limited, "every vendor asked is rate limiting this account")
+                                   : failure::make(errc::upstream_error, "every vendor failed");
+    if (all_rate_limited) f.retry_after_s = std::max(1, retry_after_s);
     answer a = error_answer(f, scope.request_id);
     json::object vendors;
     for (const auto& run : runs) vendors[run.name] = vendor_meta(run);
@@ -354,7 +389,7 @@ net::awaitable<answer> get_conversation(const request_scope& scope, std::string_
   if (!a.caps().can_get)
     co_return error_answer(failure::make(errc::unsupported, "vendor \"" + vendor + "\" cannot fetch a single conversation"),
                            scope.request_id);
-  adapter::call_context ctx{scope.http, vendor_deadline(scope, a.config()), scope.request_id, vendor};
+  adapter::call_context ctx = call_for(scope, vendor, a.config());
   const auto t0 = clock::now();
   auto r = co_await a.get(parts->second, ctx);
   auto& health = *scope.rt.health.at(vendor);
@@ -388,7 +423,7 @@ answer list_vendors(const request_scope& scope) {
                                {"can_get", caps.can_get},
                                {"pushdown_filters", filter_names(caps.pushdown)},
                                {"native_sorts", std::move(sorts)},
-                               {"health", scope.rt.health.at(name)->to_json()}});
+                               {"health", vendor_health_json(scope.rt, name)}});
   }
   answer a;
   a.body["data"] = std::move(out);

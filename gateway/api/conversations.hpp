@@ -16,6 +16,7 @@ struct request_scope {
   upstream::client& http;
   deadline until;         // the whole request's deadline
   std::string_view request_id;
+  std::string_view traceparent;  // sent on to every vendor call of this request
 };
 
 // GET /v1/conversations. Per-vendor failures are data in meta; the answer is an

@@ -1,5 +1,7 @@
 #include "gateway/api/runtime.hpp"
 
+#include "gateway/adapter/vendor_http.hpp"
+
 #include <algorithm>
 
 #include <openssl/crypto.h>
@@ -25,7 +27,6 @@ void vendor_health::record_failure(const failure& f, double latency_ms) {
 boost::json::object vendor_health::to_json() const {
   std::lock_guard lock(mutex_);
   boost::json::object o;
-  o["circuit"] = "closed";
   o["last_latency_ms"] = last_latency_ms_;
   o["last_error"] = last_error_.empty() ? boost::json::value(nullptr) : boost::json::value(last_error_);
   o["successes"] = successes_;
@@ -36,9 +37,16 @@ boost::json::object vendor_health::to_json() const {
 result<runtime_ptr> runtime::build(config::config_ptr cfg, const adapter::registry& types, const runtime* previous) {
   auto rt = std::make_shared<runtime>();
   rt->cfg = cfg;
+  rt->policies = previous ? previous->policies : std::make_shared<policy::shared_state>(cfg->cache.max_bytes);
+  rt->policies->cache().set_capacity(cfg->cache.max_bytes);
   for (const auto& [name, vendor] : cfg->vendors) {
     auto a = types.create(vendor);
     if (!a) return a.error();
+    auto ep = adapter::vendor_endpoint(vendor);
+    if (!ep) return ep.error();
+    auto account = policy::account_key(ep->origin(), adapter::authorization_header(vendor.auth));
+    rt->guards.emplace(name, std::make_unique<policy::vendor_guard>(vendor, (*a)->caps().limits, cfg->cache.ttl_ms,
+                                                                     std::move(account), *rt->policies));
     rt->adapters.emplace(name, std::move(*a));
     auto old = previous ? previous->health.find(name) : decltype(previous->health)::const_iterator{};
     rt->health.emplace(name, previous && old != previous->health.end() ? old->second

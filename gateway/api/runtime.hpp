@@ -20,7 +20,7 @@ class vendor_health {
  public:
   void record_success(double latency_ms);
   void record_failure(const failure& f, double latency_ms);
-  boost::json::object to_json() const;  // {last_error, last_latency_ms, ...}
+  boost::json::object to_json() const;  // {last_error, last_latency_ms, successes, failures}
 
  private:
   mutable std::mutex mutex_;
@@ -31,11 +31,13 @@ class vendor_health {
 
 struct runtime {
   config::config_ptr cfg;
-  std::map<std::string, std::unique_ptr<adapter::adapter>> adapters;  // by vendor name
-  std::map<std::string, std::shared_ptr<vendor_health>> health;       // by vendor name
+  std::map<std::string, std::unique_ptr<adapter::adapter>> adapters;     // by vendor name
+  std::map<std::string, std::shared_ptr<vendor_health>> health;          // by vendor name
+  std::map<std::string, std::unique_ptr<policy::vendor_guard>> guards;   // by vendor name
+  std::shared_ptr<policy::shared_state> policies;                        // budgets, breakers, cache
 
-  // Builds adapters for every vendor; health carries over from `previous` by name.
-  // A failure names the config key at fault.
+  // Builds adapters and policies for every vendor; health, breakers, budgets and the cache
+  // carry over from `previous`. A failure names the config key at fault.
   static result<std::shared_ptr<const runtime>> build(config::config_ptr cfg, const adapter::registry& types,
                                                       const runtime* previous = nullptr);
 };

@@ -61,6 +61,7 @@ std::string config_with(const std::string& vendors_json, const std::string& clie
   return R"({"listen": {"address": "127.0.0.1", "port": 0},
              "cursor_secret": "integration-test-cursor-secret-0123456789",
              "request_deadline_ms": 5000,
+             "cache": {"ttl_ms": 0},
              "server": {"threads": 2},
              "logging": {"level": "warn"},
              "clients": )" +

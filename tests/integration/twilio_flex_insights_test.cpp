@@ -12,6 +12,7 @@
 #include <cctype>
 #include <functional>
 #include <set>
+#include <thread>
 
 namespace cgw::testing {
 namespace {
@@ -411,18 +412,29 @@ TEST(FlexMisbehaving, AnUnknownPageTokenIsACleanVendorError) {
   EXPECT_EQ(vendor.server.requests(), 2u);
 }
 
-TEST(FlexMisbehaving, A429IsRateLimitedInMeta) {
+TEST(FlexMisbehaving, A429IsRateLimitedInMetaAndPausesTheAccount) {
   misbehaving vendor(small_options());
   gateway gw(config_with("{" + vendor_json("twilio_flex", vendor.port) + "}"));
   vendor.server.set_faults({.rate_limit_count = 100, .retry_after_s = 2});
   auto page = gw.get("/v1/conversations?vendor=twilio_flex");
-  EXPECT_EQ(page.status, 502u) << page.text;
+  // Every vendor asked is rate limiting: the client is told when to come back.
+  EXPECT_EQ(page.status, 429u) << page.text;
+  EXPECT_EQ(page.body.at("error").at("code"), "rate_limited");
+  EXPECT_EQ(page.headers.at("retry-after"), "2");
   const auto& v = page.meta().at("vendors").at("twilio_flex").as_object();
   EXPECT_EQ(v.at("status"), "rate_limited");
   EXPECT_EQ(v.at("error").at("code"), "upstream_rate_limited");
   EXPECT_NE(std::string(v.at("error").at("message").as_string()).find("20429"), std::string::npos) << page.text;
   EXPECT_EQ(v.at("retry_after_s"), 2);
+  // The 429 paused the whole account: the next caller is answered without asking the vendor.
   vendor.server.set_faults({});
+  const auto asked = vendor.server.requests();
+  const auto t0 = clock::now();
+  auto paused = gw.get("/v1/conversations?vendor=twilio_flex");
+  EXPECT_EQ(paused.status, 429u) << paused.text;
+  EXPECT_LT(clock::now() - t0, std::chrono::milliseconds(500));
+  EXPECT_EQ(vendor.server.requests(), asked);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
   EXPECT_EQ(gw.get("/v1/conversations?vendor=twilio_flex").status, 200u);
 }
 

@@ -14,6 +14,7 @@
 #include <cctype>
 #include <functional>
 #include <set>
+#include <thread>
 
 namespace cgw::testing {
 namespace {
@@ -341,27 +342,45 @@ TEST(InsightsEndToEndFaults, AnExpiredPageTokenIsThisVendorsError) {
   EXPECT_EQ(s.gw.get("/v1/conversations?vendor=twilio_insights&page_size=5").status, 200u);
 }
 
-TEST(InsightsEndToEndFaults, RateLimitsAreStatusInMeta) {
+TEST(InsightsEndToEndFaults, RateLimitsAreStatusInMetaAndTheBudgetIsKept) {
   stack s(sandbox_options());
+  // A 429 that can be waited out within the deadline is: the vendor's reset, then one retry.
+  s.sandbox.set_faults({.rate_limit_count = 1, .retry_after_s = 1});
+  const auto t0 = clock::now();
+  auto waited = s.gw.get("/v1/conversations?vendor=twilio_insights&page_size=5");
+  EXPECT_EQ(waited.status, 200u) << waited.text;
+  EXPECT_GE(clock::now() - t0, std::chrono::milliseconds(1000));
+  EXPECT_EQ(waited.meta().at("vendors").at("twilio_insights").at("retries"), 1);
+
+  // One that cannot is rate_limited at once, and pauses the account for everyone until its reset.
   s.sandbox.set_faults({.rate_limit_count = 1, .retry_after_s = 7});
-  auto limited = s.gw.get("/v1/conversations?vendor=twilio_insights&page_size=5");
-  EXPECT_EQ(limited.status, 502u) << limited.text;
+  const auto t1 = clock::now();
+  auto limited = s.gw.get("/v1/conversations?vendor=twilio_insights&page_size=7");
+  EXPECT_LT(clock::now() - t1, std::chrono::milliseconds(1000));
+  EXPECT_EQ(limited.status, 429u) << limited.text;
+  EXPECT_EQ(limited.headers.at("retry-after"), "7");
   const auto& v = limited.meta().at("vendors").at("twilio_insights").as_object();
   EXPECT_EQ(v.at("status"), "rate_limited");
   EXPECT_EQ(v.at("retry_after_s"), 7);  // from X-RateLimit-Reset
-  EXPECT_EQ(s.gw.get("/v1/conversations?vendor=twilio_insights&page_size=5").status, 200u);  // worn off
+  const auto asked = s.sandbox.requests();
+  auto paused = s.gw.get("/v1/conversations?vendor=twilio_insights&page_size=8");
+  EXPECT_EQ(paused.status, 429u) << paused.text;
+  EXPECT_EQ(s.sandbox.requests(), asked);
 
-  // The sandbox's own per-minute budget: Metadata and one query fit, the next query does not.
+  // The sandbox's own per-minute budget: Metadata and one query fit. Its X-RateLimit-Remaining
+  // said 0, so the gateway refuses the next query itself: the vendor never sees it.
   auto o = sandbox_options();
   o.requests_per_minute = 2;
   stack budget(o);
   EXPECT_EQ(budget.gw.get("/v1/conversations?vendor=twilio_insights&page_size=5").status, 200u);
   auto spent = budget.gw.get("/v1/conversations?vendor=twilio_insights&page_size=5");
-  EXPECT_EQ(spent.status, 502u);
+  EXPECT_EQ(spent.status, 429u) << spent.text;
   const auto& w = spent.meta().at("vendors").at("twilio_insights").as_object();
   EXPECT_EQ(w.at("status"), "rate_limited");
+  EXPECT_EQ(w.at("upstream_requests"), 0);
   EXPECT_GE(w.at("retry_after_s").as_int64(), 1);
   EXPECT_LE(w.at("retry_after_s").as_int64(), 60);
+  EXPECT_EQ(budget.sandbox.requests(), 2u);
 }
 
 TEST(InsightsEndToEndCube, AMissingDimensionMakesItsFieldAbsent) {

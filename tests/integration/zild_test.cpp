@@ -280,11 +280,16 @@ TEST_F(ZildEndToEnd, VendorErrorsAreBadGateway) {
   gateway gw(config_with(vendors_json()));
   const std::string target = "/v1/conversations/zild:" + id_of((*data_)[1]);
   sandbox_->set_faults({.error_status = 503, .error_count = 1});
+  EXPECT_EQ(gw.get(target).status, 200u);  // one 503 is retried
+  sandbox_->set_faults({.error_status = 503});
+  const auto before = sandbox_->requests();
   auto unavailable = gw.get(target);
   EXPECT_EQ(unavailable.status, 502u) << unavailable.text;
   EXPECT_EQ(unavailable.body.at("error").at("code"), "upstream_error");
   EXPECT_NE(unavailable.body.at("error").at("message").as_string().find("503"), std::string_view::npos);
-  EXPECT_EQ(gw.get(target).status, 200u);  // the fault wore off
+  EXPECT_EQ(sandbox_->requests(), before + 3);  // retry.max_attempts
+  sandbox_->set_faults({});
+  EXPECT_EQ(gw.get(target).status, 200u);
 
   sandbox_->set_faults({.body = sandbox::fault_menu::body_fault::malformed, .body_fault_count = 1});
   auto malformed = gw.get(target);

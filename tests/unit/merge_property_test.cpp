@@ -43,7 +43,7 @@ class fake_vendor final : public ad::adapter {
   filter_set pushed_down(const list_query& q) const override { return q.filters() & caps_.pushdown; }
   ad::plan explain(const ad::list_request&) const override { return {}; }
   net::awaitable<result<conversation>> get(std::string_view native_id, ad::call_context& ctx) const override {
-    ++ctx.upstream_requests;
+    ++ctx.stats.upstream_requests;
     for (const auto& c : data_)
       if (c.native_id == native_id) co_return c;
     co_return failure::make(errc::not_found, "none");
@@ -67,7 +67,7 @@ class fake_vendor final : public ad::adapter {
 
  private:
   net::awaitable<result<ad::vendor_page>> page(const ad::page_ask& ask, ad::call_context& ctx) const {
-    ++ctx.upstream_requests;
+    ++ctx.stats.upstream_requests;
     const auto& q = ask.query;
     std::vector<std::size_t> rows;
     for (std::size_t i = 0; i < data_.size(); ++i) {

@@ -383,7 +383,7 @@ TEST(ZildAdapter, RefusesBadIdsAndListsWithoutAVendorCall) {
     auto r = done.get();
     ASSERT_FALSE(r) << bad;
     EXPECT_EQ(r.error().code, errc::invalid_id) << bad;
-    EXPECT_EQ(ctx.upstream_requests, 0u) << bad;
+    EXPECT_EQ(ctx.stats.upstream_requests, 0u) << bad;
   }
 
   adapter::call_context ctx{http, until, "test"};
@@ -394,7 +394,7 @@ TEST(ZildAdapter, RefusesBadIdsAndListsWithoutAVendorCall) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, errc::unsupported);
   EXPECT_EQ(r.error().message, "the vendor has no list endpoint");
-  EXPECT_EQ(ctx.upstream_requests, 0u);
+  EXPECT_EQ(ctx.stats.upstream_requests, 0u);
   EXPECT_EQ(http.connections_opened(), 0u);
 }
 

@@ -1,0 +1,94 @@
+// Rate budgets per vendor account: a token bucket shared by every request of the
+// account, kept in step with what the vendor says of its own budget, and paused for
+// everyone when the vendor answers 429.
+//
+// The store is an interface so that several replicas can share one budget per account:
+// the in-memory store below is the default; a Redis store would keep the same fields per
+// account in one hash and run reserve() and settle() as Lua scripts (atomic on the server),
+// with the sequence numbers from INCR. Its calls are awaitable for that reason.
+#pragma once
+
+#include "config/config.hpp"
+#include "gateway/net/net.hpp"
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+namespace cgw::policy {
+
+// A reservation, handed back to settle() with what the vendor said of it.
+struct budget_ticket {
+  std::uint64_t seq = 0;     // order of reservation within the account
+  double cost = 0;
+  double dispatched = 0;     // points reserved by the account up to and including this one
+};
+
+struct budget_decision {
+  enum class verdict {
+    go,              // reserved: sleep `wait` (may be zero) and send
+    wait_and_retry,  // not reserved: sleep `wait` and ask again (the vendor's window or a pause ends then)
+    refuse,          // not within the deadline: come back in retry_after_s
+  } what = verdict::go;
+  clock::duration wait{};
+  int retry_after_s = 0;
+  budget_ticket ticket;
+};
+
+// What one vendor answer said of the account's budget.
+struct budget_report {
+  std::optional<double> remaining;  // points left in the vendor's current window
+  std::optional<int> reset_s;       // seconds until that window ends
+  bool rate_limited = false;        // the answer was a 429
+  int retry_after_s = 0;            // with a 429: the vendor's Retry-After (0: not said)
+};
+
+class budget_store {
+ public:
+  virtual ~budget_store() = default;
+  // Asks for `cost` points of `account` to be spent no later than `latest`.
+  virtual net::awaitable<budget_decision> reserve(const std::string& account, const config::rate_limit_config& limit,
+                                                  double cost, deadline latest) = 0;
+  // Every reservation is settled once, whatever became of the request.
+  virtual net::awaitable<void> settle(const std::string& account, const config::rate_limit_config& limit,
+                                      const budget_ticket& ticket, const budget_report& report) = 0;
+};
+
+// One process's budgets, shared by its io threads.
+class memory_budget_store final : public budget_store {
+ public:
+  net::awaitable<budget_decision> reserve(const std::string& account, const config::rate_limit_config& limit,
+                                          double cost, deadline latest) override;
+  net::awaitable<void> settle(const std::string& account, const config::rate_limit_config& limit,
+                              const budget_ticket& ticket, const budget_report& report) override;
+
+  // The decision logic itself, synchronous and clock-injected for tests.
+  budget_decision reserve_at(const std::string& account, const config::rate_limit_config& limit, double cost,
+                             deadline latest, clock::time_point now);
+  void settle_at(const std::string& account, const config::rate_limit_config& limit, const budget_ticket& ticket,
+                 const budget_report& report, clock::time_point now);
+
+ private:
+  struct account {
+    bool started = false;
+    double tokens = 0;  // the local bucket; negative while reservations wait for their refill
+    clock::time_point refilled{};
+    clock::time_point paused_until{};
+    // The vendor's word: `remaining` points once `dispatched_before` had been dispatched; good until `expires`.
+    bool reported = false;
+    double remaining = 0;
+    double dispatched_before = 0;
+    clock::time_point expires{};
+    std::uint64_t reported_seq = 0;
+    double dispatched = 0;
+    std::uint64_t next_seq = 0;
+    std::map<std::uint64_t, double> in_flight;  // seq -> cost, until settled
+  };
+  std::mutex mutex_;
+  std::unordered_map<std::string, account> accounts_;
+};
+
+}  // namespace cgw::policy

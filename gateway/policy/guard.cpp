@@ -1,0 +1,247 @@
+#include "gateway/policy/guard.hpp"
+
+#include "gateway/metrics/metrics.hpp"
+
+#include <charconv>
+
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <openssl/evp.h>
+
+namespace cgw::policy {
+namespace {
+
+std::string sha256(std::initializer_list<std::string_view> parts) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
+  for (auto part : parts) {
+    const std::uint64_t n = part.size();  // length-prefixed: no two part lists hash alike
+    EVP_DigestUpdate(ctx, &n, sizeof n);
+    EVP_DigestUpdate(ctx, part.data(), part.size());
+  }
+  EVP_DigestFinal_ex(ctx, digest, &size);
+  EVP_MD_CTX_free(ctx);
+  return std::string(reinterpret_cast<const char*>(digest), size);
+}
+
+net::awaitable<void> sleep_for(clock::duration d) {
+  net::steady_timer timer(co_await net::this_coro::executor, d);
+  boost::system::error_code ec;
+  co_await timer.async_wait(net::redirect_error(net::use_awaitable, ec));
+}
+
+std::optional<double> header_number(const upstream::response& res, std::string_view name) {
+  auto it = res.find(name);
+  if (it == res.end()) return std::nullopt;
+  std::string_view text = it->value();
+  double v = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || p != text.data() + text.size() || v < 0) return std::nullopt;
+  return v;
+}
+
+// What an answer says of the account's budget, in the header names vendors use
+// (Salesloft x-ratelimit-remaining-minute; Twilio X-RateLimit-Remaining / -Reset).
+budget_report report_of(const upstream::response& res) {
+  budget_report r;
+  r.remaining = header_number(res, "x-ratelimit-remaining-minute");
+  if (!r.remaining) r.remaining = header_number(res, "X-RateLimit-Remaining");
+  if (auto reset = header_number(res, "X-RateLimit-Reset")) r.reset_s = static_cast<int>(std::min(*reset, 86400.0));
+  if (res.result_int() == 429) {
+    r.rate_limited = true;
+    r.retry_after_s = retry_after_seconds(res);
+  }
+  return r;
+}
+
+std::string_view outcome_of(const result<upstream::response>& res) {
+  if (!res) return res.error().code == errc::upstream_timeout ? "timeout" : "error";
+  const unsigned status = res->result_int();
+  if (status >= 200 && status < 300) return "ok";
+  if (status == 404) return "not_found";
+  if (status == 401 || status == 403) return "unauthorized";
+  if (status == 429) return "rate_limited";
+  return status >= 500 ? "server_error" : "client_error";
+}
+
+// A wait (for a slot, the budget or a retry) is worth it only if this much is left for the call.
+constexpr clock::duration min_call_time = std::chrono::milliseconds(100);
+
+bool retryable_status(unsigned status) { return status == 429 || status == 502 || status == 503 || status == 504; }
+
+void count(const std::string& name, const std::string& vendor, double by = 1) {
+  metrics::registry::global().add(name, {{"vendor", vendor}}, by);
+}
+
+}  // namespace
+
+shared_state::shared_state(std::uint64_t cache_bytes, std::shared_ptr<budget_store> budgets)
+    : budgets_(budgets ? std::move(budgets) : std::make_shared<memory_budget_store>()), cache_(cache_bytes) {}
+
+std::shared_ptr<circuit_breaker> shared_state::breaker(const std::string& vendor, const config::circuit_config& cfg) {
+  std::lock_guard lock(mutex_);
+  auto& b = breakers_[vendor];
+  if (!b) b = std::make_shared<circuit_breaker>(cfg);
+  else b->reconfigure(cfg);
+  return b;
+}
+
+std::shared_ptr<retry_budget> shared_state::retries(const std::string& vendor, std::uint32_t percent) {
+  std::lock_guard lock(mutex_);
+  auto& r = retries_[vendor];
+  if (!r) r = std::make_shared<retry_budget>(percent);
+  else r->reconfigure(percent);
+  return r;
+}
+
+std::shared_ptr<concurrency_limit> shared_state::concurrency(const std::string& account, std::uint32_t limit) {
+  std::lock_guard lock(mutex_);
+  auto& c = limits_[account];
+  if (!c || c->limit() != limit) c = std::make_shared<concurrency_limit>(limit);
+  return c;
+}
+
+std::string account_key(std::string_view origin, std::string_view authorization) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : sha256({origin, authorization}).substr(0, 12)) {
+    out += hex[c >> 4];
+    out += hex[c & 15];
+  }
+  return out;
+}
+
+vendor_guard::vendor_guard(const config::vendor_config& cfg, const vendor_defaults& defaults,
+                           std::uint32_t cache_ttl_ms, std::string account, shared_state& shared)
+    : vendor_(cfg.name),
+      account_(std::move(account)),
+      retry_(cfg.retry),
+      rate_limit_(cfg.rate_limit.value_or(defaults.rate_limit)),
+      cache_ttl_ms_(cfg.cache_ttl_ms.value_or(cache_ttl_ms)),
+      shared_(shared),
+      breaker_(shared.breaker(cfg.name, cfg.circuit)),
+      retry_budget_(shared.retries(cfg.name, cfg.retry.budget_percent)),
+      concurrency_(shared.concurrency(account_, cfg.max_concurrency.value_or(defaults.max_concurrency))) {}
+
+std::string vendor_guard::cache_key(const upstream::request& req) const {
+  return sha256({account_, req.method_string(), req.target(), req.body()});
+}
+
+net::awaitable<result<shared_response>> vendor_guard::send(upstream::client& http, const upstream::endpoint& ep,
+                                                           upstream::request req, deadline until,
+                                                           upstream::limits lim, double cost,
+                                                           call_stats& stats) const {
+  auto& m = metrics::registry::global();
+  const std::string key = cache_key(req);
+  const auto ttl = std::chrono::milliseconds(cache_ttl_ms_);
+  if (cache_ttl_ms_ > 0) {
+    if (auto hit = shared_.cache().find(key, clock::now())) {
+      ++stats.cache_hits;
+      m.add("cgw_cache_requests_total", {{"vendor", vendor_}, {"result", "hit"}});
+      co_return *hit;
+    }
+  }
+  auto [flight, leader] = shared_.flights().join(key);
+  if (!leader) {
+    ++stats.coalesced;
+    m.add("cgw_cache_requests_total", {{"vendor", vendor_}, {"result", "coalesced"}});
+    if (!co_await flight->done.wait(until))
+      co_return failure::make(errc::upstream_timeout, "no answer before the deadline (waiting for an identical call)");
+    co_return flight->value;
+  }
+  ++stats.misses;
+  m.add("cgw_cache_requests_total", {{"vendor", vendor_}, {"result", "miss"}});
+  auto r = co_await attempt(http, ep, req, until, lim, cost, stats);
+  if (r && cache_ttl_ms_ > 0 && (*r)->result_int() / 100 == 2) shared_.cache().put(key, *r, ttl, clock::now());
+  shared_.flights().land(key, flight, r);
+  co_return r;
+}
+
+net::awaitable<result<shared_response>> vendor_guard::attempt(upstream::client& http, const upstream::endpoint& ep,
+                                                              const upstream::request& req, deadline until,
+                                                              upstream::limits lim, double cost,
+                                                              call_stats& stats) const {
+  auto& m = metrics::registry::global();
+  retry_budget_->on_first_call();
+  for (unsigned retry = 0;; ++retry) {
+    if (!breaker_->allow(clock::now()))
+      co_return failure::make(errc::circuit_open, "the circuit is open: the vendor failed repeatedly; calls resume "
+                                                  "with one probe after the open period");
+    auto slot = co_await concurrency_->acquire(until - min_call_time);
+    if (!slot) {
+      breaker_->forgo();
+      count("cgw_rate_limit_refusals_total", vendor_);
+      co_return failure::make(errc::upstream_rate_limited,
+                              "the vendor account's " + std::to_string(concurrency_->limit()) +
+                                  " concurrent requests stayed busy until the deadline");
+    }
+    budget_decision d;
+    for (;;) {
+      d = co_await shared_.budgets().reserve(account_, rate_limit_, cost, until - min_call_time);
+      if (d.what == budget_decision::verdict::refuse) break;
+      if (d.wait > clock::duration::zero()) {
+        count("cgw_rate_limit_waits_total", vendor_);
+        m.observe("cgw_rate_limit_wait_seconds", {{"vendor", vendor_}}, std::chrono::duration<double>(d.wait).count());
+        co_await sleep_for(d.wait);
+      }
+      if (d.what == budget_decision::verdict::go) break;
+    }
+    if (d.what == budget_decision::verdict::refuse) {
+      breaker_->forgo();
+      count("cgw_rate_limit_refusals_total", vendor_);
+      auto f = failure::make(errc::upstream_rate_limited,
+                             "the vendor account's rate budget has no room before the deadline");
+      f.retry_after_s = d.retry_after_s;
+      co_return f;
+    }
+
+    ++stats.upstream_requests;
+    upstream::request copy = req;  // send() consumes its request; a retry needs it again
+    const auto sent = clock::now();
+    auto res = co_await http.send(ep, std::move(copy), until, lim);
+    m.add("cgw_upstream_requests_total", {{"vendor", vendor_}, {"outcome", std::string(outcome_of(res))}});
+    m.observe("cgw_upstream_request_duration_seconds", {{"vendor", vendor_}},
+              std::chrono::duration<double>(clock::now() - sent).count());
+    const budget_report report = res ? report_of(*res) : budget_report{};
+    co_await shared_.budgets().settle(account_, rate_limit_, d.ticket, report);
+    slot.reset();
+
+    const unsigned status = res ? res->result_int() : 0;
+    const bool vendor_failed = !res || status >= 500;
+    breaker_->record(!vendor_failed, clock::now());
+    m.set("cgw_circuit_state", {{"vendor", vendor_}}, static_cast<double>(breaker_->current(clock::now())));
+    const bool retryable = res ? retryable_status(status) : res.error().code == errc::upstream_error;
+    if (retryable && retry + 1 < retry_.max_attempts) {
+      auto delay = backoff(retry_, retry);
+      if (report.rate_limited && report.retry_after_s > 0)
+        delay = std::max<clock::duration>(delay, std::chrono::seconds(report.retry_after_s));
+      if (clock::now() + delay + min_call_time < until && retry_budget_->try_spend()) {
+        ++stats.retries;
+        count("cgw_upstream_retries_total", vendor_);
+        co_await sleep_for(delay);
+        continue;
+      }
+    }
+    if (!res) co_return res.error();
+    co_return std::make_shared<const upstream::response>(std::move(*res));
+  }
+}
+
+circuit_breaker::state vendor_guard::circuit() const { return breaker_->current(clock::now()); }
+
+boost::json::object vendor_guard::describe() const {
+  boost::json::object o;
+  o["circuit"] = to_string(circuit());
+  o["rate_limit"] = rate_limit_.points == 0 ? boost::json::value(nullptr)
+                                            : boost::json::value(boost::json::object{
+                                                  {"points", rate_limit_.points}, {"per_s", rate_limit_.per_s}});
+  o["max_concurrency"] = concurrency_->limit();
+  o["cache_ttl_ms"] = cache_ttl_ms_;
+  return o;
+}
+
+}  // namespace cgw::policy

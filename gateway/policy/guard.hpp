@@ -1,0 +1,102 @@
+// The policies every vendor call goes through, in this order: the cache, coalescing of
+// identical calls in flight, then per attempt the circuit breaker, the account's
+// concurrency limit and rate budget, the call itself, and retries with backoff.
+// A vendor_guard belongs to one vendor instance of one configuration; what must outlive
+// a reload (budgets, breakers, the cache) lives in shared_state.
+#pragma once
+
+#include "config/config.hpp"
+#include "gateway/core/error.hpp"
+#include "gateway/net/net.hpp"
+#include "gateway/policy/breaker.hpp"
+#include "gateway/policy/budget.hpp"
+#include "gateway/policy/cache.hpp"
+#include "gateway/policy/concurrency.hpp"
+#include "gateway/policy/retry.hpp"
+#include "gateway/upstream/client.hpp"
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include <boost/json/object.hpp>
+
+namespace cgw::policy {
+
+// What outlives a configuration: the stores, and the breakers and limits by vendor or account.
+class shared_state {
+ public:
+  explicit shared_state(std::uint64_t cache_bytes, std::shared_ptr<budget_store> budgets = nullptr);
+
+  budget_store& budgets() { return *budgets_; }
+  memory_cache& cache() { return cache_; }
+  singleflight& flights() { return flights_; }
+  std::shared_ptr<circuit_breaker> breaker(const std::string& vendor, const config::circuit_config& cfg);
+  std::shared_ptr<retry_budget> retries(const std::string& vendor, std::uint32_t percent);
+  // One limit per account and size: a reload that changes the size starts a new one.
+  std::shared_ptr<concurrency_limit> concurrency(const std::string& account, std::uint32_t limit);
+
+ private:
+  std::shared_ptr<budget_store> budgets_;
+  memory_cache cache_;
+  singleflight flights_;
+  std::mutex mutex_;
+  std::map<std::string, std::shared_ptr<circuit_breaker>> breakers_;
+  std::map<std::string, std::shared_ptr<retry_budget>> retries_;
+  std::map<std::string, std::shared_ptr<concurrency_limit>> limits_;
+};
+
+// A vendor account: who pays for a call. Vendor instances with the same origin and the
+// same credentials share one (a hex digest; the credentials cannot be read back from it).
+std::string account_key(std::string_view origin, std::string_view authorization);
+
+// How one request's vendor calls went, for meta and logs.
+struct call_stats {
+  unsigned upstream_requests = 0;  // calls that reached the vendor, retries included
+  unsigned retries = 0;
+  unsigned cache_hits = 0;
+  unsigned coalesced = 0;
+  unsigned misses = 0;  // calls this request led (made, or tried to make)
+};
+
+// A vendor type's own limits, used when the vendor entry does not set them.
+struct vendor_defaults {
+  config::rate_limit_config rate_limit;  // points 0: none documented
+  std::uint32_t max_concurrency = 0;     // 0: none documented
+};
+
+class vendor_guard {
+ public:
+  vendor_guard(const config::vendor_config& cfg, const vendor_defaults& defaults, std::uint32_t cache_ttl_ms,
+               std::string account, shared_state& shared);
+
+  // Sends an idempotent read through every policy. A success may be any HTTP status
+  // (callers judge statuses); only 2xx answers are cached. `cost` is the call's price in
+  // the account's budget.
+  net::awaitable<result<shared_response>> send(upstream::client& http, const upstream::endpoint& ep,
+                                               upstream::request req, deadline until, upstream::limits lim,
+                                               double cost, call_stats& stats) const;
+
+  circuit_breaker::state circuit() const;
+  // Limits in force, for /v1/vendors: {circuit, rate_limit, max_concurrency, cache_ttl_ms}.
+  boost::json::object describe() const;
+
+ private:
+  net::awaitable<result<shared_response>> attempt(upstream::client& http, const upstream::endpoint& ep,
+                                                  const upstream::request& req, deadline until,
+                                                  upstream::limits lim, double cost, call_stats& stats) const;
+  std::string cache_key(const upstream::request& req) const;
+
+  std::string vendor_;
+  std::string account_;
+  config::retry_config retry_;
+  config::rate_limit_config rate_limit_;
+  std::uint32_t cache_ttl_ms_;
+  shared_state& shared_;
+  std::shared_ptr<circuit_breaker> breaker_;
+  std::shared_ptr<retry_budget> retry_budget_;
+  std::shared_ptr<concurrency_limit> concurrency_;
+};
+
+}  // namespace cgw::policy
