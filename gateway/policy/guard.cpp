@@ -214,7 +214,7 @@ net::awaitable<result<shared_response>> vendor_guard::attempt(upstream::client& 
     const bool vendor_failed = !res || status >= 500;
     breaker_->record(!vendor_failed, clock::now());
     m.set("cgw_circuit_state", {{"vendor", vendor_}}, static_cast<double>(breaker_->current(clock::now())));
-    const bool retryable = res ? retryable_status(status) : res.error().code == errc::upstream_error;
+    const bool retryable = res ? retryable_status(status) : res.error().transient;
     if (retryable && retry + 1 < retry_.max_attempts) {
       auto delay = backoff(retry_, retry);
       if (report.rate_limited && report.retry_after_s > 0)

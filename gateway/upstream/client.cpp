@@ -37,7 +37,9 @@ failure timeout_failure(const endpoint& ep) {
 }
 
 failure io_failure(const endpoint& ep, std::string_view what, const beast::error_code& ec) {
-  return failure::make(errc::upstream_error, std::string(what) + " " + ep.host + ": " + ec.message());
+  auto f = failure::make(errc::upstream_error, std::string(what) + " " + ep.host + ": " + ec.message());
+  f.transient = ec != http::error::header_limit;  // an oversized header comes back the same way
+  return f;
 }
 
 // Stale keep-alive connections fail this way on first use; such a request is retried once on a new one.
@@ -192,7 +194,9 @@ struct client::impl {
       }
       co_return res;
     }
-    co_return failure::make(errc::upstream_error, "connection to " + ep.host + " closed before an answer");
+    auto closed = failure::make(errc::upstream_error, "connection to " + ep.host + " closed before an answer");
+    closed.transient = true;
+    co_return closed;
   }
 };
 

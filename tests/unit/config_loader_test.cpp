@@ -228,7 +228,43 @@ TEST(config_loader, defaults_apply_to_absent_keys) {
   EXPECT_EQ(zild.max_response_bytes, vendor_defaults.max_response_bytes);
   EXPECT_EQ(zild.max_connections, vendor_defaults.max_connections);
   EXPECT_EQ(zild.scan_limit, vendor_defaults.scan_limit);
+  EXPECT_EQ(zild.retry.max_attempts, vendor_defaults.retry.max_attempts);
+  EXPECT_FALSE(zild.rate_limit.has_value());       // the adapter type's own budget applies
+  EXPECT_FALSE(zild.max_concurrency.has_value());  // ... and its concurrency limit
+  EXPECT_FALSE(zild.cache_ttl_ms.has_value());     // cache.ttl_ms applies
+  EXPECT_EQ(zild.circuit.failure_threshold, vendor_defaults.circuit.failure_threshold);
+  EXPECT_EQ(config.cache.ttl_ms, defaults.cache.ttl_ms);
+  EXPECT_EQ(config.cache.max_bytes, defaults.cache.max_bytes);
   EXPECT_TRUE(zild.options.empty());
+}
+
+TEST(config_loader, policy_keys_land) {
+  constexpr std::string_view text = R"({
+    "cursor_secret": "unit-test-cursor-secret-0123456789abcdef",
+    "cache": {"ttl_ms": 0, "max_bytes": 1048576},
+    "vendors": {
+      "zild": { "type": "zild", "base_url": "http://127.0.0.1:1", "auth": { "bearer_token": "t" },
+                "retry": {"max_attempts": 5, "base_delay_ms": 10, "max_delay_ms": 80, "budget_percent": 0},
+                "rate_limit": {"points": 120, "per_s": 10}, "max_concurrency": 0,
+                "circuit": {"failure_threshold": 2, "open_ms": 500}, "cache_ttl_ms": 3000 }
+    }
+  })";
+  const config_ptr loaded = load_ok(text, test_options());
+  ASSERT_TRUE(loaded);
+  EXPECT_EQ(loaded->cache.ttl_ms, 0u);
+  EXPECT_EQ(loaded->cache.max_bytes, 1048576u);
+  const vendor_config& zild = loaded->vendors.at("zild");
+  EXPECT_EQ(zild.retry.max_attempts, 5u);
+  EXPECT_EQ(zild.retry.base_delay_ms, 10u);
+  EXPECT_EQ(zild.retry.max_delay_ms, 80u);
+  EXPECT_EQ(zild.retry.budget_percent, 0u);
+  ASSERT_TRUE(zild.rate_limit.has_value());
+  EXPECT_EQ(zild.rate_limit->points, 120u);
+  EXPECT_EQ(zild.rate_limit->per_s, 10u);
+  EXPECT_EQ(zild.max_concurrency, 0u);
+  EXPECT_EQ(zild.circuit.failure_threshold, 2u);
+  EXPECT_EQ(zild.circuit.open_ms, 500u);
+  EXPECT_EQ(zild.cache_ttl_ms, 3000u);
 }
 
 TEST(config_loader, port_zero_means_any_free_port) {
@@ -354,6 +390,18 @@ const std::vector<error_case> error_cases{
     {"unknown_top_level_key", {set("/thredas", 4)}, "thredas: unknown key"},
     {"unknown_nested_key", {set("/server/thredas", 4)}, "server.thredas: unknown key"},
     {"unknown_vendor_key", {set("/vendors/salesloft/timeout", 5)}, "vendors.salesloft.timeout: unknown key"},
+    {"retry_zero_attempts", {set("/vendors/salesloft/retry", json::object{{"max_attempts", 0}})},
+     "vendors.salesloft.retry.max_attempts: expected a positive integer"},
+    {"retry_cap_below_base", {set("/vendors/salesloft/retry", json::object{{"base_delay_ms", 500}, {"max_delay_ms", 100}})},
+     "vendors.salesloft.retry.max_delay_ms: must not be below base_delay_ms"},
+    {"rate_limit_without_points", {set("/vendors/salesloft/rate_limit", json::object{{"per_s", 60}})},
+     "vendors.salesloft.rate_limit.points: required key is missing"},
+    {"circuit_unknown_key", {set("/vendors/salesloft/circuit", json::object{{"threshold", 3}})},
+     "vendors.salesloft.circuit.threshold: unknown key"},
+    {"negative_cache_ttl", {set("/vendors/salesloft/cache_ttl_ms", -1)},
+     "vendors.salesloft.cache_ttl_ms: expected a non-negative integer"},
+    {"cache_bytes_text", {set("/cache", json::object{{"max_bytes", "64MiB"}})},
+     "cache.max_bytes: expected a non-negative integer"},
     {"unknown_auth_key", {set("/vendors/zild/auth/token", "x")}, "vendors.zild.auth.token: unknown key"},
     {"unknown_client_key", {set("/clients/1/role", "admin")}, "clients[1].role: unknown key"},
     {"unknown_tenant_key",

@@ -1,0 +1,295 @@
+// The policies around vendor calls, end to end over loopback: every sandbox fault for
+// every vendor comes back as a clean answer within its time bound and leaves the gateway
+// healthy; identical requests are made once; the Salesloft budget is never overdrawn;
+// the breaker opens, answers at once and closes again; the concurrency limit keeps a
+// Twilio account under its vendor-side limit.
+#include "adapters/salesloft/sandbox/sandbox.hpp"
+#include "adapters/twilio_flex_insights/sandbox/sandbox.hpp"
+#include "adapters/twilio_insights_v3/sandbox/sandbox.hpp"
+#include "adapters/zild/sandbox/sandbox.hpp"
+#include "tests/integration/harness.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <future>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace cgw::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using steady = std::chrono::steady_clock;
+using body_fault = sandbox::fault_menu::body_fault;
+
+// One vendor as these tests drive it: its sandbox, its config entry and one request that reaches it.
+struct vendor_under_test {
+  std::string name;
+  std::unique_ptr<sandbox::server> server;
+  std::uint16_t port = 0;
+  std::string entry;  // the vendor's config entry, without its braces' closing policies
+  std::string probe;  // a request answered by this vendor alone
+  bool lists = true;  // the probe is a list (meta per vendor) rather than a get
+
+  std::string config(const std::string& policies = "") const {
+    return "{\"" + name + "\": {" + entry + ", \"base_url\": \"http://127.0.0.1:" + std::to_string(port) + "\"" +
+           policies + "}}";
+  }
+};
+
+vendor_under_test salesloft(std::uint32_t budget = 0) {
+  sandbox::salesloft::options o;
+  o.records = 200;
+  o.budget_per_minute = budget;
+  vendor_under_test v{"salesloft", std::make_unique<sandbox::server>(sandbox::salesloft::make_handler(o))};
+  v.entry = R"("type": "salesloft", "auth": {"bearer_token": "sandbox-salesloft-token"})";
+  v.probe = "/v1/conversations?vendor=salesloft&page_size=5&sort=-created_at";
+  v.port = v.server->start();
+  return v;
+}
+
+vendor_under_test flex() {
+  sandbox::twilio_flex_insights::options o;
+  o.records = 120;
+  vendor_under_test v{"twilio_flex", std::make_unique<sandbox::server>(sandbox::twilio_flex_insights::make_handler(o))};
+  v.entry = R"("type": "twilio_flex_insights", "auth": {"username": "ACsandbox", "password": "sandbox-flex-secret"})";
+  v.probe = "/v1/conversations?vendor=twilio_flex&page_size=5";
+  v.port = v.server->start();
+  return v;
+}
+
+vendor_under_test insights() {
+  sandbox::twilio_insights_v3::options o;
+  o.records = 120;
+  o.requests_per_minute = 0;
+  vendor_under_test v{"twilio_insights", std::make_unique<sandbox::server>(sandbox::twilio_insights_v3::make_handler(o))};
+  v.entry = R"("type": "twilio_insights_v3", "auth": {"username": "ACsandbox", "password": "sandbox-insights-secret"})";
+  v.probe = "/v1/conversations?vendor=twilio_insights&page_size=5&sort=-created_at";
+  v.port = v.server->start();
+  return v;
+}
+
+vendor_under_test zild() {
+  sandbox::zild::options o;
+  o.records = 20;
+  auto h = sandbox::zild::make_handler(o);
+  const auto id = sandbox::zild::dataset(*h).front().at("id").as_int64();
+  vendor_under_test v{"zild", std::make_unique<sandbox::server>(std::move(h))};
+  v.entry = R"("type": "zild", "auth": {"bearer_token": "sandbox-zild-jwt"})";
+  v.probe = "/v1/conversations/zild:" + std::to_string(id);
+  v.lists = false;
+  v.port = v.server->start();
+  return v;
+}
+
+const std::vector<std::function<vendor_under_test()>> every_vendor = {[] { return salesloft(); }, flex, insights, zild};
+
+// What a fault must come back as.
+struct fault_case {
+  std::string label;
+  sandbox::fault_menu faults;
+  unsigned status;               // the client's status
+  std::string vendor_status;     // meta.vendors.<v>.status (lists only)
+  std::string message_part;      // in the vendor's (or the answer's) error message; "" = any
+  std::chrono::milliseconds at_least, at_most;
+  bool healthy_after = true;     // the probe answers 200 once the fault is cleared (no pause in force)
+  const char* timeout_ms = "3000";  // the client's X-Request-Timeout-Ms
+};
+
+const std::vector<fault_case> fault_cases = {
+    {"latency", {.latency_ms = 300}, 200, "ok", "", 300ms, 1500ms},
+    {"status 503, retried then given up", {.error_status = 503}, 502, "error", "HTTP 503", 0ms, 1500ms},
+    {"status 500, not retried", {.error_status = 500}, 502, "error", "HTTP 500", 0ms, 1000ms},
+    {"one 503, retried", {.error_status = 503, .error_count = 1}, 200, "ok", "", 0ms, 1000ms},
+    {"429 with a long Retry-After", {.rate_limit_count = 1, .retry_after_s = 30}, 429, "rate_limited", "", 0ms, 1000ms,
+     false},
+    {"429 without Retry-After, waited out", {.rate_limit_count = 1, .retry_after_s = -1}, 200, "ok", "", 900ms, 2500ms},
+    {"malformed JSON", {.body = body_fault::malformed}, 502, "error", "not valid JSON", 0ms, 1000ms},
+    {"truncated body", {.body = body_fault::truncated}, 502, "error", "", 0ms, 1500ms},
+    {"hang", {.body = body_fault::hang}, 504, "error", "", 700ms, 1600ms, true, "1000"},
+    {"slow drip", {.body = body_fault::slow_drip}, 504, "error", "", 700ms, 1600ms, true, "1000"},
+    {"oversize body, not retried", {.body = body_fault::oversize}, 502, "error", "larger than", 0ms, 2500ms},
+};
+
+class EveryFault : public ::testing::TestWithParam<std::tuple<std::size_t, std::size_t>> {};
+
+TEST_P(EveryFault, IsACleanAnswerWithinItsBoundAndTheGatewayStaysHealthy) {
+  const auto& [vendor_index, fault_index] = GetParam();
+  const fault_case& fc = fault_cases[fault_index];
+  vendor_under_test v = every_vendor[vendor_index]();
+  SCOPED_TRACE(v.name + ": " + fc.label);
+  gateway gw(config_with(v.config()));
+  v.server->set_faults(fc.faults);
+  const auto t0 = steady::now();
+  auto answer = gw.get(v.probe, {{"X-Request-Timeout-Ms", fc.timeout_ms}});
+  const auto took = steady::now() - t0;
+  EXPECT_EQ(answer.status, fc.status) << answer.text;
+  EXPECT_GE(took, fc.at_least);
+  EXPECT_LE(took, fc.at_most);
+  ASSERT_TRUE(answer.body.is_object()) << answer.text;
+  std::string message;
+  if (v.lists) {
+    const auto& meta = answer.meta().at("vendors").at(v.name).as_object();
+    EXPECT_EQ(std::string(meta.at("status").as_string()), fc.vendor_status) << answer.text;
+    if (meta.contains("error")) message = meta.at("error").at("message").as_string();
+  } else if (answer.body.as_object().contains("error")) {
+    message = answer.body.at("error").at("message").as_string();
+  }
+  if (!fc.message_part.empty()) EXPECT_NE(message.find(fc.message_part), std::string::npos) << message;
+  if (fc.status == 429) EXPECT_EQ(answer.headers.at("retry-after"), "30");
+  if (answer.status >= 400) EXPECT_EQ(answer.text.find("sandbox-"), std::string::npos) << "a credential leaked";
+
+  v.server->set_faults({});
+  EXPECT_EQ(gw.get("/healthz").status, 200u);
+  EXPECT_EQ(gw.get("/readyz").status, 200u);
+  if (fc.healthy_after) EXPECT_EQ(gw.get(v.probe).status, 200u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Resilience, EveryFault,
+                         ::testing::Combine(::testing::Range<std::size_t>(0, 4),
+                                            ::testing::Range<std::size_t>(0, fault_cases.size())));
+
+// Per-vendor sandbox request counts, for comparing two runs of the same requests.
+std::vector<std::uint64_t> counts(const std::vector<vendor_under_test>& vs) {
+  std::vector<std::uint64_t> out;
+  for (const auto& v : vs) out.push_back(v.server->requests());
+  return out;
+}
+
+std::vector<std::uint64_t> minus(std::vector<std::uint64_t> a, const std::vector<std::uint64_t>& b) {
+  for (std::size_t i = 0; i < a.size(); ++i) a[i] -= b[i];
+  return a;
+}
+
+std::string all_vendors_config(const std::vector<vendor_under_test>& vs, const std::string& policies) {
+  std::string out = "{";
+  for (const auto& v : vs) {
+    const std::string one = v.config(policies);
+    out += (out.size() > 1 ? ", " : "") + one.substr(1, one.size() - 2);
+  }
+  return out + "}";
+}
+
+TEST(Coalescing, FiftyIdenticalDashboardRequestsCostWhatOneDoes) {
+  std::vector<vendor_under_test> vs;
+  vs.push_back(salesloft());
+  vs.push_back(flex());
+  vs.push_back(insights());
+  for (auto& v : vs) v.server->set_faults({.latency_ms = 50});  // long enough for all 50 to overlap
+  const std::string query = "/v1/conversations?page_size=20";
+  const std::string cached = R"(, "cache_ttl_ms": 15000)";
+
+  // What one request costs each vendor, on a gateway of its own.
+  auto before = counts(vs);
+  {
+    gateway one(config_with(all_vendors_config(vs, cached)));
+    ASSERT_EQ(one.get(query).status, 200u);
+  }
+  const auto single = minus(counts(vs), before);
+  for (auto n : single) EXPECT_GE(n, 1u);
+
+  gateway gw(config_with(all_vendors_config(vs, cached)));
+  before = counts(vs);
+  std::vector<std::future<http_answer>> clients;
+  for (int i = 0; i < 50; ++i) clients.push_back(std::async(std::launch::async, [&] { return gw.get(query); }));
+  std::size_t coalesced_or_hit = 0;
+  for (auto& c : clients) {
+    auto page = c.get();
+    ASSERT_EQ(page.status, 200u) << page.text;
+    for (const auto& v : vs) {
+      const auto& cache = page.meta().at("vendors").at(v.name).at("cache");
+      EXPECT_TRUE(cache == "miss" || cache == "coalesced" || cache == "hit") << cache;
+      coalesced_or_hit += cache != "miss";
+    }
+  }
+  EXPECT_EQ(minus(counts(vs), before), single);  // fifty requests, one request's vendor calls
+  EXPECT_GE(coalesced_or_hit, 49u * vs.size());
+
+  // Inside the TTL the same request is served from the cache: no vendor call at all.
+  before = counts(vs);
+  auto again = gw.get(query);
+  ASSERT_EQ(again.status, 200u);
+  EXPECT_EQ(counts(vs), before);
+  for (const auto& v : vs) EXPECT_EQ(again.meta().at("vendors").at(v.name).at("cache"), "hit");
+  EXPECT_EQ(again.meta().at("vendors").at("salesloft").at("upstream_requests"), 0);
+}
+
+TEST(Coalescing, GetByIdIsCachedToo) {
+  auto v = zild();
+  gateway gw(config_with(v.config(R"(, "cache_ttl_ms": 15000)")));
+  ASSERT_EQ(gw.get(v.probe).status, 200u);
+  const auto asked = v.server->requests();
+  ASSERT_EQ(gw.get(v.probe).status, 200u);
+  EXPECT_EQ(v.server->requests(), asked);
+}
+
+TEST(SalesloftBudget, IsNeverOverdrawnByABurstOf500Requests) {
+  auto v = salesloft(600);  // the sandbox charges Salesloft's costs and answers 429 past 600 a minute
+  gateway gw(config_with(v.config()));  // the gateway's own budget: the type's default, 600 a minute
+  std::atomic<int> ok{0}, limited{0}, other{0};
+  std::atomic<int> next{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 16; ++t)
+    clients.emplace_back([&] {
+      for (int i; (i = next++) < 500;) {
+        // Distinct queries (nothing to coalesce), each a scan of every vendor page: 2 to 3 cost points.
+        auto page = gw.get("/v1/conversations?vendor=salesloft&page_size=10&min_duration_ms=" + std::to_string(i));
+        if (page.status == 200) ++ok;
+        else if (page.status == 429 && page.meta().at("vendors").at("salesloft").at("status") == "rate_limited") ++limited;
+        else ++other;
+      }
+    });
+  for (auto& c : clients) c.join();
+  const auto spent = sandbox::salesloft::cost_spent(v.server->logic());
+  EXPECT_LE(spent, 600u);
+  EXPECT_EQ(spent, v.server->requests()) << "the sandbox answered a 429: some request was not charged";
+  EXPECT_EQ(other, 0);
+  EXPECT_GT(ok, 0);
+  EXPECT_GT(limited, 0);  // the demand was well over the budget
+}
+
+TEST(CircuitBreaker, OpensAnswersAtOnceProbesAndCloses) {
+  auto v = flex();
+  gateway gw(config_with(v.config(R"(, "retry": {"max_attempts": 1}, "circuit": {"failure_threshold": 3, "open_ms": 400})")));
+  v.server->set_faults({.error_status = 503});
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(gw.get(v.probe).meta().at("vendors").at(v.name).at("status"), "error");
+  const auto asked = v.server->requests();
+  auto open = gw.get(v.probe);
+  EXPECT_EQ(open.meta().at("vendors").at(v.name).at("status"), "circuit_open") << open.text;
+  EXPECT_EQ(v.server->requests(), asked);  // answered without a vendor call
+  auto vendors = gw.get("/v1/vendors");
+  EXPECT_EQ(vendors.body.at("data").at(0).at("health").at("circuit"), "open") << vendors.text;
+
+  std::this_thread::sleep_for(450ms);
+  v.server->set_faults({});
+  EXPECT_EQ(gw.get("/v1/vendors").body.at("data").at(0).at("health").at("circuit"), "half_open");
+  EXPECT_EQ(gw.get(v.probe).status, 200u);  // the probe succeeds
+  EXPECT_EQ(gw.get("/v1/vendors").body.at("data").at(0).at("health").at("circuit"), "closed");
+}
+
+TEST(ConcurrencyLimit, KeepsTheAccountUnderTheVendorsLimit) {
+  auto v = flex();
+  // The vendor answers 429 (20429) to a second request in flight; the gateway is told so.
+  v.server->set_faults({.latency_ms = 100, .max_concurrency = 1});
+  gateway gw(config_with(v.config(R"(, "max_concurrency": 1, "retry": {"max_attempts": 1})")));
+  std::vector<std::future<http_answer>> clients;
+  const auto t0 = steady::now();
+  for (int i = 0; i < 4; ++i)  // distinct vendor requests (segment_id goes down): nothing to coalesce
+    clients.push_back(std::async(std::launch::async, [&, i] {
+      return gw.get("/v1/conversations?vendor=twilio_flex&segment_id=segment-" + std::to_string(i));
+    }));
+  for (auto& c : clients) {
+    auto page = c.get();
+    EXPECT_EQ(page.status, 200u) << page.text;  // queued by the gateway, never refused by the vendor
+  }
+  EXPECT_GE(steady::now() - t0, 400ms);  // one at a time
+  EXPECT_EQ(v.server->requests(), 4u);
+}
+
+}  // namespace
+}  // namespace cgw::testing
