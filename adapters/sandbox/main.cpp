@@ -73,16 +73,20 @@ constexpr vendor vendors[] = {
 
 constexpr std::string_view usage =
     "usage: vendor-sandbox --vendor NAME [--port N] | --all [--base-port N]\n"
-    "         [--address IP] [--allow-remote] [--records N] [--seed S] [--budget N]\n"
+    "         [--address IP] [--allow-remote] [--records N] [--seed S] [--budget N] [--memoize]\n"
     "         [--latency-ms N] [--fault-status S] [--fault-count N] [--rate-limit-count N] [--retry-after S]\n"
     "         [--fault-body malformed|truncated|hang|slow_drip|oversize] [--fault-body-count N]\n"
     "Ports default to 9101 + the vendor's offset (salesloft +0). Faults can be changed at run time:\n"
-    "POST /__sandbox/faults with a JSON object of the same fields; GET /__sandbox/stats.\n";
+    "POST /__sandbox/faults with a JSON object of the same fields; GET /__sandbox/stats.\n"
+    "--memoize (for benchmarks): the first 2xx answer to a method + target + Authorization + body is\n"
+    "replayed from memory afterwards, while no 429/error/body fault applies (latency still does);\n"
+    "replays skip the vendor's budget, so pair it with --budget 0.\n";
 
 struct command_line {
   std::string vendor;  // empty with --all
   bool all = false;
   bool help = false;
+  bool memoize = false;
   std::string address = "127.0.0.1";
   bool allow_remote = false;
   std::optional<std::uint16_t> port, base_port;
@@ -105,8 +109,11 @@ result<command_line> parse(int argc, char** argv) {
   command_line c;
   for (int i = 1; i < argc; ++i) {
     const std::string_view flag = argv[i];
-    if (flag == "--all" || flag == "--allow-remote" || flag == "--help" || flag == "-h") {
-      bool& switch_on = flag == "--all" ? c.all : flag == "--allow-remote" ? c.allow_remote : c.help;
+    if (flag == "--all" || flag == "--allow-remote" || flag == "--memoize" || flag == "--help" || flag == "-h") {
+      bool& switch_on = flag == "--all"            ? c.all
+                        : flag == "--allow-remote" ? c.allow_remote
+                        : flag == "--memoize"      ? c.memoize
+                                                   : c.help;
       switch_on = true;
       continue;
     }
@@ -182,6 +189,7 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<sandbox::server>> servers;
   for (const auto& [v, port] : *chosen) {
     auto& s = servers.emplace_back(std::make_unique<sandbox::server>(v->make(args->data), args->faults));
+    if (args->memoize) s->set_memoize(true);
     try {
       const auto bound = s->start(args->address, port);
       std::cout << v->name << " listening on http://" << host << ':' << bound << std::endl;

@@ -144,6 +144,14 @@ void server::set_faults(const fault_menu& faults) {
   faults_ = faults;
 }
 
+void server::set_memoize(bool on, std::size_t max_bytes) {
+  std::lock_guard lock(memo_mutex_);
+  memoize_ = on;
+  memo_max_bytes_ = max_bytes;
+  memo_.clear();
+  memo_bytes_ = 0;
+}
+
 std::uint64_t server::requests() const {
   return requests_.load();
 }
@@ -186,6 +194,36 @@ response server::answer(const request& req, const plan& p) {
     // Half of a serialized JSON object never parses: its closing brace is gone.
     res.result(http::status::ok);
     res.body().resize(res.body().size() / 2);
+  }
+  return res;
+}
+
+response server::memoized_answer(const request& req, const plan& p) {
+  const bool clean = !p.rate_limited && p.error_status == 0 && p.body == body_fault::none;
+  bool on = false;
+  {
+    std::lock_guard lock(memo_mutex_);
+    on = memoize_ && clean;
+  }
+  if (!on) return answer(req, p);
+  // The credentials are part of the key: a replay must not turn a refused caller into an accepted one.
+  std::string key;
+  key.reserve(req.target().size() + req.body().size() + 64);
+  key.append(req.method_string()).append(" ").append(req.target()).append("\n");
+  key.append(req[http::field::authorization]).append("\n").append(req.body());
+  {
+    std::lock_guard lock(memo_mutex_);
+    if (const auto hit = memo_.find(key); hit != memo_.end()) return *hit->second;
+  }
+  // Computed outside the lock: the handler may take its time. Two identical requests at once
+  // (not possible today: one thread) would only compute the same answer twice.
+  response res = answer(req, p);
+  if (http::to_status_class(res.result()) != http::status_class::successful) return res;
+  std::lock_guard lock(memo_mutex_);
+  const std::size_t cost = key.size() + res.body().size();
+  if (memoize_ && memo_bytes_ + cost <= memo_max_bytes_ &&
+      memo_.emplace(std::move(key), std::make_shared<const response>(res)).second) {
+    memo_bytes_ += cost;
   }
   return res;
 }
@@ -249,7 +287,7 @@ net::awaitable<void> server::serve(tcp::socket socket) {
         co_await hang(socket);
         co_return;
       }
-      res = answer(req, p);
+      res = memoized_answer(req, p);
     }
     res.version(req.version());
     res.keep_alive(req.keep_alive() && p.body != body_fault::truncated);

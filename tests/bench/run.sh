@@ -1,0 +1,348 @@
+#!/usr/bin/env bash
+# The gateway's benchmark, side by side with nginx as a reference, in one run:
+#
+#   tests/bench/run.sh [--quick] [--soak MINUTES]
+#
+# Installs wrk, nginx and python3 with apt-get when missing, builds a Release binary into
+# build-bench/, starts the four vendor sandboxes (answers memoized, so they are not the
+# bottleneck), the gateway and nginx on 127.0.0.1, and runs five scenarios:
+#   1 proxy overhead   one Salesloft page of 50 through the gateway vs nginx proxy_pass
+#   2 fan-out          all-vendor page of 50, each sandbox adding 50 ms
+#   3 throughput       all-vendor page of 50 at 1/16/64/256 connections, gateway-added latency
+#   4 cache hits       as 3 with the gateway's cache on (skipped when the build has no cache keys)
+#   5 memory           gateway VmRSS idle, with 1,000 idle keep-alive connections, after each
+#                      scenario, and before/after a soak of MINUTES with --soak
+# Prints one table per scenario and writes one JSON file per scenario into
+# build-bench/bench-results/ (BENCH_RESULTS overrides). Each wrk run: 2 threads, a warm-up,
+# then 10 s measured (--quick: 1 s and 5 s).
+#
+# Environment: BENCH_PORT (default 19100; sandboxes +1..+4, gateway +80, nginx +90),
+# BENCH_RECORDS (records per sandbox, default 1000), BENCH_SKIP_BUILD=1, BENCH_LOG_LEVEL (warn).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+here=$root/tests/bench
+
+quick=0
+soak_min=0
+while [ $# -gt 0 ]; do
+  case $1 in
+    --quick) quick=1 ;;
+    --soak) soak_min=${2:?--soak needs MINUTES}; shift ;;
+    -h | --help) sed -n '2,21p' "$0"; exit 0 ;;
+    *) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+if [ "$quick" = 1 ]; then warmup=1 duration=5; else warmup=2 duration=10; fi
+
+# --- tools ------------------------------------------------------------------------------------
+missing=()
+command -v wrk >/dev/null || missing+=(wrk)
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+command -v python3 >/dev/null || missing+=(python3)
+command -v curl >/dev/null || missing+=(curl)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "== installing ${missing[*]}"
+  apt-get update
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
+
+# --- build ------------------------------------------------------------------------------------
+build=$root/build-bench
+if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
+  echo "== building Release into $build"
+  "$root/deploy/install-deps.sh" >/dev/null
+  # The benchmark needs two programs; when something else in the tree does not build (tests in
+  # progress), build just those two rather than give up.
+  if ! BUILD_DIR=$build "$root/deploy/build.sh" -DCMAKE_BUILD_TYPE=Release; then
+    echo "run.sh: the full build failed; building only conversation-gateway and vendor-sandbox" >&2
+    cmake --build "$build" -j"$(nproc)" --target conversation-gateway vendor-sandbox
+  fi
+fi
+bin=$build/bin
+results=${BENCH_RESULTS:-$build/bench-results}
+mkdir -p "$results"
+tmp=$(mktemp -d /tmp/cgw-bench.XXXXXX)
+raw=$tmp/raw
+mkdir -p "$raw"
+
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+
+port=${BENCH_PORT:-19100}
+sandbox_base=$((port + 1))
+sandbox_ports="$sandbox_base,$((port + 2)),$((port + 3)),$((port + 4))"
+gw_port=$((port + 80))
+nginx_port=$((port + 90))
+records=${BENCH_RECORDS:-1000}
+
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+wait_http() {  # URL: up to 10 s
+  for _ in $(seq 1 100); do
+    curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "run.sh: $1 does not answer" >&2
+  return 1
+}
+
+# --- sandboxes ----------------------------------------------------------------------------------
+# --budget 0: no per-minute vendor budget (it would 429 a benchmark); --memoize: the answer to an
+# identical vendor request is computed once and replayed, so the sandbox costs next to nothing.
+"$bin/vendor-sandbox" --all --base-port "$sandbox_base" --records "$records" --budget 0 --memoize \
+  >"$tmp/sandbox.log" 2>&1 &
+sandbox_pid=$!
+pids+=("$sandbox_pid")
+for p in ${sandbox_ports//,/ }; do wait_http "http://127.0.0.1:$p/__sandbox/stats"; done
+
+set_latency() {  # MS on every sandbox (the whole fault menu is replaced)
+  for p in ${sandbox_ports//,/ }; do
+    curl -fsS -X POST -d "{\"latency_ms\": $1}" "http://127.0.0.1:$p/__sandbox/faults"
+  done
+}
+
+# --- gateway ------------------------------------------------------------------------------------
+# config/sandbox.json with our ports, quiet logs and the cache as asked: CACHE_TTL_MS "" leaves
+# the key out (a build without the cache keys rejects it). UNLIMITED 1 switches off the gateway's
+# own per-account vendor limits (rate_limit points 0, max_concurrency 0): the sandboxes run with
+# --budget 0, and a benchmark of the gateway must not measure Salesloft's 600 points a minute.
+write_config() {  # FILE CACHE_TTL_MS UNLIMITED
+  python3 - "$root/config/sandbox.json" "$1" "$gw_port" "$sandbox_base" "${BENCH_LOG_LEVEL:-warn}" "$2" "$3" <<'PY'
+import json, sys
+src, dst, gw_port, base, level, ttl, unlimited = sys.argv[1:8]
+c = json.load(open(src))
+c["listen"] = {"address": "127.0.0.1", "port": int(gw_port)}
+c["logging"] = {"level": level, "format": "text"}
+offsets = {"salesloft": 0, "twilio_flex_insights": 1, "twilio_insights_v3": 2, "zild": 3}
+for v in c["vendors"].values():
+    v["base_url"] = f"http://127.0.0.1:{int(base) + offsets[v['type']]}"
+    if unlimited == "1":
+        v["rate_limit"] = {"points": 0}
+        v["max_concurrency"] = 0
+if ttl != "":
+    c["cache"] = {"ttl_ms": int(ttl), "max_bytes": 33554432}
+json.dump(c, open(dst, "w"), indent=1)
+PY
+}
+accepted() { "$bin/conversation-gateway" --check-config "$1" >/dev/null 2>&1; }
+
+cache_supported=0 unlimited=0
+write_config "$tmp/probe.json" "" 1
+accepted "$tmp/probe.json" && unlimited=1
+write_config "$tmp/probe.json" 0 "$unlimited"
+accepted "$tmp/probe.json" && cache_supported=1
+if [ $cache_supported = 1 ]; then
+  write_config "$tmp/gateway.json" 0 "$unlimited"          # cache off for scenarios 1-3 and 5
+  write_config "$tmp/gateway-cache.json" 15000 "$unlimited"
+else
+  write_config "$tmp/gateway.json" "" "$unlimited"         # no cache in this build
+fi
+"$bin/conversation-gateway" --check-config "$tmp/gateway.json" >/dev/null
+
+gw_pid=
+start_gateway() {  # CONFIG
+  "$bin/conversation-gateway" --config "$1" >>"$tmp/gateway.log" 2>&1 &
+  gw_pid=$!
+  pids+=("$gw_pid")
+  wait_http "http://127.0.0.1:$gw_port/readyz"
+}
+stop_gateway() {
+  kill "$gw_pid"
+  wait "$gw_pid" 2>/dev/null || true
+}
+start_gateway "$tmp/gateway.json"
+gw=http://127.0.0.1:$gw_port
+
+# --- the requests -------------------------------------------------------------------------------
+# A single-vendor page of 50 that is one vendor call: sort=-created_at, an order Salesloft serves
+# natively (the default -started_at is a scan of every Salesloft page).
+single_q='vendor=salesloft&page_size=50&sort=-created_at'
+# All vendors, same sort: Salesloft and Twilio Insights v3 serve it natively (one call each);
+# Flex Insights has no native order and is always scanned: with BENCH_RECORDS <= 1000 (its
+# page size) the scan is one call. Zild cannot list and is marked unsupported.
+all_q='page_size=50&sort=-created_at'
+# The same without Flex Insights, whose scan (parse, map and sort every record it has) is most of
+# an all-vendor page's cost: the fan-out machinery alone.
+native_q='page_size=50&sort=-created_at&vendor=salesloft,twilio_insights'
+
+explain=$(curl -fsS "$gw/v1/conversations?$single_q&explain=true")
+upstream_target=$(python3 -c '
+import json, sys
+plan = json.loads(sys.argv[1])["plan"]
+def targets(x):
+    if isinstance(x, dict):
+        for k, v in x.items():
+            if k == "target" and isinstance(v, str):
+                yield v
+            else:
+                yield from targets(v)
+    elif isinstance(x, list):
+        for v in x:
+            yield from targets(v)
+print(next(targets(plan)))' "$explain")
+vendors_called=$(curl -fsS "$gw/v1/conversations?$all_q&explain=true" | python3 -c '
+import json, sys
+v = json.load(sys.stdin)["plan"]["vendors"]
+print(sum(1 for x in (v.values() if isinstance(v, dict) else v) if "target" in json.dumps(x)))')
+
+revision="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$root" diff --quiet HEAD 2>/dev/null || echo ' + uncommitted changes')"
+machine="$(nproc) cores, $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+python3 - "$raw/meta.json" "$machine" "$vendors_called" "$upstream_target" "$quick" "$revision" "$cache_supported" "$unlimited" <<'PY'
+import json, os, sys
+out, machine, n, target, quick, revision, cache, unlimited = sys.argv[1:9]
+json.dump({"machine": machine, "load_average_at_start": os.getloadavg(), "revision": revision,
+           "cache_keys": cache == "1", "vendor_limits_off": unlimited == "1",
+           "vendors_called": int(n), "salesloft_target": target, "quick": quick == "1"}, open(out, "w"))
+PY
+
+# --- nginx --------------------------------------------------------------------------------------
+mkdir -p "$tmp/nginx"
+cat >"$tmp/nginx/nginx.conf" <<NGINX
+worker_processes auto;   # one per core, as the gateway's server.threads 0
+daemon off;
+pid $tmp/nginx/nginx.pid;
+error_log $tmp/nginx/error.log warn;
+events { worker_connections 8192; }
+http {
+  access_log off;        # the gateway runs with logging.level ${BENCH_LOG_LEVEL:-warn}: no access lines either
+  client_body_temp_path $tmp/nginx/body;
+  proxy_temp_path $tmp/nginx/proxy;
+  fastcgi_temp_path $tmp/nginx/fastcgi;
+  uwsgi_temp_path $tmp/nginx/uwsgi;
+  scgi_temp_path $tmp/nginx/scgi;
+  upstream salesloft {
+    server 127.0.0.1:$sandbox_base;
+    keepalive 64;
+  }
+  server {
+    listen 127.0.0.1:$nginx_port;
+    location / {
+      proxy_pass http://salesloft;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Authorization "Bearer sandbox-salesloft-token";
+      proxy_buffers 16 64k;
+    }
+  }
+}
+NGINX
+"$nginx_bin" -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" 2>>"$tmp/nginx/error.log" &
+nginx_pid=$!
+pids+=("$nginx_pid")
+wait_http "http://127.0.0.1:$nginx_port$upstream_target"
+
+# --- helpers ------------------------------------------------------------------------------------
+measure() {  # NAME URL CONNECTIONS PIDS [--meta]
+  python3 "$here/bench.py" measure --name "$1" --url "$2" --connections "$3" --pids "$4" \
+    --sandbox-ports "$sandbox_ports" --metrics "$gw/metrics" --warmup "$warmup" --duration "$duration" --out "$raw/$1.json" "${@:5}"
+}
+memory_samples=()
+sample_rss() {  # WHEN [DETAIL]
+  memory_samples+=("$(python3 "$here/bench.py" rss "$gw_pid" | python3 -c '
+import json, sys
+d = json.load(sys.stdin); d["when"] = sys.argv[1]; d["detail"] = sys.argv[2]; print(json.dumps(d))' "$1" "${2:-}")")
+}
+report() {  # SCENARIO NOTE
+  echo
+  python3 "$here/bench.py" report --scenario "$1" --raw "$raw" --out "$results/scenario$1.json" --note "$2"
+}
+gwp="gateway=$gw_pid,sandboxes=$sandbox_pid"
+
+echo
+echo "== gateway pid $gw_pid on :$gw_port, nginx pid $nginx_pid on :$nginx_port, sandboxes pid $sandbox_pid on :$sandbox_base-$((sandbox_base + 3)) ($records records each, memoized)"
+echo "== cache keys supported by this build: $([ $cache_supported = 1 ] && echo "yes (off for 1-3, 5)" || echo no);" \
+  "per-account vendor limits: $([ $unlimited = 1 ] && echo "switched off (rate_limit.points 0, max_concurrency 0)" || echo "not configurable in this build")"
+echo "== revision $revision; $machine; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "== wrk: 2 threads, ${warmup}s warm-up + ${duration}s measured per run"
+sample_rss "idle after start"
+
+# --- 5a: idle keep-alive connections (first, on a fresh process) --------------------------------
+# First with a trivial request (what a connection itself costs), then with an all-vendor page of
+# 50 each (what the requests leave behind: buffers, and the allocator's retained heap).
+idle_round=0
+idle_conns() {  # PATH LABEL
+  idle_round=$((idle_round + 1))
+  local out=$tmp/idle$idle_round.out
+  python3 "$here/bench.py" idle --port "$gw_port" --count 1000 --path "$1" >"$out" &
+  local idle_pid=$!
+  pids+=("$idle_pid")
+  until grep -q '^ready' "$out"; do
+    kill -0 "$idle_pid" 2>/dev/null || { echo "run.sh: the idle-connection client failed" >&2; exit 1; }
+    sleep 0.2
+  done
+  sample_rss "1000 idle keep-alive conns, $2" "$(cat "$out")"
+  kill "$idle_pid"
+  wait "$idle_pid" 2>/dev/null || true
+  sleep 1
+  sample_rss "after those 1000 conns closed"
+}
+idle_conns /healthz "one GET /healthz each"
+idle_conns "/v1/conversations?$all_q" "one all-vendor page of 50 each"
+
+# --- 1: proxy overhead --------------------------------------------------------------------------
+measure s1_gateway "$gw/v1/conversations?$single_q" 64 "$gwp"
+measure s1_gateway_distinct "$gw/v1/conversations?$single_q" 64 "$gwp" --vary 1000
+measure s1_nginx "http://127.0.0.1:$nginx_port$upstream_target" 64 "nginx=$nginx_pid,sandboxes=$sandbox_pid"
+sample_rss "after scenario 1"
+report 1 "single-vendor page: GET /v1/conversations?$single_q (sort=-created_at: one Salesloft call, served natively);
+nginx proxies the request the gateway makes (from explain=true) to the same sandbox, upstream keepalive 64.
+vendor calls/req < 1: the gateway made one vendor call for several identical requests in flight."
+
+# --- 2: fan-out ---------------------------------------------------------------------------------
+set_latency 50
+measure s2_c1 "$gw/v1/conversations?$all_q" 1 "$gwp" --meta
+measure s2_c16 "$gw/v1/conversations?$all_q" 16 "$gwp" --meta
+measure s2_native_c1 "$gw/v1/conversations?$native_q" 1 "$gwp" --meta --label salesloft+twilio_insights
+set_latency 0
+sample_rss "after scenario 2"
+report 2 "all: $vendors_called vendors are called (zild cannot list); limit = one vendor's 50 ms, serial = the sum of the calls."
+
+# --- 3: throughput ------------------------------------------------------------------------------
+for c in 1 16 64 256; do
+  measure "s3_c$c" "$gw/v1/conversations?$all_q" "$c" "$gwp" --meta
+done
+measure s3_native_c64 "$gw/v1/conversations?$native_q" 64 "$gwp" --meta --label salesloft+twilio_insights
+sample_rss "after scenario 3"
+report 3 "gw-added = meta.timing.total_ms - meta.timing.slowest_vendor_ms of every answer (0.1 ms steps); a vendor's
+time includes its adapter's parsing and mapping. Identical queries: vendor calls/req < 3 means shared calls."
+
+# --- 4: cache hits ------------------------------------------------------------------------------
+if [ $cache_supported = 1 ]; then
+  stop_gateway
+  start_gateway "$tmp/gateway-cache.json"
+  gwp="gateway=$gw_pid,sandboxes=$sandbox_pid"
+  for c in 1 16 64 256; do
+    measure "s4_c$c" "$gw/v1/conversations?$all_q" "$c" "$gwp" --meta
+  done
+  measure s4_native_c64 "$gw/v1/conversations?$native_q" 64 "$gwp" --meta --label salesloft+twilio_insights
+  sample_rss "after scenario 4 (cache on, new process)"
+  report 4 "cache ttl_ms 15000, max_bytes 32 MiB; identical queries, so after the warm-up every vendor part is a hit."
+  stop_gateway
+  start_gateway "$tmp/gateway.json"
+  gwp="gateway=$gw_pid,sandboxes=$sandbox_pid"
+else
+  echo
+  echo "Scenario 4 (cache hits) skipped: this build rejects the top-level \"cache\" key (conversation-gateway --check-config fails)."
+fi
+
+# --- 5b: soak -----------------------------------------------------------------------------------
+if [ "$soak_min" -gt 0 ]; then
+  sample_rss "before soak"
+  python3 "$here/bench.py" measure --name s5_soak --url "$gw/v1/conversations?$all_q" --connections 64 \
+    --pids "$gwp" --sandbox-ports "$sandbox_ports" --metrics "$gw/metrics" --warmup 0 --duration $((soak_min * 60)) --out "$raw/s5_soak.json" --meta
+  sample_rss "after soak ($soak_min min, 64 conns)"
+fi
+printf '%s\n' "${memory_samples[@]}" | python3 -c 'import json, sys; json.dump([json.loads(l) for l in sys.stdin], open(sys.argv[1], "w"), indent=1)' "$raw/s5_memory.json"
+report 5 "VmRSS/VmHWM from /proc/<pid>/status; scenario 4 (if run) used a fresh gateway process."
+
+cp "$raw"/*.json "$results/" 2>/dev/null || true
+echo
+echo "== results: $results (scenarioN.json; raw wrk runs beside them)"
