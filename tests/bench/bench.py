@@ -365,9 +365,18 @@ def report(a):
         result.update(title="Connections and memory: gateway VmRSS", samples=mem)
         rows = [[m["when"], fmt(m["rss_kib"] / 1024), fmt(m["hwm_kib"] / 1024), m.get("detail", "")] for m in mem]
         lines.append(table(["when", "VmRSS MiB", "VmHWM MiB", "detail"], rows))
-        soak = load(raw, "s5_soak")
+        soak = []
+        while (r := load(raw, f"s5_soak_{len(soak) + 1}")) is not None:
+            soak.append(r)
         if soak:
-            result["soak_run"] = soak
+            result["soak_runs"] = soak
+            lines.append(table(["soak segment", "conns", "seconds", "req/s", "p50 ms", "p99 ms", "gw RSS MiB after",
+                                "errors"],
+                               [[i + 1, r["connections"], fmt(r["duration_s"], 0), fmt(r["rps"]),
+                                 fmt(r["latency_ms"]["p50"], 2), fmt(r["latency_ms"]["p99"], 2),
+                                 fmt(r["gateway_rss_after"]["rss_kib"] / 1024), errors_of(r)]
+                                for i, r in enumerate(soak)]))
+            lines.append(f"soak request: {soak[0]['url']}")
     print("\n".join(lines))
     if a.note:
         print(a.note)

@@ -63,6 +63,7 @@ fi
 bin=$build/bin
 results=${BENCH_RESULTS:-$build/bench-results}
 mkdir -p "$results"
+rm -f "$results"/*.json  # one run's files only
 tmp=$(mktemp -d /tmp/cgw-bench.XXXXXX)
 raw=$tmp/raw
 mkdir -p "$raw"
@@ -271,6 +272,7 @@ idle_round=0
 idle_conns() {  # PATH LABEL
   idle_round=$((idle_round + 1))
   local out=$tmp/idle$idle_round.out
+  : >"$out"
   python3 "$here/bench.py" idle --port "$gw_port" --count 1000 --path "$1" >"$out" &
   local idle_pid=$!
   pids+=("$idle_pid")
@@ -334,11 +336,16 @@ else
 fi
 
 # --- 5b: soak -----------------------------------------------------------------------------------
+# In segments, with VmRSS after each: flat from the second segment on means no growth per request.
 if [ "$soak_min" -gt 0 ]; then
-  sample_rss "before soak"
-  python3 "$here/bench.py" measure --name s5_soak --url "$gw/v1/conversations?$all_q" --connections 64 \
-    --pids "$gwp" --sandbox-ports "$sandbox_ports" --metrics "$gw/metrics" --warmup 0 --duration $((soak_min * 60)) --out "$raw/s5_soak.json" --meta
-  sample_rss "after soak ($soak_min min, 64 conns)"
+  segments=$((soak_min < 4 ? 4 : soak_min))
+  segment_s=$((soak_min * 60 / segments))
+  for i in $(seq 1 "$segments"); do
+    python3 "$here/bench.py" measure --name "s5_soak_$i" --url "$gw/v1/conversations?$all_q" --connections 64 \
+      --pids "$gwp" --sandbox-ports "$sandbox_ports" --metrics "$gw/metrics" --warmup "$([ "$i" = 1 ] && echo "$warmup" || echo 0)" \
+      --duration "$segment_s" --out "$raw/s5_soak_$i.json" --meta
+    sample_rss "soak segment $i/$segments done ($((i * segment_s)) s, 64 conns)"
+  done
 fi
 printf '%s\n' "${memory_samples[@]}" | python3 -c 'import json, sys; json.dump([json.loads(l) for l in sys.stdin], open(sys.argv[1], "w"), indent=1)' "$raw/s5_memory.json"
 report 5 "VmRSS/VmHWM from /proc/<pid>/status; scenario 4 (if run) used a fresh gateway process."
