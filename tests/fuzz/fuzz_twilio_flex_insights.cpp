@@ -1,0 +1,32 @@
+// Untrusted: a Twilio Flex Insights v1 list answer ({conversations, meta}), or one conversation.
+#include "adapters/twilio_flex_insights/translate.hpp"
+#include "gateway/adapter/vendor_http.hpp"
+
+#include <cstdlib>
+#include <string_view>
+
+namespace flex = cgw::adapters::twilio_flex_insights;
+
+namespace {
+
+// The sandbox's origin: its next_page_url links (in the seed corpus) are same-origin ones.
+const cgw::upstream::endpoint& sandbox_endpoint() {
+  static const cgw::upstream::endpoint ep = [] {
+    auto parsed = cgw::upstream::parse_endpoint("http://127.0.0.1:39101");
+    if (!parsed) std::abort();
+    return *parsed;
+  }();
+  return ep;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  std::string_view text(reinterpret_cast<const char*>(data), size);
+  auto body = cgw::adapter::parse_untrusted_json(text);
+  if (!body) return 0;
+  if (auto read = flex::read_page(*body, "twilio_flex", sandbox_endpoint(), "/v1/Insights/Conversations?PageSize=3"))
+    for (const auto& c : read->page.records) (void)cgw::to_json(c, true);
+  if (auto c = flex::to_conversation(*body, "twilio_flex")) (void)cgw::to_json(*c, true);
+  return 0;
+}

@@ -1,0 +1,53 @@
+// Untrusted: a Twilio Insights v3 answer, either a query page ({items, meta.nextToken}) or the
+// domain's /Metadata ({cubes: [{dimensions: [{name}]}]}); every input goes through both readers.
+#include "adapters/twilio_insights_v3/translate.hpp"
+#include "gateway/adapter/vendor_http.hpp"
+
+#include <string_view>
+
+namespace v3 = cgw::adapters::twilio_insights_v3;
+
+namespace {
+
+// The defaults, plus a dimension for every field they leave unmapped, so that every reader runs
+// (dotted names both ways: flat keys "Account.Sid" and nested {"Account": {"Sid": ..}}).
+const v3::dimension_map& every_field() {
+  static const v3::dimension_map dims = [] {
+    auto m = v3::default_dimensions();
+    m[v3::field::account_id] = "Account.Sid";
+    m[v3::field::title] = "Title";
+    m[v3::field::platform] = "Direction";
+    m[v3::field::ended_at] = "DateEnded";
+    m[v3::field::updated_at] = "DateUpdated";
+    m[v3::field::summary] = "Summary.Text.Value";
+    return m;
+  }();
+  return dims;
+}
+
+void read_items(const boost::json::value& body, const v3::dimension_map& dims) {
+  if (auto page = v3::read_page(body, dims, "twilio_insights"))
+    for (const auto& c : page->records) (void)cgw::to_json(c, true);
+  if (auto c = v3::to_conversation(body, dims, "twilio_insights")) (void)cgw::to_json(*c, true);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  std::string_view text(reinterpret_cast<const char*>(data), size);
+  auto body = cgw::adapter::parse_untrusted_json(text);
+  if (!body) return 0;
+  read_items(*body, v3::default_dimensions());
+  read_items(*body, every_field());
+  if (auto cube = v3::read_metadata(*body)) {
+    std::vector<std::pair<v3::field, std::string>> missing;
+    auto present = v3::present_in(every_field(), *cube, &missing);
+    // What the cube lacks is dropped, and only that.
+    for (const auto& [f, dim] : missing)
+      if (present.has(f) || cube->contains(dim)) __builtin_trap();
+    (void)v3::absent_filters(present);
+    (void)v3::pushable_filters(present);
+    if (present.has(v3::field::native_id)) read_items(*body, present);
+  }
+  return 0;
+}

@@ -1,0 +1,47 @@
+// Untrusted: a Zild conversation (the bare object GET /api/Conversation/{id} answers), and the
+// strings inside it that have their own parsers: the .NET TimeSpan duration and the int32 id.
+#include "adapters/zild/translate.hpp"
+#include "gateway/adapter/vendor_http.hpp"
+
+#include <string>
+#include <string_view>
+
+namespace zild = cgw::adapters::zild;
+
+namespace {
+
+// TimeSpan.MaxValue (10675199.02:48:05.4775807) in whole milliseconds.
+constexpr std::int64_t max_timespan_ms = 922'337'203'685'477;
+
+void check_timespan(std::string_view s) {
+  if (auto ms = zild::parse_timespan_ms(s); ms && (*ms < 0 || *ms > max_timespan_ms)) __builtin_trap();
+}
+
+void check_native_id(std::string_view s) {
+  // One conversation, one id: whatever is accepted is the canonical decimal form.
+  if (auto id = zild::parse_native_id(s); id && std::to_string(*id) != s) __builtin_trap();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  std::string_view text(reinterpret_cast<const char*>(data), size);
+  // The raw bytes as the strings themselves (the seed corpus has bare TimeSpans).
+  check_timespan(text);
+  check_native_id(text);
+  auto body = cgw::adapter::parse_untrusted_json(text);
+  if (!body) return 0;
+  if (const auto* o = body->if_object()) {
+    if (auto it = o->find("duration"); it != o->end() && it->value().is_string()) check_timespan(it->value().get_string());
+    (void)zild::status_of(*o);
+  }
+  if (auto c = zild::to_conversation(*body, "zild")) {
+    (void)cgw::to_json(*c, true);
+    check_native_id(c->native_id);
+    if (auto asked = zild::parse_native_id(c->native_id)) {
+      if (!zild::read_one(*body, "zild", *asked)) __builtin_trap();  // the record asked for is accepted
+      if (zild::read_one(*body, "zild", *asked ^ 1)) __builtin_trap();  // another is not
+    }
+  }
+  return 0;
+}
