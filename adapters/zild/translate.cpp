@@ -20,8 +20,11 @@ constexpr std::string_view get_path = "/api/Conversation/";
 // .NET's default(DateTime), which a non-nullable DateTime column carries when it was never set.
 constexpr micros dotnet_min_value = -62'135'596'800'000'000;  // 0001-01-01T00:00:00Z
 
-// TimeSpan.MaxValue is 10675199.02:48:05.4775807: more days would overflow its ticks.
+// TimeSpan.MaxValue is 10675199.02:48:05.4775807 (INT64_MAX ticks of 100 ns): more would overflow
+// its ticks, so .NET never writes it. Checked in whole seconds, then ticks, to stay in range.
 constexpr std::int64_t max_days = 10'675'199;
+constexpr std::int64_t max_seconds = 922'337'203'685;
+constexpr std::int64_t max_second_ticks = 4'775'807;
 
 // A string field that says something: absent, null, a non-string and "" all read as nullopt.
 std::optional<std::string> nonempty_text(const json::object& o, std::string_view key) {
@@ -120,18 +123,19 @@ std::optional<std::int64_t> parse_timespan_ms(std::string_view s) {
   } else {
     return std::nullopt;
   }
-  std::int64_t fraction_ms = 0;
+  std::int64_t ticks = 0;
   if (pos < s.size() && s[pos] == '.') {
     ++pos;
     std::size_t start = pos;
     auto f = read_digits(s, pos, 1, 7);  // .NET writes and reads at most 7 digits (100 ns ticks)
     if (!f) return std::nullopt;
-    std::int64_t ticks = *f;
+    ticks = *f;
     for (std::size_t n = pos - start; n < 7; ++n) ticks *= 10;
-    fraction_ms = ticks / 10'000;  // truncated, as format_rfc3339_ms truncates
   }
   if (pos != s.size() || days > max_days || hours > 23 || minutes > 59 || seconds > 59) return std::nullopt;
-  return ((days * 24 + hours) * 60 + minutes) * 60'000 + seconds * 1000 + fraction_ms;
+  const std::int64_t total_seconds = ((days * 24 + hours) * 60 + minutes) * 60 + seconds;
+  if (total_seconds > max_seconds || (total_seconds == max_seconds && ticks > max_second_ticks)) return std::nullopt;
+  return total_seconds * 1000 + ticks / 10'000;  // truncated, as format_rfc3339_ms truncates
 }
 
 std::optional<micros> parse_time(std::string_view text) {
