@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <optional>
 
 #include <boost/url/url.hpp>
 
@@ -41,7 +42,12 @@ std::optional<segment> to_segment(const json::value& v) {
   return s;
 }
 
-micros seconds_to_micros(double s) { return static_cast<micros>(std::llround(s * 1e6)); }
+// `x` rounded to an integer; nullopt when it is not finite or does not fit (a vendor's talk_time
+// can be any JSON number, and llround past the range gives garbage).
+std::optional<std::int64_t> rounded(double x) {
+  if (!(std::fabs(x) < 9.2e18)) return std::nullopt;
+  return std::llround(x);
+}
 
 // started_at, ended_at, duration_ms and agents, all derived from the segments (MAPPING.md).
 void derive_from_segments(conversation& c) {
@@ -62,9 +68,13 @@ void derive_from_segments(conversation& c) {
         std::none_of(c.agents.begin(), c.agents.end(), [&](const agent& a) { return same_name(*a.name, *s.agent_name); }))
       c.agents.push_back(agent{std::nullopt, s.agent_name});
   }
-  if (latest && latest->talk_time_s) c.ended_at = *latest->started_at + seconds_to_micros(*latest->talk_time_s);
+  // An end past the range of micros is no end we can state (and the sum would overflow).
+  if (auto talk = latest && latest->talk_time_s ? rounded(*latest->talk_time_s * 1e6) : std::nullopt) {
+    micros end = 0;
+    if (!__builtin_add_overflow(*latest->started_at, *talk, &end)) c.ended_at = end;
+  }
   // A duration missing one segment's talk time would be too short, not approximately right.
-  if (talk_known) c.duration_ms = static_cast<std::int64_t>(std::llround(talk_total * 1000));
+  if (talk_known) c.duration_ms = rounded(talk_total * 1000);
 }
 
 }  // namespace
