@@ -1,5 +1,7 @@
 #include "gateway/api/service.hpp"
 
+#include "gateway/api/trace.hpp"
+
 #include "gateway/api/answer.hpp"
 #include "gateway/api/conversations.hpp"
 #include "gateway/api/openapi.hpp"
@@ -76,6 +78,22 @@ const std::vector<route>& routes() {
   return table;
 }
 
+// What the access log says of the vendors of a list answer: who was asked, and who failed how.
+void note_vendors(const answer& a, request_log& log) {
+  const auto* meta = a.body.if_contains("meta");
+  if (!meta || !meta->is_object()) return;
+  if (const auto* p = meta->get_object().if_contains("partial"); p && p->is_bool()) log.partial = p->get_bool();
+  const auto* vendors = meta->get_object().if_contains("vendors");
+  if (!vendors || !vendors->is_object()) return;
+  for (const auto& [name, v] : vendors->get_object()) {
+    if (!v.is_object()) continue;
+    if (v.get_object().contains("latency_ms")) log.vendors.emplace_back(name);
+    if (const auto* e = v.get_object().if_contains("error"); e && e->is_object())
+      log.failures.push_back({std::string(name), std::string(e->at("code").as_string()),
+                              std::string(e->at("message").as_string())});
+  }
+}
+
 std::string request_id_for(const request& req) {
   if (auto it = req.find("X-Request-Id"); it != req.end() && has_sane_id(it->value())) return std::string(it->value());
   thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -88,6 +106,9 @@ service::service(runtime_ptr rt) : runtime_(std::move(rt)) {}
 
 net::awaitable<response> service::handle(const request& req, upstream::client& http, request_log& log) {
   runtime_ptr rt = runtime_.load();  // this request's configuration, whatever a reload does meanwhile
+  auto trace = trace_for(req["traceparent"]);
+  log.trace_id = std::move(trace.trace_id);
+  log.traceparent = std::move(trace.traceparent);
   try {
     co_return co_await dispatch(req, *rt, http, log);
   } catch (const std::exception&) {
@@ -169,7 +190,7 @@ net::awaitable<response> service::dispatch(const request& req, const runtime& rt
   auto who = authenticate(req, cfg);
   if (!who) co_return finish(error_answer(who.error(), log.request_id));
   log.client = who->client;
-  request_scope scope{rt, *who, http, deadline_for(req, cfg), log.request_id};
+  request_scope scope{rt, *who, http, deadline_for(req, cfg), log.request_id, log.traceparent};
 
   if (matched->path == "/v1/vendors") {
     if (!query.empty()) co_return fail(errc::unknown_parameter, "this endpoint takes no parameters");
@@ -186,14 +207,19 @@ net::awaitable<response> service::dispatch(const request& req, const runtime& rt
       else if (key == "include") co_return fail(errc::invalid_parameter, "include: expected raw", "include");
       else co_return fail(errc::unknown_parameter, key + ": unknown parameter", key);
     }
-    co_return finish(co_await get_conversation(scope, id_param, include_raw));  // path() is already decoded
+    if (auto colon = id_param.find(':'); colon != std::string::npos) log.vendors.push_back(id_param.substr(0, colon));
+    answer a = co_await get_conversation(scope, id_param, include_raw);  // path() is already decoded
+    if (a.status >= 500 && !log.vendors.empty()) {
+      const auto& error = a.body.at("error").as_object();
+      log.failures.push_back({log.vendors.front(), std::string(error.at("code").as_string()),
+                              std::string(error.at("message").as_string())});
+    }
+    co_return finish(std::move(a));
   }
   auto q = parse_list_query(query);
   if (!q) co_return finish(error_answer(q.error(), log.request_id));
   answer a = co_await list_conversations(scope, *q);
-  if (auto meta = a.body.find("meta"); meta != a.body.end() && meta->value().is_object())
-    if (auto p = meta->value().get_object().find("partial"); p != meta->value().get_object().end())
-      log.partial = p->value().is_bool() && p->value().get_bool();
+  note_vendors(a, log);
   co_return finish(std::move(a));
 }
 

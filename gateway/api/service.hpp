@@ -8,6 +8,7 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <vector>
 #include <string_view>
 
 namespace cgw::api {
@@ -26,10 +27,17 @@ const std::vector<route>& routes();
 // What the access log needs to know about one request.
 struct request_log {
   std::string request_id;
+  std::string trace_id;     // W3C trace id, from the client's traceparent or new
+  std::string traceparent;  // what vendor calls of this request carry
   std::string route = "unmatched";
   std::string client;
   unsigned status = 0;
   bool partial = false;
+  std::vector<std::string> vendors;  // the vendors asked
+  struct vendor_failure {
+    std::string vendor, code, message;  // client-safe: never a secret or a raw vendor body
+  };
+  std::vector<vendor_failure> failures;
 };
 
 class service {

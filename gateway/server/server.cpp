@@ -9,6 +9,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/json/value_from.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -123,8 +124,17 @@ net::awaitable<void> server::session(tcp::socket socket, worker& w) {
                    {"status", log.status},
                    {"duration_ms", std::round(ms * 100) / 100},
                    {"request_id", log.request_id},
+                   {"trace_id", log.trace_id},
                    {"client", log.client},
+                   {"vendors", boost::json::value_from(log.vendors)},
                    {"partial", log.partial}});
+    for (const auto& f : log.failures)
+      logging::emit(spdlog::level::warn, "vendor", "vendor call failed",
+                    {{"vendor", f.vendor},
+                     {"code", f.code},
+                     {"error", f.message},
+                     {"request_id", log.request_id},
+                     {"trace_id", log.trace_id}});
     stream.expires_after(std::chrono::milliseconds(limits_.read_timeout_ms));
     const bool keep = res.keep_alive();
     auto [wec, wn] = co_await http::async_write(stream, res, use_tuple);
