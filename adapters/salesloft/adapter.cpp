@@ -11,7 +11,7 @@ namespace {
 
 using namespace cgw::adapter;
 
-class salesloft_adapter final : public adapter::adapter {
+class salesloft_adapter final : public cgw::adapter::adapter {
  public:
   salesloft_adapter(config::vendor_config cfg, upstream::endpoint ep)
       : cfg_(std::move(cfg)), ep_(std::move(ep)), authorization_(authorization_header(cfg_.auth)) {

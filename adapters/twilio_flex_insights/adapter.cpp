@@ -11,7 +11,7 @@ using namespace cgw::adapter;
 
 constexpr std::string_view page_size_option = "page_size";
 
-class flex_adapter final : public adapter::adapter {
+class flex_adapter final : public cgw::adapter::adapter {
  public:
   flex_adapter(config::vendor_config cfg, upstream::endpoint ep, std::size_t page_size)
       : cfg_(std::move(cfg)), ep_(std::move(ep)), authorization_(authorization_header(cfg_.auth)), page_size_(page_size) {

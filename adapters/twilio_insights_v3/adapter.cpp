@@ -36,7 +36,7 @@ void warn_missing(const std::string& vendor, const cube_view& view) {
               vendor, dimension, to_string(f), vendor, to_string(f));
 }
 
-class insights_adapter final : public adapter::adapter {
+class insights_adapter final : public cgw::adapter::adapter {
  public:
   insights_adapter(config::vendor_config cfg, upstream::endpoint ep, dimension_map dims)
       : cfg_(std::move(cfg)),

@@ -8,7 +8,7 @@ namespace {
 
 using namespace cgw::adapter;
 
-class zild_adapter final : public adapter::adapter {
+class zild_adapter final : public cgw::adapter::adapter {
  public:
   zild_adapter(config::vendor_config cfg, upstream::endpoint ep)
       : cfg_(std::move(cfg)), ep_(std::move(ep)), authorization_(authorization_header(cfg_.auth)) {

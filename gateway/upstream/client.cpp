@@ -65,8 +65,17 @@ result<endpoint> parse_endpoint(std::string_view base_url, std::string ca_file) 
   ep.host = url->encoded_host().decode();
   if (ep.host.empty()) return failure::make(errc::invalid_parameter, "base_url: has no host");
   if (ep.host.size() > 2 && ep.host.front() == '[') ep.host = ep.host.substr(1, ep.host.size() - 2);
+  if (url->has_port()) {
+    const std::string_view port = url->port();
+    const bool digits = !port.empty() && port.size() <= 5 &&
+                        port.find_first_not_of("0123456789") == std::string_view::npos;
+    if (!digits || std::stoul(std::string(port)) == 0 || std::stoul(std::string(port)) > 65535)
+      return failure::make(errc::invalid_parameter, "base_url: the port is not a number from 1 to 65535");
+  }
   ep.port = url->has_port() ? url->port_number() : (ep.tls ? 443 : 80);
   ep.path_prefix = url->encoded_path();
+  if (!ep.path_prefix.empty() && ep.path_prefix.front() != '/')
+    return failure::make(errc::invalid_parameter, "base_url: the path must start with /");
   while (!ep.path_prefix.empty() && ep.path_prefix.back() == '/') ep.path_prefix.pop_back();
   ep.ca_file = std::move(ca_file);
   return ep;

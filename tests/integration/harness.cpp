@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include <boost/asio/connect.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/read.hpp>
@@ -58,12 +60,15 @@ gateway::~gateway() { server_->shutdown(std::chrono::milliseconds(1000)); }
 
 std::string config_with(const std::string& vendors_json, const std::string& clients_json,
                         const std::string& tenants_json) {
+  // CGW_TEST_LOG_LEVEL=debug makes every gateway of the suite log all it can, for the secrets check
+  // (tests/integration/logs_hold_no_secret.sh); process tests look for "level": "warn" to change it.
+  const char* level = std::getenv("CGW_TEST_LOG_LEVEL");
   return R"({"listen": {"address": "127.0.0.1", "port": 0},
              "cursor_secret": "integration-test-cursor-secret-0123456789",
              "request_deadline_ms": 5000,
              "cache": {"ttl_ms": 0},
              "server": {"threads": 2},
-             "logging": {"level": "warn"},
+             "logging": {"level": ")" + std::string(level ? level : "warn") + R"("},
              "clients": )" +
          clients_json + R"(, "tenants": )" + tenants_json + R"(, "vendors": )" + vendors_json + "}";
 }

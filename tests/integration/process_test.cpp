@@ -6,9 +6,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <csignal>
 #include <fstream>
 #include <future>
+#include <mutex>
 #include <thread>
 
 #include <boost/json/parse.hpp>
@@ -137,6 +139,129 @@ TEST(Program, ReloadsOnSighupAndDrainsOnSigterm) {
   kill(gw.pid, SIGTERM);
   EXPECT_EQ(in_flight.get().status, 200u);
   EXPECT_EQ(gw.wait_exit(), 0);
+}
+
+TEST(Program, ReloadUnderASteadyStreamLosesNoRequestAndAppliesTheNewSetting) {
+  sandbox::salesloft::options opts;
+  opts.records = 50;
+  opts.budget_per_minute = 0;
+  sandbox::server sandbox(sandbox::salesloft::make_handler(opts));
+  const auto sandbox_port = sandbox.start();
+  std::string before = config_with(salesloft_vendor(sandbox_port));
+  before.replace(before.find(R"("level": "warn")"), 15, R"("level": "info")");
+  std::string after = before;
+  after.replace(after.find(R"("cache": {"ttl_ms": 0},)"), 23,
+                R"("cache": {"ttl_ms": 0}, "cors": {"allowed_origins": ["https://dash.example"]},)");
+  const auto path = write_config("stream.json", before);
+  auto gw = child::spawn({binary, "--config", path});
+  auto listening = gw.line_with("\"listening\"");
+  ASSERT_NE(listening, "");
+  const auto port = static_cast<std::uint16_t>(boost::json::parse(listening).at("port").as_int64());
+
+  // The log is read all along (a full pipe would stall the gateway); reloads are counted from it.
+  std::atomic<int> reloads{0};
+  std::thread reader([&] {
+    for (std::string line; !(line = gw.line_with("\n")).empty();)
+      if (line.find("configuration reloaded") != std::string::npos) ++reloads;
+  });
+  auto reload_to = [&](const std::string& text, int count) {
+    std::ofstream(path) << text;
+    kill(gw.pid, SIGHUP);
+    for (int i = 0; i < 500 && reloads < count; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    EXPECT_EQ(reloads, count);
+  };
+
+  // Four clients keep asking, a new connection per request, while the file changes back and
+  // forth under eleven SIGHUPs. Not one request may fail.
+  std::atomic<bool> stop{false};
+  std::atomic<int> answered{0}, failed{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 4; ++t)
+    clients.emplace_back([&] {
+      while (!stop) {
+        try {
+          auto res = request(port, "/v1/conversations?page_size=2&sort=-created_at", {{"Origin", "https://dash.example"}});
+          (res.status == 200 ? answered : failed)++;
+        } catch (const std::exception& e) {
+          ADD_FAILURE() << "a request was lost: " << e.what();
+          ++failed;
+        }
+      }
+    });
+  for (int i = 0; i < 10; ++i) {
+    reload_to(i % 2 == 0 ? after : before, i + 1);
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  }
+  reload_to(after, 11);
+  stop = true;
+  for (auto& c : clients) c.join();
+  EXPECT_EQ(failed, 0);
+  EXPECT_GT(answered, 40);
+  // The last file is in force: its CORS origin is allowed now.
+  auto now = request(port, "/v1/vendors", {{"Origin", "https://dash.example"}});
+  EXPECT_EQ(now.headers["access-control-allow-origin"], "https://dash.example");
+  kill(gw.pid, SIGTERM);
+  reader.join();  // the log ends when the program does
+  EXPECT_EQ(gw.wait_exit(), 0);
+}
+
+// A vendor that remembers the traceparent of every request it is sent.
+struct trace_recorder final : sandbox::handler {
+  explicit trace_recorder(std::unique_ptr<sandbox::handler> h) : inner(std::move(h)) {}
+  sandbox::response handle(const sandbox::request& req) override {
+    std::lock_guard lock(mutex);
+    seen.emplace_back(req["traceparent"]);
+    return inner->handle(req);
+  }
+  sandbox::response error(http::status s, std::string_view m) override { return inner->error(s, m); }
+  sandbox::response rate_limited(std::int32_t s) override { return inner->rate_limited(s); }
+  std::vector<std::string> traceparents() {
+    std::lock_guard lock(mutex);
+    return seen;
+  }
+  std::unique_ptr<sandbox::handler> inner;
+  std::mutex mutex;
+  std::vector<std::string> seen;
+};
+
+TEST(Program, TheTraceIdOfAClientsTraceparentIsLoggedAndSentToVendors) {
+  sandbox::salesloft::options opts;
+  opts.records = 20;
+  opts.budget_per_minute = 0;
+  auto recorder = std::make_unique<trace_recorder>(sandbox::salesloft::make_handler(opts));
+  auto* vendor = recorder.get();
+  sandbox::server sandbox(std::move(recorder));
+  const auto sandbox_port = sandbox.start();
+  std::string text = config_with(salesloft_vendor(sandbox_port));
+  text.replace(text.find(R"("level": "warn")"), 15, R"("level": "info")");
+  auto gw = child::spawn({binary, "--config", write_config("trace.json", text)});
+  auto listening = gw.line_with("\"listening\"");
+  ASSERT_NE(listening, "");
+  const auto port = static_cast<std::uint16_t>(boost::json::parse(listening).at("port").as_int64());
+
+  const std::string trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+  EXPECT_EQ(request(port, "/v1/conversations?page_size=1&sort=-created_at",
+                    {{"traceparent", "00-" + trace + "-00f067aa0ba902b7-01"}}).status, 200u);
+  auto line = boost::json::parse(gw.line_with("\"access\"")).as_object();
+  EXPECT_EQ(line.at("trace_id"), trace.c_str());
+  const auto sent = vendor->traceparents();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].substr(0, 36), "00-" + trace + "-");       // the same trace
+  EXPECT_NE(sent[0].substr(36, 16), "00f067aa0ba902b7");       // the gateway's own span
+  EXPECT_EQ(sent[0].substr(52), "-01");
+  EXPECT_EQ(line.at("vendors"), boost::json::array{"salesloft"});
+  // A vendor failure gets its own line, with the same trace id.
+  sandbox.set_faults({.error_status = 500});
+  EXPECT_EQ(request(port, "/v1/conversations?page_size=1&sort=-created_at",
+                    {{"traceparent", "00-" + trace + "-00f067aa0ba902b7-01"}}).status, 502u);
+  auto failed = boost::json::parse(gw.line_with("vendor call failed")).as_object();
+  EXPECT_EQ(failed.at("trace_id"), trace.c_str());
+  EXPECT_EQ(failed.at("vendor"), "salesloft");
+  // Without one, a new trace is started: still 32 hex digits in the log.
+  EXPECT_EQ(request(port, "/v1/vendors").status, 200u);
+  auto fresh = boost::json::parse(gw.line_with("\"/v1/vendors\"")).as_object();
+  EXPECT_EQ(fresh.at("trace_id").as_string().size(), 32u);
+  EXPECT_NE(fresh.at("trace_id"), trace.c_str());
 }
 
 }  // namespace
