@@ -594,6 +594,18 @@ result<json::value> parse_json(std::string_view text) {
 }
 
 // Replaces each ${NAME} in `text` once; a substituted value is not scanned again.
+result<std::string> read_file(const std::string& path);
+
+// A secret kept in a file (a mounted Kubernetes or systemd credential): its content without
+// the trailing newline. Read at every load, so a reload picks up a rotated file.
+result<std::string> secret_file(std::string_view file, const std::string& path) {
+  if (file.empty() || file.front() != '/') return fail(path, "${file:PATH} needs an absolute path");
+  auto content = read_file(std::string(file));
+  if (!content) return fail(path, "cannot read the secret file " + std::string(file));
+  while (!content->empty() && (content->back() == '\n' || content->back() == '\r')) content->pop_back();
+  return content;
+}
+
 result<void> substitute(json::string& text, const std::string& path, const env_function& env) {
   const std::string_view in = text;
   if (in.find("${") == std::string_view::npos) return {};
@@ -603,11 +615,18 @@ result<void> substitute(json::string& text, const std::string& path, const env_f
     const std::size_t close = in.find('}', open + 2);
     const std::string_view name =
         close == std::string_view::npos ? "" : in.substr(open + 2, close - open - 2);
+    out.append(in.substr(done, open - done));
+    if (name.starts_with("file:")) {
+      auto value = secret_file(name.substr(5), path);
+      if (!value) return value.error();
+      out.append(*value);
+      done = close + 1;
+      continue;
+    }
     // The string may be a secret: name neither it nor a malformed reference in it.
     if (!is_environment_name(name)) return fail(path, "malformed ${NAME} reference");
     const auto value = env(name);
     if (!value) return fail(path, "environment variable " + std::string(name) + " is not set");
-    out.append(in.substr(done, open - done));
     out.append(*value);
     done = close + 1;
   }

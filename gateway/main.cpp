@@ -12,6 +12,7 @@
 #include <iostream>
 
 #include <boost/asio/signal_set.hpp>
+#include <malloc.h>
 
 namespace {
 
@@ -30,6 +31,10 @@ int main(int argc, char** argv) {
     return usage();
   const std::string path = argv[2];
   const bool check_only = std::strcmp(argv[1], "--check-config") == 0;
+  // Large transient buffers (vendor answers, parsed pages, scans) are mapped on their own and
+  // go back to the system when freed: RSS follows the load instead of keeping its peak.
+  mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+  mallopt(M_TRIM_THRESHOLD, 512 * 1024);
 
   adapter::registry types;
   adapters::register_builtin(types);

@@ -1,15 +1,28 @@
 #include "gateway/adapter/walk.hpp"
 
 #include <algorithm>
+#include <limits>
 
 namespace cgw::adapter {
 namespace {
 
-void sort_records(std::vector<conversation>& records, const sort_spec& s) {
-  std::sort(records.begin(), records.end(), [&](const conversation& a, const conversation& b) {
-    return before(key_of(a, s), key_of(b, s), s);
-  });
+// The first `keep` records in the order `s` (all of them by default), each key computed once and
+// only the kept records moved.
+std::vector<conversation> ordered(std::vector<conversation> records, const sort_spec& s,
+                                  std::size_t keep = std::numeric_limits<std::size_t>::max()) {
+  std::vector<std::pair<sort_key, std::size_t>> keys;
+  keys.reserve(records.size());
+  for (std::size_t i = 0; i < records.size(); ++i) keys.emplace_back(key_of(records[i], s), i);
+  const auto kept = keys.begin() + static_cast<std::ptrdiff_t>(std::min(keep, keys.size()));
+  std::partial_sort(keys.begin(), kept, keys.end(),
+                    [&](const auto& a, const auto& b) { return before(a.first, b.first, s); });
+  std::vector<conversation> out;
+  out.reserve(static_cast<std::size_t>(kept - keys.begin()));
+  for (auto it = keys.begin(); it != kept; ++it) out.push_back(std::move(records[it->second]));
+  return out;
 }
+
+void sort_records(std::vector<conversation>& records, const sort_spec& s) { records = ordered(std::move(records), s); }
 
 struct scan_outcome {
   std::vector<conversation> records;
@@ -123,10 +136,13 @@ net::awaitable<result<list_result>> scan_walk(const list_request& req, call_cont
   if (!all) co_return all.error();
   list_result out;
   out.truncated = all->truncated;
+  std::vector<conversation> admitted;
   for (auto& r : all->records)
-    if (admits(req, r)) out.records.push_back(std::move(r));
-  sort_records(out.records, req.query.sort);
-  out.exhausted = true;
+    if (admits(req, r)) admitted.push_back(std::move(r));
+  all->records.clear();  // what was not admitted goes now, not at the end of the request
+  // Only the first `want` are returned; the next page scans again from its cursor.
+  out.exhausted = admitted.size() <= req.want;
+  out.records = ordered(std::move(admitted), req.query.sort, req.want);
   out.note = "the vendor cannot serve this order: the gateway read the matching records and sorted them";
   co_return out;
 }

@@ -11,6 +11,9 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -236,6 +239,23 @@ TEST(config_loader, defaults_apply_to_absent_keys) {
   EXPECT_EQ(config.cache.ttl_ms, defaults.cache.ttl_ms);
   EXPECT_EQ(config.cache.max_bytes, defaults.cache.max_bytes);
   EXPECT_TRUE(zild.options.empty());
+}
+
+TEST(config_loader, secrets_can_come_from_files_and_are_read_again_on_every_load) {
+  const std::string file = ::testing::TempDir() + "cgw_secret_token";
+  std::ofstream(file) << "first-token\n";
+  const std::string text = R"({
+    "cursor_secret": "unit-test-cursor-secret-0123456789abcdef",
+    "vendors": { "zild": { "type": "zild", "base_url": "http://127.0.0.1:1",
+                           "auth": { "bearer_token": "${file:)" + file + R"(}" } } }
+  })";
+  EXPECT_EQ(load_ok(text, test_options())->vendors.at("zild").auth.bearer_token.reveal(), "first-token");
+  std::ofstream(file) << "rotated-token";
+  EXPECT_EQ(load_ok(text, test_options())->vendors.at("zild").auth.bearer_token.reveal(), "rotated-token");
+  std::remove(file.c_str());
+  auto missing = load_text(text, test_options());
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().message, "vendors.zild.auth.bearer_token: cannot read the secret file " + file);
 }
 
 TEST(config_loader, policy_keys_land) {
