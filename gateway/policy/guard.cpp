@@ -155,9 +155,23 @@ net::awaitable<result<shared_response>> vendor_guard::send(upstream::client& htt
   }
   ++stats.misses;
   m.add("cgw_cache_requests_total", {{"vendor", vendor_}, {"result", "miss"}});
+  // Lands the flight however this coroutine ends, so followers never wait on a call that died.
+  struct lander {
+    singleflight& flights;
+    const std::string& key;
+    const std::shared_ptr<singleflight::flight>& flight;
+    bool landed = false;
+    void land(result<shared_response> r) {
+      landed = true;
+      flights.land(key, flight, std::move(r));
+    }
+    ~lander() {
+      if (!landed) flights.land(key, flight, failure::make(errc::internal, "the identical call failed"));
+    }
+  } landing{shared_.flights(), key, flight};
   auto r = co_await attempt(http, ep, req, until, lim, cost, stats);
   if (r && cache_ttl_ms_ > 0 && (*r)->result_int() / 100 == 2) shared_.cache().put(key, *r, ttl, clock::now());
-  shared_.flights().land(key, flight, r);
+  landing.land(r);
   co_return r;
 }
 
