@@ -4,6 +4,7 @@
 #include "adapters/twilio_flex_insights/sandbox/sandbox.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <map>
 #include <set>
@@ -352,6 +353,42 @@ TEST(FlexSandboxServer, LinksLeadBackToTheRunningSandboxAnd429IsAFault) {
   expect_twilio_error(fetch(port, std::string(list_path)), http::status::too_many_requests, 20429);
   EXPECT_EQ(fetch(port, std::string(list_path)).result(), http::status::ok);
   EXPECT_EQ(s.requests(), 5u);
+}
+
+// A vendor that counts the answers it computes.
+struct counting_handler final : handler {
+  explicit counting_handler(std::unique_ptr<handler> h) : inner(std::move(h)) {}
+  response handle(const request& req) override {
+    ++computed;
+    return inner->handle(req);
+  }
+  response error(http::status s, std::string_view m) override { return inner->error(s, m); }
+  response rate_limited(std::int32_t s) override { return inner->rate_limited(s); }
+  std::unique_ptr<handler> inner;
+  std::atomic<int> computed{0};
+};
+
+TEST(SandboxMemo, ReplaysCleanAnswersNeverFaultedOnes) {
+  auto counted = std::make_unique<counting_handler>(make_handler(small(40)));
+  auto* vendor = counted.get();
+  server s(std::move(counted));
+  s.set_memoize(true);
+  const auto port = s.start();
+  const std::string target = std::string(list_path) + "?PageSize=15";
+  const auto first = fetch(port, target);
+  const auto again = fetch(port, target);
+  EXPECT_EQ(again.result(), http::status::ok);
+  EXPECT_EQ(again.body(), first.body());
+  EXPECT_EQ(vendor->computed, 1);  // the second answer was replayed
+  EXPECT_EQ(s.requests(), 2u);     // and still counted
+
+  s.set_faults({.error_status = 503, .error_count = 1});  // a fault is never replayed over
+  EXPECT_EQ(fetch(port, target).result(), http::status::service_unavailable);
+  EXPECT_EQ(fetch(port, std::string(list_path) + "?PageSize=16").result(), http::status::ok);
+  EXPECT_EQ(vendor->computed, 2);  // a new target is computed
+  s.set_memoize(false);
+  EXPECT_EQ(fetch(port, target).result(), http::status::ok);
+  EXPECT_EQ(vendor->computed, 3);
 }
 
 }  // namespace
