@@ -59,6 +59,12 @@ int main(int argc, char** argv) {
   const auto& cfg = *(*rt)->cfg;
   logging::setup(cfg.logging);
 
+  // Signals are handled on the main thread: SIGHUP reloads, SIGTERM/SIGINT drain and stop. They are
+  // caught from here on (and queued until the handler runs), so one sent as soon as "listening" is
+  // logged never meets the default action, which would end the process.
+  net::io_context signals_ctx;
+  net::signal_set signals(signals_ctx, SIGINT, SIGTERM, SIGHUP);
+
   metrics::registry::global().set("cgw_build_info", {{"version", "0.1.0"}}, 1);
   api::service service(*rt);
   server::server srv(service, cfg);
@@ -73,9 +79,6 @@ int main(int argc, char** argv) {
   logging::emit(spdlog::level::info, "gateway", "listening",
                 {{"address", cfg.listen.address}, {"port", port}, {"vendors", cfg.vendors.size()}});
 
-  // Signals are handled on the main thread: SIGHUP reloads, SIGTERM/SIGINT drain and stop.
-  net::io_context signals_ctx;
-  net::signal_set signals(signals_ctx, SIGINT, SIGTERM, SIGHUP);
   std::function<void(const beast::error_code&, int)> on_signal = [&](const beast::error_code& ec, int sig) {
     if (ec) return;
     if (sig == SIGHUP) {
