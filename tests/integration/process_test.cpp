@@ -92,6 +92,27 @@ std::string salesloft_vendor(std::uint16_t port) {
          R"(", "auth": {"bearer_token": "sandbox-salesloft-token"}}})";
 }
 
+// A small Salesloft sandbox's logic, its per-minute budget off.
+std::unique_ptr<sandbox::handler> small_salesloft(std::uint32_t records) {
+  sandbox::salesloft::options opts;
+  opts.records = records;
+  opts.budget_per_minute = 0;
+  return sandbox::salesloft::make_handler(opts);
+}
+
+// A gateway configuration in front of that sandbox, logging at info level (reloads, access lines).
+std::string info_config(std::uint16_t sandbox_port) {
+  std::string text = config_with(salesloft_vendor(sandbox_port));
+  text.replace(text.find(R"("level": "warn")"), 15, R"("level": "info")");
+  return text;
+}
+
+// The port a started program names in its "listening" line; 0 when it never listened.
+std::uint16_t listening_port(child& gw) {
+  const auto line = gw.line_with("\"listening\"");
+  return line.empty() ? 0 : static_cast<std::uint16_t>(boost::json::parse(line).at("port").as_int64());
+}
+
 TEST(Program, CheckConfigNamesTheKey) {
   auto good = write_config("good.json", config_with(salesloft_vendor(9)));
   auto ok = child::spawn({binary, "--check-config", good});
@@ -112,18 +133,12 @@ TEST(Program, RefusesToListenEverywhereWithoutClientKeys) {
 }
 
 TEST(Program, ReloadsOnSighupAndDrainsOnSigterm) {
-  sandbox::salesloft::options opts;
-  opts.records = 50;
-  opts.budget_per_minute = 0;
-  sandbox::server sandbox(sandbox::salesloft::make_handler(opts));
-  const auto sandbox_port = sandbox.start();
-  std::string text = config_with(salesloft_vendor(sandbox_port));
-  text.replace(text.find(R"("level": "warn")"), 15, R"("level": "info")");
+  sandbox::server sandbox(small_salesloft(50));
+  const std::string text = info_config(sandbox.start());
   const auto path = write_config("live.json", text);
   auto gw = child::spawn({binary, "--config", path});
-  auto listening = gw.line_with("\"listening\"");
-  ASSERT_NE(listening, "");
-  const auto port = static_cast<std::uint16_t>(boost::json::parse(listening).at("port").as_int64());
+  const auto port = listening_port(gw);
+  ASSERT_NE(port, 0);
   EXPECT_EQ(request(port, "/v1/conversations?page_size=1&sort=-created_at").status, 200u);
 
   // A broken file is rejected; the running configuration keeps serving.
@@ -151,21 +166,15 @@ TEST(Program, ReloadsOnSighupAndDrainsOnSigterm) {
 }
 
 TEST(Program, ReloadUnderASteadyStreamLosesNoRequestAndAppliesTheNewSetting) {
-  sandbox::salesloft::options opts;
-  opts.records = 50;
-  opts.budget_per_minute = 0;
-  sandbox::server sandbox(sandbox::salesloft::make_handler(opts));
-  const auto sandbox_port = sandbox.start();
-  std::string before = config_with(salesloft_vendor(sandbox_port));
-  before.replace(before.find(R"("level": "warn")"), 15, R"("level": "info")");
+  sandbox::server sandbox(small_salesloft(50));
+  const std::string before = info_config(sandbox.start());
   std::string after = before;
   after.replace(after.find(R"("cache": {"ttl_ms": 0},)"), 23,
                 R"("cache": {"ttl_ms": 0}, "cors": {"allowed_origins": ["https://dash.example"]},)");
   const auto path = write_config("stream.json", before);
   auto gw = child::spawn({binary, "--config", path});
-  auto listening = gw.line_with("\"listening\"");
-  ASSERT_NE(listening, "");
-  const auto port = static_cast<std::uint16_t>(boost::json::parse(listening).at("port").as_int64());
+  const auto port = listening_port(gw);
+  ASSERT_NE(port, 0);
 
   // The log is read all along (a full pipe would stall the gateway); reloads are counted from it.
   std::atomic<int> reloads{0};
@@ -241,19 +250,12 @@ struct trace_recorder final : sandbox::handler {
 };
 
 TEST(Program, TheTraceIdOfAClientsTraceparentIsLoggedAndSentToVendors) {
-  sandbox::salesloft::options opts;
-  opts.records = 20;
-  opts.budget_per_minute = 0;
-  auto recorder = std::make_unique<trace_recorder>(sandbox::salesloft::make_handler(opts));
+  auto recorder = std::make_unique<trace_recorder>(small_salesloft(20));
   auto* vendor = recorder.get();
   sandbox::server sandbox(std::move(recorder));
-  const auto sandbox_port = sandbox.start();
-  std::string text = config_with(salesloft_vendor(sandbox_port));
-  text.replace(text.find(R"("level": "warn")"), 15, R"("level": "info")");
-  auto gw = child::spawn({binary, "--config", write_config("trace.json", text)});
-  auto listening = gw.line_with("\"listening\"");
-  ASSERT_NE(listening, "");
-  const auto port = static_cast<std::uint16_t>(boost::json::parse(listening).at("port").as_int64());
+  auto gw = child::spawn({binary, "--config", write_config("trace.json", info_config(sandbox.start()))});
+  const auto port = listening_port(gw);
+  ASSERT_NE(port, 0);
 
   const std::string trace = "4bf92f3577b34da6a3ce929d0e0e4736";
   EXPECT_EQ(request(port, "/v1/conversations?page_size=1&sort=-created_at",
