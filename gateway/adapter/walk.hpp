@@ -38,8 +38,8 @@ net::awaitable<result<list_result>> keyset_walk(const list_request& req, call_co
                                                 std::size_t max_per_page, std::size_t scan_limit);
 
 // Scan walk, for a vendor that cannot serve the order: read every matching page (at
-// most `scan_limit` records; `truncated` says when the cap cut it), filter, sort, and
-// return what follows `after`.
+// most `scan_limit` records; `truncated` says when the cap cut it), filter, and return
+// the first `want` records that follow `after` in the order (the next page scans again).
 net::awaitable<result<list_result>> scan_walk(const list_request& req, call_context& ctx, const page_fetcher& fetch,
                                               std::size_t max_per_page, std::size_t scan_limit);
 
