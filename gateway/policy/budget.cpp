@@ -33,6 +33,7 @@ budget_decision memory_budget_store::reserve_at(const std::string& account_name,
     a.refilled = now;
   }
   if (a.reported && now >= a.expires) a.reported = false;
+  std::erase_if(a.in_flight, [&](const auto& e) { return e.second.second + std::chrono::seconds(limit.per_s) < now; });
   if (!a.reported && points > 0) {
     // No word from the vendor: assume a fresh window of `points`, as the vendor would count it.
     a.reported = true;
@@ -62,7 +63,7 @@ budget_decision memory_budget_store::reserve_at(const std::string& account_name,
   if (points > 0) a.tokens -= cost;  // reserved: later callers queue behind this one
   a.dispatched += cost;
   d.ticket = {++a.next_seq, cost, a.dispatched};
-  a.in_flight.emplace(d.ticket.seq, cost);
+  a.in_flight.emplace(d.ticket.seq, std::pair{cost, now});
   return d;
 }
 
@@ -70,6 +71,7 @@ void memory_budget_store::settle_at(const std::string& account_name, const confi
                                     const budget_ticket& ticket, const budget_report& report, clock::time_point now) {
   std::lock_guard lock(mutex_);
   auto& a = accounts_[account_name];
+  if (!report.answered) return;  // it stays counted as possibly spent until its window is over
   a.in_flight.erase(ticket.seq);
   if (report.rate_limited) {
     const int wait_s = report.retry_after_s > 0 ? report.retry_after_s : report.reset_s.value_or(1);
@@ -81,7 +83,7 @@ void memory_budget_store::settle_at(const std::string& account_name, const confi
   // count them as dispatched after the report, so the vendor's figure is never overdrawn.
   double unanswered_before = 0;
   for (auto it = a.in_flight.begin(); it != a.in_flight.end() && it->first < ticket.seq; ++it)
-    unanswered_before += it->second;
+    unanswered_before += it->second.first;
   a.reported = true;
   a.remaining = *report.remaining;
   a.dispatched_before = ticket.dispatched - unanswered_before;

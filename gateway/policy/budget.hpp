@@ -40,6 +40,7 @@ struct budget_decision {
 
 // What one vendor answer said of the account's budget.
 struct budget_report {
+  bool answered = false;            // an answer came; without one the call may still reach the vendor
   std::optional<double> remaining;  // points left in the vendor's current window
   std::optional<int> reset_s;       // seconds until that window ends
   bool rate_limited = false;        // the answer was a 429
@@ -85,7 +86,9 @@ class memory_budget_store final : public budget_store {
     std::uint64_t reported_seq = 0;
     double dispatched = 0;
     std::uint64_t next_seq = 0;
-    std::map<std::uint64_t, double> in_flight;  // seq -> cost, until settled
+    // seq -> {cost, reserved at}: until answered, or for one window when the call failed without an
+    // answer (it may still be charged after a later answer's figure was taken).
+    std::map<std::uint64_t, std::pair<double, clock::time_point>> in_flight;
   };
   std::mutex mutex_;
   std::unordered_map<std::string, account> accounts_;

@@ -48,6 +48,7 @@ std::optional<double> header_number(const upstream::response& res, std::string_v
 // (Salesloft x-ratelimit-remaining-minute; Twilio X-RateLimit-Remaining / -Reset).
 budget_report report_of(const upstream::response& res) {
   budget_report r;
+  r.answered = true;
   r.remaining = header_number(res, "x-ratelimit-remaining-minute");
   if (!r.remaining) r.remaining = header_number(res, "X-RateLimit-Remaining");
   if (auto reset = header_number(res, "X-RateLimit-Reset")) r.reset_s = static_cast<int>(std::min(*reset, 86400.0));

@@ -10,7 +10,7 @@ src=$2
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 if ! CGW_TEST_LOG_LEVEL=debug "$binary" --gtest_filter='-Program.*' >"$log" 2>&1; then
-  tail -40 "$log"
+  grep -v '"logger"' "$log" | grep -E -A8 'Failure|FAILED' | head -80
   echo "logs_hold_no_secret: the integration suite failed"
   exit 1
 fi

@@ -230,7 +230,7 @@ TEST(Coalescing, GetByIdIsCachedToo) {
 TEST(SalesloftBudget, IsNeverOverdrawnByABurstOf500Requests) {
   auto v = salesloft(600);  // the sandbox charges Salesloft's costs and answers 429 past 600 a minute
   gateway gw(config_with(v.config()));  // the gateway's own budget: the type's default, 600 a minute
-  std::atomic<int> ok{0}, limited{0}, other{0};
+  std::atomic<int> ok{0}, limited{0}, timed_out{0}, other{0};
   std::atomic<int> next{0};
   std::vector<std::thread> clients;
   for (int t = 0; t < 16; ++t)
@@ -240,7 +240,11 @@ TEST(SalesloftBudget, IsNeverOverdrawnByABurstOf500Requests) {
         auto page = gw.get("/v1/conversations?vendor=salesloft&page_size=10&min_duration_ms=" + std::to_string(i));
         if (page.status == 200) ++ok;
         else if (page.status == 429 && page.meta().at("vendors").at("salesloft").at("status") == "rate_limited") ++limited;
-        else ++other;
+        else if (page.status == 504) ++timed_out;  // a slow machine (sanitizers): a deadline, not a budget matter
+        else {
+          ++other;
+          ADD_FAILURE() << page.status << ": " << page.text.substr(0, 300);
+        }
       }
     });
   for (auto& c : clients) c.join();

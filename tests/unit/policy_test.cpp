@@ -53,7 +53,7 @@ TEST(RateBudget, TheVendorsWordNarrowsTheBudget) {
   auto first = store.reserve_at("a", salesloft_budget, 1, t0, t0);
   ASSERT_EQ(first.what, verdict::go);
   // The vendor says only 2 points are left this minute (another client spent the rest).
-  store.settle_at("a", salesloft_budget, first.ticket, {.remaining = 2}, t0 + 1ms);
+  store.settle_at("a", salesloft_budget, first.ticket, {.answered = true, .remaining = 2}, t0 + 1ms);
   EXPECT_EQ(store.reserve_at("a", salesloft_budget, 1, t0 + 1s, t0 + 2ms).what, verdict::go);
   EXPECT_EQ(store.reserve_at("a", salesloft_budget, 1, t0 + 1s, t0 + 2ms).what, verdict::go);
   EXPECT_EQ(store.reserve_at("a", salesloft_budget, 1, t0 + 1s, t0 + 2ms).what, verdict::refuse);
@@ -66,8 +66,8 @@ TEST(RateBudget, AnOlderAnswerNeverWidensTheBudget) {
   auto a = store.reserve_at("a", salesloft_budget, 1, t0, t0);
   auto b = store.reserve_at("a", salesloft_budget, 1, t0, t0);
   // b says 5 left; a, unanswered, may still reach the vendor after b: 4 are ours.
-  store.settle_at("a", salesloft_budget, b.ticket, {.remaining = 5}, t0 + 1ms);
-  store.settle_at("a", salesloft_budget, a.ticket, {.remaining = 50}, t0 + 2ms);  // older: ignored
+  store.settle_at("a", salesloft_budget, b.ticket, {.answered = true, .remaining = 5}, t0 + 1ms);
+  store.settle_at("a", salesloft_budget, a.ticket, {.answered = true, .remaining = 50}, t0 + 2ms);  // older: ignored
   for (int i = 0; i < 4; ++i) EXPECT_EQ(store.reserve_at("a", salesloft_budget, 1, t0 + 1s, t0 + 3ms).what, verdict::go);
   EXPECT_EQ(store.reserve_at("a", salesloft_budget, 1, t0 + 1s, t0 + 3ms).what, verdict::refuse);
 }
@@ -78,15 +78,24 @@ TEST(RateBudget, UnansweredEarlierRequestsCountAgainstTheVendorsFigure) {
   auto b = store.reserve_at("a", salesloft_budget, 1, t0, t0);
   (void)a;
   // b's answer says 1 left; a may reach the vendor after b and take it.
-  store.settle_at("a", salesloft_budget, b.ticket, {.remaining = 1}, t0 + 1ms);
+  store.settle_at("a", salesloft_budget, b.ticket, {.answered = true, .remaining = 1}, t0 + 1ms);
   EXPECT_EQ(store.reserve_at("a", salesloft_budget, 1, t0 + 1s, t0 + 2ms).what, verdict::refuse);
+}
+
+TEST(RateBudget, ACallThatFailedWithoutAnAnswerStaysCountedForItsWindow) {
+  memory_budget_store store;
+  auto lost = store.reserve_at("a", salesloft_budget, 1, t0, t0);
+  store.settle_at("a", salesloft_budget, lost.ticket, {}, t0 + 1ms);  // timed out: the vendor may still charge it
+  auto b = store.reserve_at("a", salesloft_budget, 1, t0 + 2ms, t0 + 2ms);
+  store.settle_at("a", salesloft_budget, b.ticket, {.answered = true, .remaining = 1}, t0 + 3ms);
+  EXPECT_EQ(store.reserve_at("a", salesloft_budget, 1, t0 + 1s, t0 + 4ms).what, verdict::refuse);
 }
 
 TEST(RateBudget, A429PausesTheWholeAccount) {
   memory_budget_store store;
   const config::rate_limit_config none{0, 60};
   auto a = store.reserve_at("a", none, 1, t0, t0);
-  store.settle_at("a", none, a.ticket, {.rate_limited = true, .retry_after_s = 3}, t0);
+  store.settle_at("a", none, a.ticket, {.answered = true, .rate_limited = true, .retry_after_s = 3}, t0);
   auto waiting = store.reserve_at("a", none, 1, t0 + 10s, t0 + 1s);
   EXPECT_EQ(waiting.what, verdict::wait_and_retry);
   EXPECT_EQ(waiting.wait, 2s);
@@ -100,7 +109,7 @@ TEST(RateBudget, ReportedRemainingAloneLimitsAVendorWithoutAConfiguredBudget) {
   memory_budget_store store;
   const config::rate_limit_config none{0, 60};
   auto a = store.reserve_at("a", none, 1, t0, t0);
-  store.settle_at("a", none, a.ticket, {.remaining = 0, .reset_s = 5}, t0);
+  store.settle_at("a", none, a.ticket, {.answered = true, .remaining = 0, .reset_s = 5}, t0);
   auto d = store.reserve_at("a", none, 1, t0 + 1s, t0);
   EXPECT_EQ(d.what, verdict::refuse);
   EXPECT_EQ(d.retry_after_s, 5);
