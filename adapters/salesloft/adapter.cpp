@@ -27,6 +27,7 @@ class salesloft_adapter final : public cgw::adapter::adapter {
     caps_.absent.set(static_cast<std::size_t>(filter::segment_id));
     caps_.native_sorts = {sort_field::created_at, sort_field::updated_at, sort_field::duration_ms};
     caps_.limits.rate_limit = {budget_points_per_minute, 60};
+    caps_.limits.remaining_header = "x-ratelimit-remaining-minute";
   }
 
   const capabilities& caps() const noexcept override { return caps_; }

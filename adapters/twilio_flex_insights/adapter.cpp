@@ -23,6 +23,8 @@ class flex_adapter final : public cgw::adapter::adapter {
     // The list order is undocumented: no sort key is served natively, every walk is a scan.
     caps_.native_sorts = {};
     caps_.limits.max_concurrency = twilio_concurrency_limit;  // Twilio answers 429 (20429) beyond it
+    caps_.limits.remaining_header = "X-RateLimit-Remaining";
+    caps_.limits.reset_header = "X-RateLimit-Reset";
   }
 
   const capabilities& caps() const noexcept override { return caps_; }

@@ -49,6 +49,8 @@ class insights_adapter final : public cgw::adapter::adapter {
     caps_.pushdown = pushable_filters(configured_);
     caps_.absent = absent_filters(configured_);
     caps_.limits.max_concurrency = twilio_concurrency_limit;  // Twilio answers 429 (20429) beyond it
+    caps_.limits.remaining_header = "X-RateLimit-Remaining";
+    caps_.limits.reset_header = "X-RateLimit-Reset";
     for (sort_field f : {sort_field::started_at, sort_field::created_at, sort_field::updated_at, sort_field::duration_ms})
       if (native_sort(f, configured_)) caps_.native_sorts.push_back(f);
   }

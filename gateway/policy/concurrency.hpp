@@ -1,5 +1,5 @@
-// A limit on vendor requests in flight at once, shared by every io thread (Twilio
-// answers 429 on concurrency, not on rate). Waiters are served first come, first served.
+// A limit on vendor requests in flight at once, shared by every io thread (some vendors
+// answer 429 on concurrency, not on rate). Waiters are served first come, first served.
 #pragma once
 
 #include "gateway/net/net.hpp"

@@ -44,14 +44,14 @@ std::optional<double> header_number(const upstream::response& res, std::string_v
   return v;
 }
 
-// What an answer says of the account's budget, in the header names vendors use
-// (Salesloft x-ratelimit-remaining-minute; Twilio X-RateLimit-Remaining / -Reset).
-budget_report report_of(const upstream::response& res) {
+// What an answer says of the account's budget, in the headers its adapter named.
+budget_report report_of(const upstream::response& res, std::string_view remaining_header,
+                        std::string_view reset_header) {
   budget_report r;
   r.answered = true;
-  r.remaining = header_number(res, "x-ratelimit-remaining-minute");
-  if (!r.remaining) r.remaining = header_number(res, "X-RateLimit-Remaining");
-  if (auto reset = header_number(res, "X-RateLimit-Reset")) r.reset_s = static_cast<int>(std::min(*reset, 86400.0));
+  if (!remaining_header.empty()) r.remaining = header_number(res, remaining_header);
+  if (auto reset = reset_header.empty() ? std::nullopt : header_number(res, reset_header))
+    r.reset_s = static_cast<int>(std::min(*reset, 86400.0));
   if (res.result_int() == 429) {
     r.rate_limited = true;
     r.retry_after_s = retry_after_seconds(res);
@@ -123,6 +123,8 @@ vendor_guard::vendor_guard(const config::vendor_config& cfg, const vendor_defaul
       retry_(cfg.retry),
       rate_limit_(cfg.rate_limit.value_or(defaults.rate_limit)),
       cache_ttl_ms_(cfg.cache_ttl_ms.value_or(cache_ttl_ms)),
+      remaining_header_(defaults.remaining_header),
+      reset_header_(defaults.reset_header),
       shared_(shared),
       breaker_(shared.breaker(cfg.name, cfg.circuit)),
       retry_budget_(shared.retries(cfg.name, cfg.retry.budget_percent)),
@@ -221,7 +223,7 @@ net::awaitable<result<shared_response>> vendor_guard::attempt(upstream::client& 
     m.add("cgw_upstream_requests_total", {{"vendor", vendor_}, {"outcome", std::string(outcome_of(res))}});
     m.observe("cgw_upstream_request_duration_seconds", {{"vendor", vendor_}},
               std::chrono::duration<double>(clock::now() - sent).count());
-    const budget_report report = res ? report_of(*res) : budget_report{};
+    const budget_report report = res ? report_of(*res, remaining_header_, reset_header_) : budget_report{};
     co_await shared_.budgets().settle(account_, rate_limit_, d.ticket, report);
     slot.reset();
 

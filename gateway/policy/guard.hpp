@@ -64,6 +64,8 @@ struct call_stats {
 struct vendor_defaults {
   config::rate_limit_config rate_limit;  // points 0: none documented
   std::uint32_t max_concurrency = 0;     // 0: none documented
+  std::string remaining_header;          // where answers say the points left in the window ("": nowhere)
+  std::string reset_header;              // where answers say the seconds until the window ends ("": nowhere)
 };
 
 class vendor_guard {
@@ -93,6 +95,7 @@ class vendor_guard {
   config::retry_config retry_;
   config::rate_limit_config rate_limit_;
   std::uint32_t cache_ttl_ms_;
+  std::string remaining_header_, reset_header_;
   shared_state& shared_;
   std::shared_ptr<circuit_breaker> breaker_;
   std::shared_ptr<retry_budget> retry_budget_;
