@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace cgw::policy {
 namespace {
@@ -15,6 +16,21 @@ int whole_seconds(clock::duration d) {
 }
 
 }  // namespace
+
+double memory_budget_store::account::in_flight_cost() const {
+  double sum = 0;
+  for (const auto& [seq, call] : in_flight) sum += call.first;
+  return sum;
+}
+
+double memory_budget_store::account::available() const {
+  switch (kind) {
+    case window::none: return std::numeric_limits<double>::infinity();
+    case window::assumed: return remaining - spent;
+    case window::reported: return remaining - in_flight_cost();
+  }
+  return 0;
+}
 
 budget_decision memory_budget_store::reserve_at(const std::string& account_name,
                                                 const config::rate_limit_config& limit, double cost,
@@ -32,19 +48,19 @@ budget_decision memory_budget_store::reserve_at(const std::string& account_name,
     a.tokens = std::min(points, a.tokens + std::chrono::duration<double>(now - a.refilled).count() * rate);
     a.refilled = now;
   }
-  if (a.reported && now >= a.expires) a.reported = false;
+  if (a.kind != window::none && now >= a.expires) a.kind = window::none;
   std::erase_if(a.in_flight, [&](const auto& e) { return e.second.second + std::chrono::seconds(limit.per_s) < now; });
-  if (!a.reported && points > 0) {
-    // No word from the vendor: assume a fresh window of `points`, as the vendor would count it.
-    a.reported = true;
+  if (a.kind == window::none && points > 0) {
+    // No word from the vendor: assume a fresh window of `points`, as the vendor would count it;
+    // calls still in flight may be counted in it.
+    a.kind = window::assumed;
     a.remaining = points;
-    a.dispatched_before = a.dispatched;
+    a.spent = a.in_flight_cost();
     a.expires = now + std::chrono::seconds(limit.per_s);
-    a.reported_seq = a.next_seq;
   }
 
   clock::time_point start = std::max(now, a.paused_until);
-  if (a.reported && a.remaining - (a.dispatched - a.dispatched_before) < cost) start = std::max(start, a.expires);
+  if (a.available() < cost) start = std::max(start, a.expires);
   budget_decision d;
   if (start > now) {
     d.what = start > latest ? budget_decision::verdict::refuse : budget_decision::verdict::wait_and_retry;
@@ -61,8 +77,8 @@ budget_decision memory_budget_store::reserve_at(const std::string& account_name,
     }
   }
   if (points > 0) a.tokens -= cost;  // reserved: later callers queue behind this one
-  a.dispatched += cost;
-  d.ticket = {++a.next_seq, cost, a.dispatched};
+  if (a.kind == window::assumed) a.spent += cost;
+  d.ticket = {++a.next_seq, cost};
   a.in_flight.emplace(d.ticket.seq, std::pair{cost, now});
   return d;
 }
@@ -78,17 +94,19 @@ void memory_budget_store::settle_at(const std::string& account_name, const confi
     a.paused_until = std::max(a.paused_until, now + std::chrono::seconds(std::max(1, wait_s)));
     return;
   }
-  if (!report.remaining || ticket.seq <= a.reported_seq) return;  // an older answer than the one we trust
-  // Requests reserved before this one and not yet answered may reach the vendor after it:
-  // count them as dispatched after the report, so the vendor's figure is never overdrawn.
-  double unanswered_before = 0;
-  for (auto it = a.in_flight.begin(); it != a.in_flight.end() && it->first < ticket.seq; ++it)
-    unanswered_before += it->second.first;
-  a.reported = true;
-  a.remaining = *report.remaining;
-  a.dispatched_before = ticket.dispatched - unanswered_before;
-  a.reported_seq = ticket.seq;
-  a.expires = now + std::chrono::seconds(report.reset_s && *report.reset_s > 0 ? *report.reset_s : limit.per_s);
+  if (!report.remaining) return;
+  const auto reset = std::chrono::seconds(report.reset_s && *report.reset_s > 0 ? *report.reset_s : limit.per_s);
+  if (a.kind != window::reported || now >= a.expires) {
+    // The first figure of a window: the vendor counted it by now, so the window it belongs to
+    // ends by `now + reset`.
+    a.kind = window::reported;
+    a.remaining = *report.remaining;
+    a.expires = now + reset;
+    return;
+  }
+  // Answers overtake each other: a higher figure was counted before the lowest one.
+  a.remaining = std::min(a.remaining, *report.remaining);
+  if (report.reset_s && *report.reset_s > 0) a.expires = std::min(a.expires, now + reset);
 }
 
 net::awaitable<budget_decision> memory_budget_store::reserve(const std::string& account,

@@ -4,8 +4,9 @@
 //
 // The store is an interface so that several replicas can share one budget per account:
 // the in-memory store below is the default; a Redis store would keep the same fields per
-// account in one hash and run reserve() and settle() as Lua scripts (atomic on the server),
-// with the sequence numbers from INCR. Its calls are awaitable for that reason.
+// account in one hash (the in-flight reservations in a sorted set by sequence number, from
+// INCR) and run reserve() and settle() as Lua scripts, atomic on the server. Its calls are
+// awaitable for that reason.
 #pragma once
 
 #include "config/config.hpp"
@@ -22,9 +23,8 @@ namespace cgw::policy {
 
 // A reservation, handed back to settle() with what the vendor said of it.
 struct budget_ticket {
-  std::uint64_t seq = 0;     // order of reservation within the account
+  std::uint64_t seq = 0;  // order of reservation within the account
   double cost = 0;
-  double dispatched = 0;     // points reserved by the account up to and including this one
 };
 
 struct budget_decision {
@@ -73,22 +73,31 @@ class memory_budget_store final : public budget_store {
                  const budget_report& report, clock::time_point now);
 
  private:
+  // The vendor's window as far as this store can tell. The vendor's figure only falls within a
+  // window, whatever order its answers arrive in, so the lowest one is the latest the vendor
+  // counted; every call not answered yet may come after it.
+  enum class window {
+    none,      // no window open
+    assumed,   // no word from the vendor yet: a fresh window of the configured points
+    reported,  // the vendor's own figure
+  };
   struct account {
     bool started = false;
     double tokens = 0;  // the local bucket; negative while reservations wait for their refill
     clock::time_point refilled{};
     clock::time_point paused_until{};
-    // The vendor's word: `remaining` points once `dispatched_before` had been dispatched; good until `expires`.
-    bool reported = false;
-    double remaining = 0;
-    double dispatched_before = 0;
+    window kind = window::none;
+    double remaining = 0;  // assumed: the configured points; reported: the lowest figure of the window
+    double spent = 0;      // assumed: points reserved since it opened, calls then in flight included
     clock::time_point expires{};
-    std::uint64_t reported_seq = 0;
-    double dispatched = 0;
     std::uint64_t next_seq = 0;
     // seq -> {cost, reserved at}: until answered, or for one window when the call failed without an
-    // answer (it may still be charged after a later answer's figure was taken).
+    // answer (the vendor may still charge it after the figures it has given).
     std::map<std::uint64_t, std::pair<double, clock::time_point>> in_flight;
+
+    double in_flight_cost() const;
+    // Points this account may still spend in the vendor's window; unbounded without a window.
+    double available() const;
   };
   std::mutex mutex_;
   std::unordered_map<std::string, account> accounts_;

@@ -104,7 +104,7 @@ class FanOut : public ::testing::Test {
 
 TEST_F(FanOut, AllVendorWalkIsTheOrderedUnionExactlyOnce) {
   for (const std::string sort : {"-started_at", "created_at", "-duration_ms", "updated_at"}) {
-    for (const std::string filters : {std::string(), std::string("&min_duration_ms=60000")}) {
+    for (const std::string& filters : {std::string(), std::string("&min_duration_ms=60000")}) {
       auto want = expected_union(sort, filters);
       ASSERT_GT(want.size(), 100u);
       for (std::size_t page_size : {13u, 100u}) {

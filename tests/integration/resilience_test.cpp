@@ -139,14 +139,22 @@ TEST_P(EveryFault, IsACleanAnswerWithinItsBoundAndTheGatewayStaysHealthy) {
   } else if (answer.body.as_object().contains("error")) {
     message = answer.body.at("error").at("message").as_string();
   }
-  if (!fc.message_part.empty()) EXPECT_NE(message.find(fc.message_part), std::string::npos) << message;
-  if (fc.status == 429) EXPECT_EQ(answer.headers.at("retry-after"), "30");
-  if (answer.status >= 400) EXPECT_EQ(answer.text.find("sandbox-"), std::string::npos) << "a credential leaked";
+  if (!fc.message_part.empty()) {
+    EXPECT_NE(message.find(fc.message_part), std::string::npos) << message;
+  }
+  if (fc.status == 429) {
+    EXPECT_EQ(answer.headers.at("retry-after"), "30");
+  }
+  if (answer.status >= 400) {
+    EXPECT_EQ(answer.text.find("sandbox-"), std::string::npos) << "a credential leaked";
+  }
 
   v.server->set_faults({});
   EXPECT_EQ(gw.get("/healthz").status, 200u);
   EXPECT_EQ(gw.get("/readyz").status, 200u);
-  if (fc.healthy_after) EXPECT_EQ(gw.get(v.probe).status, 200u);
+  if (fc.healthy_after) {
+    EXPECT_EQ(gw.get(v.probe).status, 200u);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Resilience, EveryFault,

@@ -21,7 +21,9 @@ TEST(OpenApi, EveryRouteIsDocumented) {
     const auto& op = paths.at(r.path).at("get").as_object();
     EXPECT_TRUE(op.at("responses").as_object().contains("200")) << r.path;
     EXPECT_EQ(op.contains("security"), r.needs_key) << r.path;
-    if (r.needs_key) EXPECT_TRUE(op.at("responses").as_object().contains("401")) << r.path;
+    if (r.needs_key) {
+      EXPECT_TRUE(op.at("responses").as_object().contains("401")) << r.path;
+    }
   }
 }
 

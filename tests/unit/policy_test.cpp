@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <thread>
+#include <vector>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -40,12 +41,28 @@ TEST(RateBudget, SpendsTheBucketThenQueuesWithinTheDeadline) {
 TEST(RateBudget, ABucketWithoutAVendorWindowWaitsForItsRefill) {
   memory_budget_store store;
   const config::rate_limit_config ten_a_second{10, 1};
-  for (int i = 0; i < 10; ++i) ASSERT_EQ(store.reserve_at("a", ten_a_second, 1, t0, t0).what, verdict::go);
-  // The vendor window of one second also ends, so the 11th point waits about 0.1 s... only
-  // once that window is over; before, it is refused if the deadline is shorter.
+  std::vector<budget_ticket> calls;
+  for (int i = 0; i < 10; ++i) {
+    auto d = store.reserve_at("a", ten_a_second, 1, t0, t0);
+    ASSERT_EQ(d.what, verdict::go);
+    calls.push_back(d.ticket);
+  }
+  // The assumed vendor window of one second is spent: the 11th point is refused if the
+  // deadline ends before it does.
   EXPECT_EQ(store.reserve_at("a", ten_a_second, 1, t0 + 50ms, t0).what, verdict::refuse);
-  auto later = store.reserve_at("a", ten_a_second, 1, t0 + 5s, t0 + 1s);
-  EXPECT_EQ(later.what, verdict::go);
+  for (const auto& c : calls) store.settle_at("a", ten_a_second, c, {.answered = true}, t0 + 10ms);
+  EXPECT_EQ(store.reserve_at("a", ten_a_second, 1, t0 + 5s, t0 + 1s).what, verdict::go);
+}
+
+TEST(RateBudget, CallsStillInFlightCountInTheNextAssumedWindow) {
+  memory_budget_store store;
+  const config::rate_limit_config two_a_second{2, 1};
+  ASSERT_EQ(store.reserve_at("a", two_a_second, 1, t0, t0).what, verdict::go);  // never answered
+  auto answered = store.reserve_at("a", two_a_second, 1, t0, t0);
+  store.settle_at("a", two_a_second, answered.ticket, {.answered = true}, t0 + 10ms);
+  // A new window: the unanswered call may still be counted in it, so one point is left.
+  EXPECT_EQ(store.reserve_at("a", two_a_second, 1, t0 + 2s, t0 + 1s).what, verdict::go);
+  EXPECT_EQ(store.reserve_at("a", two_a_second, 1, t0 + 1500ms, t0 + 1s).what, verdict::refuse);
 }
 
 TEST(RateBudget, TheVendorsWordNarrowsTheBudget) {
@@ -61,13 +78,24 @@ TEST(RateBudget, TheVendorsWordNarrowsTheBudget) {
   EXPECT_EQ(store.reserve_at("a", salesloft_budget, 1, t0 + 70s, t0 + 61s).what, verdict::go);
 }
 
-TEST(RateBudget, AnOlderAnswerNeverWidensTheBudget) {
+TEST(RateBudget, AHigherFigureNeverWidensTheBudget) {
   memory_budget_store store;
   auto a = store.reserve_at("a", salesloft_budget, 1, t0, t0);
   auto b = store.reserve_at("a", salesloft_budget, 1, t0, t0);
-  // b says 5 left; a, unanswered, may still reach the vendor after b: 4 are ours.
+  // The vendor counted a first (50 left), then b (5 left); b's answer arrives first.
   store.settle_at("a", salesloft_budget, b.ticket, {.answered = true, .remaining = 5}, t0 + 1ms);
-  store.settle_at("a", salesloft_budget, a.ticket, {.answered = true, .remaining = 50}, t0 + 2ms);  // older: ignored
+  store.settle_at("a", salesloft_budget, a.ticket, {.answered = true, .remaining = 50}, t0 + 2ms);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(store.reserve_at("a", salesloft_budget, 1, t0 + 1s, t0 + 3ms).what, verdict::go);
+  EXPECT_EQ(store.reserve_at("a", salesloft_budget, 1, t0 + 1s, t0 + 3ms).what, verdict::refuse);
+}
+
+TEST(RateBudget, AnAnswerOvertakenByAnEarlierCallsNeverWidensTheBudget) {
+  memory_budget_store store;
+  auto a = store.reserve_at("a", salesloft_budget, 1, t0, t0);
+  auto b = store.reserve_at("a", salesloft_budget, 1, t0, t0);
+  // The vendor counted b first (5 left), then a (4 left); a's answer arrives first.
+  store.settle_at("a", salesloft_budget, a.ticket, {.answered = true, .remaining = 4}, t0 + 1ms);
+  store.settle_at("a", salesloft_budget, b.ticket, {.answered = true, .remaining = 5}, t0 + 2ms);
   for (int i = 0; i < 4; ++i) EXPECT_EQ(store.reserve_at("a", salesloft_budget, 1, t0 + 1s, t0 + 3ms).what, verdict::go);
   EXPECT_EQ(store.reserve_at("a", salesloft_budget, 1, t0 + 1s, t0 + 3ms).what, verdict::refuse);
 }
