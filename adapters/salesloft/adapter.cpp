@@ -44,7 +44,7 @@ class salesloft_adapter final : public cgw::adapter::adapter {
     auto req = vendor_request(http::verb::get, get_target(native_id, ep_.path_prefix), authorization_);
     auto body = co_await fetch_json(ctx, ep_, std::move(req), cfg_.max_response_bytes);
     if (!body) co_return body.error();
-    co_return read_one(*body, cfg_.name);
+    co_return read_one(std::move(*body), cfg_.name);
   }
 
   plan explain(const list_request& req) const override {
@@ -67,7 +67,7 @@ class salesloft_adapter final : public cgw::adapter::adapter {
     auto req = vendor_request(http::verb::get, list_target(ask, ep_.path_prefix, cfg_.name), authorization_);
     auto body = co_await fetch_json(ctx, ep_, std::move(req), cfg_.max_response_bytes, page_cost(ask.continuation));
     if (!body) co_return body.error();
-    co_return read_page(*body, cfg_.name);
+    co_return read_page(std::move(*body), cfg_.name);
   }
 
   config::vendor_config cfg_;

@@ -166,12 +166,11 @@ result<conversation> to_conversation(const json::value& record, std::string_view
   if (c.owner_id) c.agents.push_back(agent{c.owner_id, std::nullopt});
   if (auto href = ref_href(o, "recording")) c.links.emplace_back("recording", std::move(*href));
   if (auto href = ref_href(o, "transcription")) c.links.emplace_back("transcript", std::move(*href));
-  c.raw = o;
   return c;
 }
 
-result<adapter::vendor_page> read_page(const json::value& body, std::string_view vendor) {
-  const json::object* envelope = body.if_object();
+result<adapter::vendor_page> read_page(const adapter::vendor_body& body, std::string_view vendor) {
+  const json::object* envelope = body.value().if_object();
   const json::value* data = envelope ? adapter::member(*envelope, "data") : nullptr;
   if (!data || !data->is_array())
     return failure::make(errc::upstream_error, "the Salesloft answer has no data array");
@@ -180,6 +179,7 @@ result<adapter::vendor_page> read_page(const json::value& body, std::string_view
   for (const auto& record : data->get_array()) {
     auto c = to_conversation(record, vendor);
     if (!c) return c.error();
+    c->raw = body.share(record.get_object());
     page.records.push_back(std::move(*c));
   }
   const json::object* metadata = object_at(*envelope, "metadata");
@@ -189,11 +189,13 @@ result<adapter::vendor_page> read_page(const json::value& body, std::string_view
   return page;
 }
 
-result<conversation> read_one(const json::value& body, std::string_view vendor) {
-  const json::object* envelope = body.if_object();
+result<conversation> read_one(const adapter::vendor_body& body, std::string_view vendor) {
+  const json::object* envelope = body.value().if_object();
   const json::value* data = envelope ? adapter::member(*envelope, "data") : nullptr;
   if (!data) return failure::make(errc::upstream_error, "the Salesloft answer has no data object");
-  return to_conversation(*data, vendor);
+  auto c = to_conversation(*data, vendor);
+  if (c) c->raw = body.share(data->get_object());
+  return c;
 }
 
 }  // namespace cgw::adapters::salesloft

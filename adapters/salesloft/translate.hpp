@@ -2,6 +2,7 @@
 // vendor's wire terms (no I/O). See MAPPING.md beside this file.
 #pragma once
 
+#include "gateway/adapter/vendor_body.hpp"
 #include "gateway/adapter/walk.hpp"
 
 #include <string>
@@ -31,13 +32,14 @@ std::string list_target(const adapter::page_ask& ask, std::string_view path_pref
 // The target of a single conversation.
 std::string get_target(std::string_view native_id, std::string_view path_prefix);
 
-// One vendor record in the unified schema; fails when it is not an object with an id.
+// One vendor record in the unified schema, without raw (the answer's reader shares it); fails
+// when it is not an object with an id.
 result<conversation> to_conversation(const boost::json::value& record, std::string_view vendor);
 
 // A list answer ({data, metadata.paging}); fails when the envelope is not Salesloft's.
-result<adapter::vendor_page> read_page(const boost::json::value& body, std::string_view vendor);
+result<adapter::vendor_page> read_page(const adapter::vendor_body& body, std::string_view vendor);
 
 // A single-record answer ({data: {...}}).
-result<conversation> read_one(const boost::json::value& body, std::string_view vendor);
+result<conversation> read_one(const adapter::vendor_body& body, std::string_view vendor);
 
 }  // namespace cgw::adapters::salesloft

@@ -63,7 +63,7 @@ class flex_adapter final : public cgw::adapter::adapter {
     auto req = vendor_request(http::verb::get, target, authorization_);
     auto body = co_await fetch_json(ctx, ep_, std::move(req), cfg_.max_response_bytes);
     if (!body) co_return body.error();
-    auto page = read_page(*body, cfg_.name, ep_, target);
+    auto page = read_page(std::move(*body), cfg_.name, ep_, target);
     if (!page) co_return page.error();
     skipped += page->skipped;
     co_return std::move(page->page);

@@ -115,13 +115,12 @@ result<conversation> to_conversation(const json::value& record, std::string_view
     for (const auto& v : segments->get_array())
       if (auto s = to_segment(v)) c.segments.push_back(std::move(*s));
   derive_from_segments(c);
-  c.raw = *o;
   return c;
 }
 
-result<page_read> read_page(const json::value& body, std::string_view vendor, const upstream::endpoint& ep,
+result<page_read> read_page(const adapter::vendor_body& body, std::string_view vendor, const upstream::endpoint& ep,
                             std::string_view target) {
-  const json::object* envelope = body.if_object();
+  const json::object* envelope = body.value().if_object();
   const json::object* meta = envelope ? adapter::object_at(*envelope, "meta") : nullptr;
   // Twilio names the records' key in meta.key; "conversations" is what this endpoint documents.
   const std::string key = (meta ? text_at(*meta, "key") : std::nullopt).value_or(std::string(records_key));
@@ -137,6 +136,7 @@ result<page_read> read_page(const json::value& body, std::string_view vendor, co
       ++out.skipped;  // no conversation_id: nothing could ever address it
       continue;
     }
+    c->raw = body.share(record.get_object());
     out.page.records.push_back(std::move(*c));
   }
   auto next = meta ? text_at(*meta, "next_page_url") : std::nullopt;

@@ -2,6 +2,7 @@
 // the vendor's wire terms (no I/O). See MAPPING.md beside this file.
 #pragma once
 
+#include "gateway/adapter/vendor_body.hpp"
 #include "gateway/adapter/walk.hpp"
 #include "gateway/upstream/client.hpp"
 
@@ -29,8 +30,9 @@ filter_set absent_filters();
 // Later pages are never built: they are the vendor's own next_page_url. Never fails.
 std::string first_page_target(const list_query& q, std::size_t page_size, std::string_view path_prefix);
 
-// One vendor conversation in the unified schema; fails with upstream_error when it is not an
-// object or has no conversation_id (such a record cannot be addressed).
+// One vendor conversation in the unified schema, without raw (the answer's reader shares it);
+// fails with upstream_error when it is not an object or has no conversation_id (such a record
+// cannot be addressed).
 result<conversation> to_conversation(const boost::json::value& record, std::string_view vendor);
 
 // One list page, mapped, with the records that had to be skipped counted.
@@ -42,7 +44,7 @@ struct page_read {
 // A list answer ({conversations, meta}) read at `target` of endpoint `ep`. Fails with upstream_error
 // when the envelope is not Flex's, a record is not an object, or meta.next_page_url is not a URL on
 // ep's own origin (it is then never followed) or repeats `target`.
-result<page_read> read_page(const boost::json::value& body, std::string_view vendor, const upstream::endpoint& ep,
+result<page_read> read_page(const adapter::vendor_body& body, std::string_view vendor, const upstream::endpoint& ep,
                             std::string_view target);
 
 }  // namespace cgw::adapters::twilio_flex_insights

@@ -89,7 +89,7 @@ class insights_adapter final : public cgw::adapter::adapter {
     auto req = post(query_target(ep_.path_prefix, 1), get_body(id, view->dims));
     auto body = co_await call(ctx, std::move(req));
     if (!body) co_return body.error();
-    auto page = read_page(*body, view->dims, cfg_.name);
+    auto page = read_page(std::move(*body), view->dims, cfg_.name);
     if (!page) co_return page.error();
     for (auto& c : page->records)
       if (c.native_id == id) co_return std::move(c);
@@ -144,7 +144,7 @@ class insights_adapter final : public cgw::adapter::adapter {
     auto req = vendor_request(http::verb::get, metadata_target(ep_.path_prefix), authorization_);
     auto body = co_await call(ctx, std::move(req));
     if (!body) co_return body.error();
-    auto names = read_metadata(*body);
+    auto names = read_metadata(body->value());
     if (!names) co_return names.error();
     auto view = std::make_shared<cube_view>();
     view->dims = present_in(configured_, *names, &view->missing);
@@ -174,7 +174,7 @@ class insights_adapter final : public cgw::adapter::adapter {
 
   // A vendor call. A 404 here means a missing endpoint, never a missing conversation (an unknown
   // id is an empty items list), so it is an upstream error like any other unexpected status.
-  net::awaitable<result<json::value>> call(call_context& ctx, upstream::request req) const {
+  net::awaitable<result<vendor_body>> call(call_context& ctx, upstream::request req) const {
     auto body = co_await fetch_json(ctx, ep_, std::move(req), cfg_.max_response_bytes);
     if (!body && body.error().code == errc::not_found)
       co_return failure::make(errc::upstream_error, "the vendor answered HTTP 404 for an Insights endpoint");
@@ -189,7 +189,7 @@ class insights_adapter final : public cgw::adapter::adapter {
                    : vendor_request(http::verb::get, next_page_target(ep_.path_prefix, ask.continuation), authorization_);
     auto body = co_await call(ctx, std::move(req));
     if (!body) co_return body.error();
-    co_return read_page(*body, dims, cfg_.name);
+    co_return read_page(std::move(*body), dims, cfg_.name);
   }
 
   config::vendor_config cfg_;

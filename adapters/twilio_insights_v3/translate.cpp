@@ -401,12 +401,12 @@ result<conversation> to_conversation(const json::value& item, const dimension_ma
   }
   c.sentiment = text_value(o, dims, field::sentiment);
   c.summary = text_value(o, dims, field::summary);
-  c.raw = o;
   return c;
 }
 
-result<adapter::vendor_page> read_page(const json::value& body, const dimension_map& dims, std::string_view vendor) {
-  const json::object* envelope = body.if_object();
+result<adapter::vendor_page> read_page(const adapter::vendor_body& body, const dimension_map& dims,
+                                       std::string_view vendor) {
+  const json::object* envelope = body.value().if_object();
   if (!envelope) return failure::make(errc::upstream_error, "the Insights answer is not an object");
   const json::object* meta = object_at(*envelope, "meta");
   // meta.key names the list ("items"); a key naming nothing falls back to the documented one.
@@ -419,6 +419,7 @@ result<adapter::vendor_page> read_page(const json::value& body, const dimension_
   for (const auto& item : items->get_array()) {
     auto c = to_conversation(item, dims, vendor);
     if (!c) return c.error();
+    c->raw = body.share(item.get_object());
     page.records.push_back(std::move(*c));
   }
   // An absent and a null nextToken both mean the last page.

@@ -3,6 +3,7 @@
 // this file for the mapping table and the comparison semantics the pushdown relies on.
 #pragma once
 
+#include "gateway/adapter/vendor_body.hpp"
 #include "gateway/adapter/walk.hpp"
 
 #include <array>
@@ -93,12 +94,13 @@ std::string metadata_target(std::string_view path_prefix);
 std::string query_target(std::string_view path_prefix, std::size_t page_size);
 std::string next_page_target(std::string_view path_prefix, std::string_view page_token);
 
-// One query item in the unified schema; fails when it is not an object with a native id.
+// One query item in the unified schema, without raw (the answer's reader shares it); fails when
+// it is not an object with a native id.
 result<conversation> to_conversation(const boost::json::value& item, const dimension_map& dims,
                                      std::string_view vendor);
 
 // A query answer ({items, meta.nextToken}); fails when the envelope is not the vendor's.
-result<adapter::vendor_page> read_page(const boost::json::value& body, const dimension_map& dims,
+result<adapter::vendor_page> read_page(const adapter::vendor_body& body, const dimension_map& dims,
                                        std::string_view vendor);
 
 }  // namespace cgw::adapters::twilio_insights_v3

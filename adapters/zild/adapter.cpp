@@ -36,7 +36,7 @@ class zild_adapter final : public cgw::adapter::adapter {
     auto req = vendor_request(http::verb::get, get_target(*id, ep_.path_prefix), authorization_);
     auto body = co_await fetch_json(ctx, ep_, std::move(req), cfg_.max_response_bytes);
     if (!body) co_return body.error();
-    co_return read_one(*body, cfg_.name, *id);
+    co_return read_one(std::move(*body), cfg_.name, *id);
   }
 
   plan explain(const list_request&) const override {

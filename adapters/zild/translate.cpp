@@ -202,13 +202,13 @@ result<conversation> to_conversation(const json::value& record, std::string_view
   c.score = number_at(o, "finalScore");
   c.status = status_of(o);
   if (auto url = nonempty_text(o, "fileUrl"); url && is_web_url(*url)) c.links.emplace_back("recording", std::move(*url));
-  c.raw = o;
   return c;
 }
 
-result<conversation> read_one(const json::value& body, std::string_view vendor, std::int32_t asked) {
-  auto c = to_conversation(body, vendor);
+result<conversation> read_one(const adapter::vendor_body& body, std::string_view vendor, std::int32_t asked) {
+  auto c = to_conversation(body.value(), vendor);
   if (!c) return c;
+  c->raw = body.share(body.value().get_object());
   // A record under another id would be served under a unified id the client did not ask for.
   if (c->native_id != std::to_string(asked))
     return failure::make(errc::upstream_error, "the vendor answered with another conversation than the one asked for");

@@ -2,6 +2,7 @@
 // wire terms (no I/O). See MAPPING.md beside this file.
 #pragma once
 
+#include "gateway/adapter/vendor_body.hpp"
 #include "gateway/core/conversation.hpp"
 #include "gateway/core/error.hpp"
 
@@ -38,11 +39,12 @@ std::optional<std::string> status_of(const boost::json::object& record);
 // The target of a single conversation ("/api/Conversation/42").
 std::string get_target(std::int32_t id, std::string_view path_prefix);
 
-// One vendor record in the unified schema; fails with upstream_error when it is not an object with an id.
+// One vendor record in the unified schema, without raw (the answer's reader shares it); fails
+// with upstream_error when it is not an object with an id.
 result<conversation> to_conversation(const boost::json::value& record, std::string_view vendor);
 
 // The answer to GET /api/Conversation/{id} (the bare object); fails with upstream_error when it
 // is not a record or is another record than the one asked for.
-result<conversation> read_one(const boost::json::value& body, std::string_view vendor, std::int32_t asked);
+result<conversation> read_one(const adapter::vendor_body& body, std::string_view vendor, std::int32_t asked);
 
 }  // namespace cgw::adapters::zild

@@ -1,9 +1,5 @@
 #include "gateway/adapter/vendor_http.hpp"
 
-
-#include <boost/json/monotonic_resource.hpp>
-#include <boost/json/parse.hpp>
-
 namespace cgw::adapter {
 namespace {
 
@@ -33,21 +29,10 @@ std::string code_text(const json::object& o) {
 
 }  // namespace
 
-std::optional<json::value> parse_untrusted_json(std::string_view body) {
-  json::parse_options opt;
-  opt.max_depth = 64;
-  boost::system::error_code ec;
-  // One arena per answer, released whole with it: parsing a large page costs a few big
-  // allocations instead of one per value.
-  json::value v = json::parse(body, ec, json::make_shared_resource<json::monotonic_resource>(), opt);
-  if (ec) return std::nullopt;
-  return v;
-}
-
 std::string describe_error_body(std::string_view body) {
-  auto v = parse_untrusted_json(body);
-  if (!v || !v->is_object()) return {};
-  const auto& o = v->get_object();
+  auto v = vendor_body::parse(body);
+  if (!v || !v->value().is_object()) return {};
+  const auto& o = v->value().get_object();
   std::string code = code_text(o);
   if (auto* msg = string_at(o, "message")) return code.empty() ? clip(*msg) : "code " + code + ": " + clip(*msg);
   if (auto* detail = string_at(o, "detail")) return clip(*detail);
@@ -80,7 +65,7 @@ bool is_json_type(std::string_view type) {
 
 }  // namespace
 
-net::awaitable<result<json::value>> fetch_json(call_context& ctx, const upstream::endpoint& ep, upstream::request req,
+net::awaitable<result<vendor_body>> fetch_json(call_context& ctx, const upstream::endpoint& ep, upstream::request req,
                                                std::size_t max_body_bytes, double cost) {
   if (!ctx.traceparent.empty()) req.set("traceparent", ctx.traceparent);
   const upstream::limits lim{max_body_bytes};
@@ -117,7 +102,7 @@ net::awaitable<result<json::value>> fetch_json(call_context& ctx, const upstream
   if (auto type = answer.find(http::field::content_type); type != answer.end() && !is_json_type(type->value()))
     co_return failure::make(errc::upstream_error, "the vendor answered Content-Type \"" + clip(type->value()) +
                                                       "\", not JSON");
-  auto body = parse_untrusted_json(answer.body());
+  auto body = vendor_body::parse(answer.body());
   if (!body) co_return failure::make(errc::upstream_error, "the vendor's answer is not valid JSON");
   co_return std::move(*body);
 }

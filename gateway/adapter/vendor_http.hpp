@@ -3,6 +3,7 @@
 #pragma once
 
 #include "gateway/adapter/adapter.hpp"
+#include "gateway/adapter/vendor_body.hpp"
 
 #include <string>
 #include <string_view>
@@ -22,12 +23,8 @@ std::string describe_error_body(std::string_view body);
 // upstream_unauthorized on 401/403, upstream_rate_limited on 429, upstream_error on any other
 // non-2xx status, a Content-Type that is not JSON, a non-JSON or too deeply nested body, and
 // whatever the policies or the client fail with.
-net::awaitable<result<boost::json::value>> fetch_json(call_context& ctx, const upstream::endpoint& ep,
-                                                      upstream::request req, std::size_t max_body_bytes,
-                                                      double cost = 1);
-
-// Parses untrusted JSON with a nesting limit; nullopt when it is not JSON.
-std::optional<boost::json::value> parse_untrusted_json(std::string_view body);
+net::awaitable<result<vendor_body>> fetch_json(call_context& ctx, const upstream::endpoint& ep,
+                                               upstream::request req, std::size_t max_body_bytes, double cost = 1);
 
 }  // namespace cgw::adapter
 

@@ -1,6 +1,7 @@
 #include "gateway/adapter/walk.hpp"
 
 #include <algorithm>
+#include <iterator>
 #include <limits>
 
 namespace cgw::adapter {
@@ -39,7 +40,9 @@ net::awaitable<result<scan_outcome>> read_all(const list_query& q, call_context&
     auto page = co_await fetch(ask, ctx);
     if (!page) co_return page.error();
     read += page->records.size();
-    for (auto& r : page->records) out.records.push_back(std::move(r));
+    if (out.records.empty()) out.records = std::move(page->records);  // a scan is often one page
+    else out.records.insert(out.records.end(), std::make_move_iterator(page->records.begin()),
+                            std::make_move_iterator(page->records.end()));
     if (!page->next) break;
     if (read >= scan_limit) {
       out.truncated = true;
@@ -136,10 +139,8 @@ net::awaitable<result<list_result>> scan_walk(const list_request& req, call_cont
   if (!all) co_return all.error();
   list_result out;
   out.truncated = all->truncated;
-  std::vector<conversation> admitted;
-  for (auto& r : all->records)
-    if (admits(req, r)) admitted.push_back(std::move(r));
-  all->records.clear();  // what was not admitted goes now, not at the end of the request
+  std::vector<conversation> admitted = std::move(all->records);
+  std::erase_if(admitted, [&](const conversation& r) { return !admits(req, r); });  // gone now, not at the end
   // Only the first `want` are returned; the next page scans again from its cursor.
   out.exhausted = admitted.size() <= req.want;
   out.records = ordered(std::move(admitted), req.query.sort, req.want);

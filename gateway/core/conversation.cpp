@@ -76,7 +76,7 @@ json::object to_json(const conversation& c, bool include_raw) {
   json::object links;
   for (const auto& [name, url] : c.links) links.emplace(name, url);
   o.emplace("links", std::move(links));
-  if (include_raw) o.emplace("raw", c.raw);
+  if (include_raw) o.emplace("raw", c.raw ? *c.raw : json::object());
   return o;
 }
 

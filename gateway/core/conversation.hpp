@@ -4,6 +4,7 @@
 #include "gateway/core/time.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,6 +16,9 @@
 namespace cgw {
 
 using opt_string = std::optional<std::string>;
+
+// A vendor's native record, read-only and shared with the vendor answer it came from.
+using raw_record = std::shared_ptr<const boost::json::object>;
 
 struct agent {
   opt_string id;
@@ -70,7 +74,7 @@ struct conversation {
   opt_string user_id;
   opt_string person_id;
 
-  boost::json::object raw;  // the vendor's native record; serialized only with include=raw
+  raw_record raw;  // the vendor's native record, shared with its answer; serialized only with include=raw
 };
 
 // Gives a record its identity under a vendor instance name.

@@ -1,6 +1,6 @@
 // Untrusted: a Twilio Flex Insights v1 list answer ({conversations, meta}), or one conversation.
 #include "adapters/twilio_flex_insights/translate.hpp"
-#include "gateway/adapter/vendor_http.hpp"
+#include "gateway/adapter/vendor_body.hpp"
 
 #include <cstdlib>
 #include <string_view>
@@ -23,10 +23,10 @@ const cgw::upstream::endpoint& sandbox_endpoint() {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
-  auto body = cgw::adapter::parse_untrusted_json(text);
+  auto body = cgw::adapter::vendor_body::parse(text);
   if (!body) return 0;
   if (auto read = flex::read_page(*body, "twilio_flex", sandbox_endpoint(), "/v1/Insights/Conversations?PageSize=3"))
     for (const auto& c : read->page.records) (void)cgw::to_json(c, true);
-  if (auto c = flex::to_conversation(*body, "twilio_flex")) (void)cgw::to_json(*c, true);
+  if (auto c = flex::to_conversation(body->value(), "twilio_flex")) (void)cgw::to_json(*c, true);
   return 0;
 }

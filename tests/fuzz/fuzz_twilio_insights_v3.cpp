@@ -1,7 +1,7 @@
 // Untrusted: a Twilio Insights v3 answer, either a query page ({items, meta.nextToken}) or the
 // domain's /Metadata ({cubes: [{dimensions: [{name}]}]}); every input goes through both readers.
 #include "adapters/twilio_insights_v3/translate.hpp"
-#include "gateway/adapter/vendor_http.hpp"
+#include "gateway/adapter/vendor_body.hpp"
 
 #include <string_view>
 
@@ -25,21 +25,21 @@ const v3::dimension_map& every_field() {
   return dims;
 }
 
-void read_items(const boost::json::value& body, const v3::dimension_map& dims) {
+void read_items(const cgw::adapter::vendor_body& body, const v3::dimension_map& dims) {
   if (auto page = v3::read_page(body, dims, "twilio_insights"))
     for (const auto& c : page->records) (void)cgw::to_json(c, true);
-  if (auto c = v3::to_conversation(body, dims, "twilio_insights")) (void)cgw::to_json(*c, true);
+  if (auto c = v3::to_conversation(body.value(), dims, "twilio_insights")) (void)cgw::to_json(*c, true);
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
-  auto body = cgw::adapter::parse_untrusted_json(text);
+  auto body = cgw::adapter::vendor_body::parse(text);
   if (!body) return 0;
   read_items(*body, v3::default_dimensions());
   read_items(*body, every_field());
-  if (auto cube = v3::read_metadata(*body)) {
+  if (auto cube = v3::read_metadata(body->value())) {
     std::vector<std::pair<v3::field, std::string>> missing;
     auto present = v3::present_in(every_field(), *cube, &missing);
     // What the cube lacks is dropped, and only that.

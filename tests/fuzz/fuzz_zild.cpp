@@ -1,7 +1,7 @@
 // Untrusted: a Zild conversation (the bare object GET /api/Conversation/{id} answers), and the
 // strings inside it that have their own parsers: the .NET TimeSpan duration and the int32 id.
 #include "adapters/zild/translate.hpp"
-#include "gateway/adapter/vendor_http.hpp"
+#include "gateway/adapter/vendor_body.hpp"
 
 #include <string>
 #include <string_view>
@@ -29,13 +29,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // The raw bytes as the strings themselves (the seed corpus has bare TimeSpans).
   check_timespan(text);
   check_native_id(text);
-  auto body = cgw::adapter::parse_untrusted_json(text);
+  auto body = cgw::adapter::vendor_body::parse(text);
   if (!body) return 0;
-  if (const auto* o = body->if_object()) {
+  if (const auto* o = body->value().if_object()) {
     if (auto it = o->find("duration"); it != o->end() && it->value().is_string()) check_timespan(it->value().get_string());
     (void)zild::status_of(*o);
   }
-  if (auto c = zild::to_conversation(*body, "zild")) {
+  if (auto c = zild::to_conversation(body->value(), "zild")) {
     (void)cgw::to_json(*c, true);
     check_native_id(c->native_id);
     if (auto asked = zild::parse_native_id(c->native_id)) {

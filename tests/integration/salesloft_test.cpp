@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <map>
 #include <set>
 
 namespace cgw::testing {
@@ -249,10 +250,26 @@ TEST_F(SalesloftEndToEnd, GetByIdMapsTheRecord) {
   EXPECT_EQ(one.body.at("id").as_string(), "salesloft:" + id);
   EXPECT_EQ(one.body.at("native_id").as_string(), id);
   EXPECT_EQ(one.body.at("vendor_type"), "salesloft");
-  EXPECT_EQ(one.body.at("raw").at("id").as_string(), id);
+  EXPECT_EQ(one.body.at("raw").as_object(), a);  // the whole native object
   EXPECT_EQ(one.body.at("created_at").as_string(), format_rfc3339_ms(*raw_time(a, "created_at")));
   auto encoded = gw_->get("/v1/conversations/salesloft%3A" + id);
   EXPECT_EQ(encoded.status, 200u);
+}
+
+TEST_F(SalesloftEndToEnd, IncludeRawCarriesEachRecordsOwnNativeObject) {
+  std::map<std::string, const record*> by_id;
+  for (const auto& r : *data_) by_id.emplace(*raw_text(r, "id"), &r);
+  auto page = gw_->get("/v1/conversations?vendor=salesloft&sort=-created_at&page_size=50&include=raw");
+  ASSERT_EQ(page.status, 200u) << page.text;
+  ASSERT_EQ(page.data().size(), 50u);
+  for (const auto& c : page.data()) {
+    const std::string native(c.at("native_id").as_string());
+    ASSERT_TRUE(by_id.contains(native)) << native;
+    EXPECT_EQ(c.at("raw").as_object(), *by_id.at(native)) << native;
+  }
+  auto plain = gw_->get("/v1/conversations?vendor=salesloft&sort=-created_at&page_size=5");
+  ASSERT_EQ(plain.status, 200u);
+  EXPECT_FALSE(plain.data().at(0).as_object().contains("raw"));
 }
 
 TEST_F(SalesloftEndToEnd, ErrorsNameWhatIsWrong) {

@@ -188,7 +188,7 @@ const char* full_record = R"({
 
 TEST(ZildMapping, FullRecordFieldByField) {
   const json::value record = json::parse(full_record);
-  auto c = to_conversation(record, "zild");
+  auto c = read_one(record, "zild", 48213);
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->id, "zild:48213");
   EXPECT_EQ(c->vendor, "zild");
@@ -227,7 +227,8 @@ TEST(ZildMapping, FullRecordFieldByField) {
   EXPECT_EQ(c->links[0], (std::pair<std::string, std::string>{"recording",
                                                                "https://files.zild.example/t7/conversa-48213.mp3"}));
   EXPECT_FALSE(c->owner_id || c->user_id || c->person_id);
-  EXPECT_EQ(json::value(c->raw), record);  // the whole object, untouched
+  ASSERT_TRUE(c->raw);
+  EXPECT_EQ(json::value(*c->raw), record);  // the whole object, untouched
 
   // The public form carries the mapping, and raw only when asked.
   const json::object out = to_json(*c, false);
