@@ -145,6 +145,9 @@ net::awaitable<vendor_run> run_vendor(vendor_run run, const request_scope& scope
   auto& health = *scope.rt.health.at(run.name);
   if (r) {
     run.result = std::move(*r);
+    // Unasked, raw would keep every vendor answer of the request alive until the merge is done.
+    if (!q.include_raw)
+      for (auto& c : run.result.records) c.raw.reset();
     health.record_success(run.latency_ms);
   } else {
     run.status = status_of(r.error());

@@ -79,6 +79,25 @@ std::string format(micros t, bool full) {
     days -= 1;
   }
   year_month_day ymd{sys_days{std::chrono::days{days}}};
+  const int year = int(ymd.year());
+  if (year >= 0 && year <= 9999) {  // every real timestamp: digits written directly (no printf per field)
+    std::string out(full ? 27 : 24, '\0');
+    char* p = out.data();
+    auto put = [&p](std::int64_t v, int width, char after) {
+      for (int i = width - 1; i >= 0; --i, v /= 10) p[i] = static_cast<char>('0' + v % 10);
+      p += width;
+      if (after) *p++ = after;
+    };
+    put(year, 4, '-');
+    put(unsigned(ymd.month()), 2, '-');
+    put(unsigned(ymd.day()), 2, 'T');
+    put(rem / 3600, 2, ':');
+    put(rem / 60 % 60, 2, ':');
+    put(rem % 60, 2, '.');
+    if (full) put(us, 6, 'Z');
+    else put(us / 1000, 3, 'Z');
+    return out;
+  }
   char buf[40];
   int n = full ? std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%06dZ", int(ymd.year()),
                                unsigned(ymd.month()), unsigned(ymd.day()), int(rem / 3600), int(rem / 60 % 60),
