@@ -13,6 +13,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/array.hpp>
+#include <boost/json/monotonic_resource.hpp>
 
 namespace cgw::api {
 namespace {
@@ -322,11 +323,13 @@ net::awaitable<answer> list_conversations(const request_scope& scope, const list
   std::partial_sort(heads.begin(), heads.begin() + static_cast<std::ptrdiff_t>(take), heads.end(),
                     [&](const head& a, const head& b) { return before(a.key, b.key, order); });
 
-  json::array data;
+  // The answer is built in one arena, released whole once it is serialized.
+  const json::storage_ptr arena = json::make_shared_resource<json::monotonic_resource>();
+  json::array data(arena);
   data.reserve(take);
   for (std::size_t k = 0; k < take; ++k) {
     auto& r = runs[heads[k].run];
-    data.push_back(to_json(r.result.records[heads[k].index], q.include_raw));
+    data.push_back(to_json(r.result.records[heads[k].index], q.include_raw, arena));
     ++r.returned;
   }
 
@@ -363,9 +366,9 @@ net::awaitable<answer> list_conversations(const request_scope& scope, const list
 
   json::object vendors;
   for (const auto& run : runs) vendors[run.name] = vendor_meta(run);
-  answer a;
+  answer a{.body = json::object(arena)};
   a.body["data"] = std::move(data);
-  json::object meta;
+  json::object meta(arena);
   meta["page_size"] = q.page_size;
   meta["next_cursor"] = more ? json::value(encode_cursor(next, cfg.cursor_secret.reveal())) : json::value(nullptr);
   meta["partial"] = partial;

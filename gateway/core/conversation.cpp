@@ -8,13 +8,16 @@ namespace {
 
 namespace json = boost::json;
 
-json::value str(const opt_string& s) { return s ? json::value(*s) : json::value(nullptr); }
-json::value when(const std::optional<micros>& t) {
-  return t ? json::value(format_rfc3339_ms(*t)) : json::value(nullptr);
+// Each value made in the answer's storage, so that nothing is copied into it.
+json::value str(const opt_string& s, const json::storage_ptr& sp) {
+  return s ? json::value(json::string_view(*s), sp) : json::value(nullptr, sp);
+}
+json::value when(const std::optional<micros>& t, const json::storage_ptr& sp) {
+  return t ? json::value(rfc3339_ms_text(*t).view(), sp) : json::value(nullptr, sp);
 }
 template <class T>
-json::value num(const std::optional<T>& n) {
-  return n ? json::value(*n) : json::value(nullptr);
+json::value num(const std::optional<T>& n, const json::storage_ptr& sp) {
+  return n ? json::value(*n, sp) : json::value(nullptr, sp);
 }
 
 }  // namespace
@@ -27,56 +30,58 @@ void set_identity(conversation& c, std::string_view vendor, std::string_view ven
   c.native_id = std::move(native_id);
 }
 
-json::object to_json(const conversation& c, bool include_raw) {
-  json::object o;
+json::object to_json(const conversation& c, bool include_raw, const json::storage_ptr& sp) {
+  json::object o(sp);
   o.reserve(28);
-  o.emplace("id", c.id);
-  o.emplace("vendor", c.vendor);
-  o.emplace("vendor_type", c.vendor_type);
-  o.emplace("native_id", c.native_id);
-  o.emplace("account_id", str(c.account_id));
-  o.emplace("title", str(c.title));
-  o.emplace("channel", str(c.channel));
-  o.emplace("platform", str(c.platform));
-  o.emplace("language", str(c.language));
-  o.emplace("started_at", when(c.started_at));
-  o.emplace("ended_at", when(c.ended_at));
-  o.emplace("created_at", when(c.created_at));
-  o.emplace("updated_at", when(c.updated_at));
-  o.emplace("duration_ms", num(c.duration_ms));
-  json::array agents;
-  for (const auto& a : c.agents) agents.push_back(json::object{{"id", str(a.id)}, {"name", str(a.name)}});
+  o.emplace("id", json::string_view(c.id));
+  o.emplace("vendor", json::string_view(c.vendor));
+  o.emplace("vendor_type", json::string_view(c.vendor_type));
+  o.emplace("native_id", json::string_view(c.native_id));
+  o.emplace("account_id", str(c.account_id, sp));
+  o.emplace("title", str(c.title, sp));
+  o.emplace("channel", str(c.channel, sp));
+  o.emplace("platform", str(c.platform, sp));
+  o.emplace("language", str(c.language, sp));
+  o.emplace("started_at", when(c.started_at, sp));
+  o.emplace("ended_at", when(c.ended_at, sp));
+  o.emplace("created_at", when(c.created_at, sp));
+  o.emplace("updated_at", when(c.updated_at, sp));
+  o.emplace("duration_ms", num(c.duration_ms, sp));
+  json::array agents(sp);
+  for (const auto& a : c.agents) agents.push_back(json::object({{"id", str(a.id, sp)}, {"name", str(a.name, sp)}}, sp));
   o.emplace("agents", std::move(agents));
-  json::array segments;
+  json::array segments(sp);
   for (const auto& s : c.segments)
-    segments.push_back(json::object{{"id", str(s.id)},
-                                    {"order", num(s.order)},
-                                    {"started_at", when(s.started_at)},
-                                    {"offset_s", num(s.offset_s)},
-                                    {"talk_time_s", num(s.talk_time_s)},
-                                    {"agent_name", str(s.agent_name)}});
+    segments.push_back(json::object({{"id", str(s.id, sp)},
+                                     {"order", num(s.order, sp)},
+                                     {"started_at", when(s.started_at, sp)},
+                                     {"offset_s", num(s.offset_s, sp)},
+                                     {"talk_time_s", num(s.talk_time_s, sp)},
+                                     {"agent_name", str(s.agent_name, sp)}},
+                                    sp));
   o.emplace("segments", std::move(segments));
-  json::array messages;
+  json::array messages(sp);
   for (const auto& m : c.messages)
-    messages.push_back(json::object{{"id", str(m.id)},
-                                    {"sent_at", when(m.sent_at)},
-                                    {"from", str(m.from)},
-                                    {"to", str(m.to)},
-                                    {"content", str(m.content)},
-                                    {"sentiment", str(m.sentiment)},
-                                    {"type", str(m.type)}});
+    messages.push_back(json::object({{"id", str(m.id, sp)},
+                                     {"sent_at", when(m.sent_at, sp)},
+                                     {"from", str(m.from, sp)},
+                                     {"to", str(m.to, sp)},
+                                     {"content", str(m.content, sp)},
+                                     {"sentiment", str(m.sentiment, sp)},
+                                     {"type", str(m.type, sp)}},
+                                    sp));
   o.emplace("messages", std::move(messages));
-  o.emplace("sentiment", str(c.sentiment));
-  o.emplace("summary", str(c.summary));
-  json::array tags;
-  for (const auto& t : c.tags) tags.emplace_back(t);
+  o.emplace("sentiment", str(c.sentiment, sp));
+  o.emplace("summary", str(c.summary, sp));
+  json::array tags(sp);
+  for (const auto& t : c.tags) tags.emplace_back(json::string_view(t));
   o.emplace("tags", std::move(tags));
-  o.emplace("score", num(c.score));
-  o.emplace("status", str(c.status));
-  json::object links;
-  for (const auto& [name, url] : c.links) links.emplace(name, url);
+  o.emplace("score", num(c.score, sp));
+  o.emplace("status", str(c.status, sp));
+  json::object links(sp);
+  for (const auto& [name, url] : c.links) links.emplace(name, json::string_view(url));
   o.emplace("links", std::move(links));
-  if (include_raw) o.emplace("raw", c.raw ? *c.raw : json::object());
+  if (include_raw) o.emplace("raw", c.raw ? json::value(*c.raw, sp) : json::value(json::object_kind, sp));
   return o;
 }
 

@@ -64,7 +64,7 @@ std::optional<micros> parse(std::string_view s, bool need_offset) {
   return secs * 1'000'000 + frac_us;
 }
 
-std::string format(micros t, bool full) {
+time_text format(micros t, bool full) {
   using namespace std::chrono;
   std::int64_t us = t % 1'000'000;
   std::int64_t secs = t / 1'000'000;
@@ -80,13 +80,13 @@ std::string format(micros t, bool full) {
   }
   year_month_day ymd{sys_days{std::chrono::days{days}}};
   const int year = int(ymd.year());
+  time_text out;
   if (year >= 0 && year <= 9999) {  // every real timestamp: digits written directly (no printf per field)
-    std::string out(full ? 27 : 24, '\0');
-    char* p = out.data();
+    char* p = out.data;
     auto put = [&p](std::int64_t v, int width, char after) {
       for (int i = width - 1; i >= 0; --i, v /= 10) p[i] = static_cast<char>('0' + v % 10);
       p += width;
-      if (after) *p++ = after;
+      *p++ = after;
     };
     put(year, 4, '-');
     put(unsigned(ymd.month()), 2, '-');
@@ -96,23 +96,25 @@ std::string format(micros t, bool full) {
     put(rem % 60, 2, '.');
     if (full) put(us, 6, 'Z');
     else put(us / 1000, 3, 'Z');
+    out.size = static_cast<std::size_t>(p - out.data);
     return out;
   }
-  char buf[40];
-  int n = full ? std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%06dZ", int(ymd.year()),
+  int n = full ? std::snprintf(out.data, sizeof out.data, "%04d-%02u-%02uT%02d:%02d:%02d.%06dZ", year,
                                unsigned(ymd.month()), unsigned(ymd.day()), int(rem / 3600), int(rem / 60 % 60),
                                int(rem % 60), int(us))
-               : std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", int(ymd.year()),
+               : std::snprintf(out.data, sizeof out.data, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", year,
                                unsigned(ymd.month()), unsigned(ymd.day()), int(rem / 3600), int(rem / 60 % 60),
                                int(rem % 60), int(us / 1000));
-  return std::string(buf, static_cast<std::size_t>(n));
+  out.size = static_cast<std::size_t>(n);
+  return out;
 }
 
 }  // namespace
 
 std::optional<micros> parse_rfc3339(std::string_view text) { return parse(text, true); }
 std::optional<micros> parse_vendor_time(std::string_view text) { return parse(text, false); }
-std::string format_rfc3339_ms(micros t) { return format(t, false); }
-std::string format_rfc3339_us(micros t) { return format(t, true); }
+std::string format_rfc3339_ms(micros t) { return std::string(format(t, false).view()); }
+std::string format_rfc3339_us(micros t) { return std::string(format(t, true).view()); }
+time_text rfc3339_ms_text(micros t) { return format(t, false); }
 
 }  // namespace cgw

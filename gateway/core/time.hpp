@@ -19,6 +19,14 @@ std::optional<micros> parse_vendor_time(std::string_view text);
 // `2025-02-13T22:11:57.792Z`: UTC, millisecond precision (truncated toward the past).
 std::string format_rfc3339_ms(micros t);
 
+// The same text in a buffer of its own, for writers that copy it anyway (no allocation).
+struct time_text {
+  char data[40];
+  std::size_t size = 0;
+  std::string_view view() const noexcept { return {data, size}; }
+};
+time_text rfc3339_ms_text(micros t);
+
 // Full microsecond precision with `Z`, for vendors that compare at that precision.
 std::string format_rfc3339_us(micros t);
 
