@@ -158,6 +158,22 @@ net::awaitable<vendor_run> run_vendor(vendor_run run, const request_scope& scope
   co_return run;
 }
 
+// Runs the vendors `which` of `runs` at once, on this thread's executor, each into its place.
+net::awaitable<void> run_vendors(std::vector<vendor_run>& runs, const std::vector<std::size_t>& which,
+                                 const request_scope& scope, const list_query& q, const std::optional<sort_key>& after) {
+  if (which.empty()) co_return;
+  auto ex = co_await net::this_coro::executor;
+  using op_type = decltype(net::co_spawn(ex, run_vendor({}, scope, q, after), net::deferred));
+  std::vector<op_type> ops;
+  for (std::size_t i : which) ops.push_back(net::co_spawn(ex, run_vendor(std::move(runs[i]), scope, q, after), net::deferred));
+  auto [order, exceptions, done] = co_await net::experimental::make_parallel_group(std::move(ops))
+                                       .async_wait(net::experimental::wait_for_all(), net::use_awaitable);
+  for (std::size_t k = 0; k < done.size(); ++k) {
+    if (exceptions[k]) std::rethrow_exception(exceptions[k]);  // a bug: caught at the request boundary
+    runs[which[k]] = std::move(done[k]);
+  }
+}
+
 json::object vendor_meta(const vendor_run& r) {
   json::object m;
   m["status"] = r.status;
@@ -278,22 +294,27 @@ net::awaitable<answer> list_conversations(const request_scope& scope, const list
     co_return a;
   }
 
-  // Fan out: every asked vendor at once, on this thread's executor.
-  auto ex = co_await net::this_coro::executor;
-  using op_type = decltype(net::co_spawn(ex, run_vendor({}, scope, q, after), net::deferred));
-  std::vector<op_type> ops;
-  std::vector<std::size_t> asked_index;
+  // Fan out: every asked vendor at once. A vendor none of whose records has the sort field only
+  // holds the null tail of the order: while the page starts before that tail, it is asked only
+  // when the others cannot fill the page with records that have a value.
+  const bool before_null_tail = q.ids.empty() && (!after || after->value);
+  std::vector<std::size_t> now, tail;
   for (std::size_t i = 0; i < runs.size(); ++i) {
     if (!runs[i].asked) continue;
-    ops.push_back(net::co_spawn(ex, run_vendor(std::move(runs[i]), scope, q, after), net::deferred));
-    asked_index.push_back(i);
+    const bool null_only = runs[i].a->caps().absent.test(static_cast<std::size_t>(range_filter(q.sort.field)));
+    (before_null_tail && null_only ? tail : now).push_back(i);
   }
-  if (!ops.empty()) {
-    auto [order, exceptions, done] = co_await net::experimental::make_parallel_group(std::move(ops))
-                                         .async_wait(net::experimental::wait_for_all(), net::use_awaitable);
-    for (std::size_t k = 0; k < done.size(); ++k) {
-      if (exceptions[k]) std::rethrow_exception(exceptions[k]);  // a bug: caught at the request boundary
-      runs[asked_index[k]] = std::move(done[k]);
+  co_await run_vendors(runs, now, scope, q, after);
+  if (!tail.empty()) {
+    std::size_t valued = 0;
+    for (std::size_t i : now)
+      for (const auto& c : runs[i].result.records) valued += sort_value(c, q.sort.field).has_value();
+    if (valued < q.page_size) {
+      co_await run_vendors(runs, tail, scope, q, after);
+    } else {
+      for (std::size_t i : tail)  // asked, not exhausted: the next pages ask again
+        runs[i].result.note = "no record of this vendor has " + std::string(to_string(q.sort.field)) +
+                              ": they all come after this page";
     }
   }
   const double slowest_ms =

@@ -105,6 +105,16 @@ const std::vector<parameter_doc>& list_parameters() {
 
 std::string_view to_string(filter f) noexcept { return filter_names[static_cast<std::size_t>(f)]; }
 
+filter range_filter(sort_field f) noexcept {
+  switch (f) {
+    case sort_field::started_at: return filter::started_after;
+    case sort_field::created_at: return filter::created_after;
+    case sort_field::updated_at: return filter::updated_after;
+    case sort_field::duration_ms: return filter::min_duration_ms;
+  }
+  return filter::started_after;
+}
+
 std::string canonical_language(std::string_view tag) {
   std::string out;
   out.reserve(tag.size());

@@ -26,6 +26,10 @@ using filter_set = std::bitset<filter_count>;
 // The parameter name of a filter ("started_after").
 std::string_view to_string(filter f) noexcept;
 
+// The lower bound filter on a sort field (created_at: created_after). A vendor whose records
+// lack the field has both of its range filters among its absent ones.
+filter range_filter(sort_field f) noexcept;
+
 inline constexpr std::size_t max_page_size = 1000;
 inline constexpr std::size_t max_batch_ids = 100;
 

@@ -136,7 +136,7 @@ TEST_F(FanOut, OneVendorHangingGivesAPartialAnswerWithinTheDeadline) {
   hang.body = sandbox::fault_menu::body_fault::hang;
   flex_->set_faults(hang);
   const auto t0 = std::chrono::steady_clock::now();
-  auto page = gw_->get("/v1/conversations?page_size=30&sort=-created_at", {{"X-Request-Timeout-Ms", "800"}});
+  auto page = gw_->get("/v1/conversations?page_size=30&sort=-started_at", {{"X-Request-Timeout-Ms", "800"}});
   const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   ASSERT_EQ(page.status, 200u) << page.text;
   EXPECT_LT(ms, 1200);
@@ -145,6 +145,28 @@ TEST_F(FanOut, OneVendorHangingGivesAPartialAnswerWithinTheDeadline) {
   EXPECT_EQ(page.meta().at("vendors").at("twilio_flex").at("error").at("code"), "upstream_timeout");
   EXPECT_EQ(page.data().size(), 30u);
   EXPECT_FALSE(page.meta().at("next_cursor").is_null());  // paging goes on for the others
+}
+
+TEST_F(FanOut, AVendorWithoutTheSortFieldIsAskedOnlyForTheNullTail) {
+  // No Flex Insights record has created_at: all of them sort after every record that has one.
+  // While the others fill the page, Flex is not called (it hangs here, and nobody waits for it).
+  sandbox::fault_menu hang;
+  hang.body = sandbox::fault_menu::body_fault::hang;
+  flex_->set_faults(hang);
+  const auto flex_calls = flex_->requests();
+  auto page = gw_->get("/v1/conversations?page_size=30&sort=-created_at", {{"X-Request-Timeout-Ms", "800"}});
+  ASSERT_EQ(page.status, 200u) << page.text;
+  EXPECT_EQ(page.meta().at("partial"), false);
+  const auto& flex = page.meta().at("vendors").at("twilio_flex");
+  EXPECT_EQ(flex.at("status"), "ok");
+  EXPECT_EQ(flex.at("upstream_requests"), 0);
+  EXPECT_NE(std::string(flex.at("note").as_string()).find("no record of this vendor has created_at"), std::string::npos);
+  EXPECT_EQ(flex_->requests(), flex_calls);
+  EXPECT_FALSE(page.meta().at("next_cursor").is_null());  // Flex's records are still to come
+  for (const auto& c : page.data()) EXPECT_FALSE(c.at("created_at").is_null());
+  flex_->set_faults({});
+  // The walk reaches the null tail, where Flex is asked: the exactly-once walk of every sort
+  // (AllVendorWalkIsTheOrderedUnionExactlyOnce) covers the order across that boundary.
 }
 
 TEST_F(FanOut, OneVendorFailingKeepsTheOthersAndEveryoneFailingIs502) {
