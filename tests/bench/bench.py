@@ -324,7 +324,7 @@ def report(a):
             lines.append(f"* distinct: {gv['vary_created_before']} variants of created_before=2030-01-01T00:00:00.<k>Z "
                          "(same records), so concurrent requests cannot share one vendor call")
     elif k == 2:
-        runs = [r for r in (load(raw, "s2_c1"), load(raw, "s2_c16"), load(raw, "s2_native_c1")) if r]
+        runs = [r for r in (load(raw, "s2_c1"), load(raw, "s2_c16"), load(raw, "s2_scan_c1")) if r]
         result.update(title="Fan-out: page of 50, each sandbox adds 50 ms", runs=runs,
                       physical_limit_ms=50, serial_sum_ms=50 * meta.get("vendors_called", 4))
         rows = []
@@ -342,7 +342,7 @@ def report(a):
             lines.append(f"{r.get('vendors_label', 'all')}: {r['url']}")
     elif k in (3, 4):
         prefix = "s3_" if k == 3 else "s4_"
-        runs = [load(raw, f"{prefix}c{c}") for c in (1, 16, 64, 256)] + [load(raw, f"{prefix}native_c64")]
+        runs = [load(raw, f"{prefix}c{c}") for c in (1, 16, 64, 256)] + [load(raw, f"{prefix}scan_c64")]
         runs = [r for r in runs if r]
         result.update(title=("Throughput" if k == 3 else "Cache hits") + ": all-vendor page of 50, no added latency" +
                       (", cache on, identical queries" if k == 4 else ""), runs=runs)
