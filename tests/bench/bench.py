@@ -324,7 +324,7 @@ def report(a):
             lines.append(f"* distinct: {gv['vary_created_before']} variants of created_before=2030-01-01T00:00:00.<k>Z "
                          "(same records), so concurrent requests cannot share one vendor call")
     elif k == 2:
-        runs = [r for r in (load(raw, "s2_c1"), load(raw, "s2_c16"), load(raw, "s2_scan_c1")) if r]
+        runs = [r for r in (load(raw, "s2_c1"), load(raw, "s2_c16"), load(raw, "s2_scan_c1"), load(raw, "s2_vendor_c1")) if r]
         result.update(title="Fan-out: page of 50, each sandbox adds 50 ms", runs=runs,
                       physical_limit_ms=50, serial_sum_ms=50 * meta.get("vendors_called", 4))
         rows = []
@@ -332,9 +332,10 @@ def report(a):
             g = r.get("gateway_added_ms", {})
             n = r.get("vendors_label", "all")
             serial = 50 * (meta.get("vendors_called", 4) if n == "all" else n.count("+") + 1)
+            proxy = r["cpu"].get("gateway") or r["cpu"].get("nginx")
             rows.append([n, r["connections"], fmt(r["rps"]), fmt(r["latency_ms"]["p50"], 2),
                          fmt(r["latency_ms"]["p99"], 2), fmt(r["latency_ms"]["p99_9"], 2), 50, serial,
-                         fmt(g.get("p50")), fmt(g.get("p99")), fmt(r["cpu"]["gateway"]["cpu_ms_per_1k_requests"]),
+                         fmt(g.get("p50")), fmt(g.get("p99")), fmt(proxy["cpu_ms_per_1k_requests"]),
                          fmt(r["vendor_calls_per_request"], 2), errors_of(r)])
         lines.append(table(["vendors", "conns", "req/s", "p50 ms", "p99 ms", "p99.9 ms", "limit ms", "serial ms",
                             "gw-added p50", "gw-added p99", "CPU ms/1k req", "vendor calls/req", "errors"], rows))

@@ -303,10 +303,14 @@ set_latency 50
 measure s2_c1 "$gw/v1/conversations?$all_q" 1 "$gwp" --meta
 measure s2_c16 "$gw/v1/conversations?$all_q" 16 "$gwp" --meta
 measure s2_scan_c1 "$gw/v1/conversations?$scan_q" 1 "$gwp" --meta --label "twilio_flex scan"
+# The slowest vendor as a client sees it without the gateway: the Salesloft page, through nginx.
+measure s2_vendor_c1 "http://127.0.0.1:$nginx_port$upstream_target" 1 "nginx=$nginx_pid,sandboxes=$sandbox_pid" \
+  --label "salesloft via nginx"
 set_latency 0
 sample_rss "after scenario 2"
 report 2 "all: $vendors_called vendors are called (zild cannot list; Flex's records have no created_at and come after
-this page); limit = one vendor's 50 ms, serial = the sum of the calls. twilio_flex scan: one 1,000-record answer read whole."
+this page); limit = one vendor's 50 ms, serial = the sum of the calls. twilio_flex scan: one 1,000-record answer read whole.
+salesloft via nginx: one vendor's page with its 50 ms, without the gateway (the target is its p50 + 1 ms)."
 
 # --- 3: throughput ------------------------------------------------------------------------------
 for c in 1 16 64 256; do
