@@ -105,7 +105,7 @@ std::string request_id_for(const request& req) {
 service::service(runtime_ptr rt) : runtime_(std::move(rt)) {}
 
 net::awaitable<response> service::handle(const request& req, upstream::client& http, request_log& log) {
-  runtime_ptr rt = runtime_.load();  // this request's configuration, whatever a reload does meanwhile
+  runtime_ptr rt = current();  // this request's configuration, whatever a reload does meanwhile
   auto trace = trace_for(req["traceparent"]);
   log.trace_id = std::move(trace.trace_id);
   log.traceparent = std::move(trace.traceparent);

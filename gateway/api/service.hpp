@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 #include <string_view>
@@ -47,8 +48,15 @@ class service {
   // The answer to one request; never throws (a bug becomes a 500 with the request id).
   net::awaitable<response> handle(const request& req, upstream::client& http, request_log& log);
 
-  runtime_ptr current() const { return runtime_.load(); }
-  void swap(runtime_ptr rt) { runtime_.store(std::move(rt)); }
+  runtime_ptr current() const {
+    std::lock_guard lock(runtime_mutex_);
+    return runtime_;
+  }
+  // The old runtime goes with `rt`, after the lock (or with the last request still using it).
+  void swap(runtime_ptr rt) {
+    std::lock_guard lock(runtime_mutex_);
+    runtime_.swap(rt);
+  }
 
   // Draining: /readyz says 503 and new requests are refused with 503 draining.
   void start_draining() { draining_ = true; }
@@ -57,7 +65,10 @@ class service {
  private:
   net::awaitable<response> dispatch(const request& req, const runtime& rt, upstream::client& http, request_log& log);
 
-  std::atomic<runtime_ptr> runtime_;
+  // A mutex, not std::atomic<shared_ptr>: libstdc++ 12's atomic load releases its lock with
+  // relaxed order, which ThreadSanitizer reports as a race with the reload's store (tests/tsan.sh).
+  mutable std::mutex runtime_mutex_;
+  runtime_ptr runtime_;
   std::atomic<bool> draining_{false};
 };
 
