@@ -37,6 +37,9 @@ struct server_config {
   std::uint32_t idle_timeout_ms = 60'000;    // keep-alive connection idle limit
   std::uint32_t shutdown_grace_ms = 10'000;  // in-flight requests get this long on SIGTERM
   std::uint32_t max_connections = 10'000;
+  std::uint32_t max_in_flight = 1024;           // requests in flight per process; beyond: 503 overloaded
+  std::uint32_t header_timeout_ms = 10'000;     // the header section must arrive within this of its first byte
+  std::uint32_t max_connections_per_ip = 256;   // further connections from one address are refused
 };
 
 struct logging_config {
@@ -44,10 +47,17 @@ struct logging_config {
   std::string format = "json";  // json or text
 };
 
+// A token bucket per client: `requests_per_s` refill, `burst` capacity.
+struct client_rate_limit {
+  double requests_per_s = 0;
+  double burst = 0;
+};
+
 struct client_config {
   std::string name;
   std::array<std::uint8_t, 32> key_sha256{};
   std::string tenant;
+  std::optional<client_rate_limit> rate_limit;  // absent: no limit
 };
 
 struct tenant_config {
