@@ -40,6 +40,7 @@ struct call_context {
   const policy::vendor_guard* guard = nullptr;  // the vendor's policies; nullptr: straight to the vendor
   std::string_view traceparent;                 // W3C trace context sent on every vendor request
   policy::call_stats stats;                     // what the calls cost: requests, retries, cache
+  bool clients_deadline = false;                // `until` is the client's deadline, before the vendor's timeout_ms
 };
 
 // Ask for the records of one vendor that follow `after` in the total order of `query.sort`.

@@ -71,7 +71,7 @@ net::awaitable<result<vendor_body>> fetch_json(call_context& ctx, const upstream
   const upstream::limits lim{max_body_bytes};
   result<policy::shared_response> res = failure{};
   if (ctx.guard) {
-    res = co_await ctx.guard->send(ctx.http, ep, std::move(req), ctx.until, lim, cost, ctx.stats);
+    res = co_await ctx.guard->send(ctx.http, ep, std::move(req), ctx.until, ctx.clients_deadline, lim, cost, ctx.stats);
   } else {
     ++ctx.stats.upstream_requests;
     auto direct = co_await ctx.http.send(ep, std::move(req), ctx.until, lim);

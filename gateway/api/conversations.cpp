@@ -58,19 +58,29 @@ std::string_view status_of(const failure& f) {
 }
 
 // The share of the request's deadline a vendor gets: its own timeout at most, and
-// never the last slice, which is kept for merging and replying.
-deadline vendor_deadline(const request_scope& scope, const config::vendor_config& v) {
+// never the last slice, which is kept for merging and replying. `clients` says whether the
+// request's deadline (not the vendor's timeout) is what bounds it.
+struct vendor_time {
+  deadline until;
+  bool clients;
+};
+vendor_time vendor_deadline(const request_scope& scope, const config::vendor_config& v) {
   const auto now = clock::now();
   const auto left = scope.until - now;
   const auto reserve = std::max<clock::duration>(std::chrono::milliseconds(2), left / 10);
-  return std::min(now + std::chrono::milliseconds(v.timeout_ms), scope.until - reserve);
+  const deadline own = now + std::chrono::milliseconds(v.timeout_ms);
+  const deadline requests = scope.until - reserve;
+  return requests < own ? vendor_time{requests, true} : vendor_time{own, false};
 }
 
 // The context of one vendor's calls within a request.
 adapter::call_context call_for(const request_scope& scope, const std::string& vendor, const config::vendor_config& cfg) {
   auto guard = scope.rt.guards.find(vendor);
-  return adapter::call_context{scope.http, vendor_deadline(scope, cfg), scope.request_id, vendor,
-                               guard == scope.rt.guards.end() ? nullptr : guard->second.get(), scope.traceparent};
+  const auto time = vendor_deadline(scope, cfg);
+  adapter::call_context ctx{scope.http, time.until, scope.request_id, vendor,
+                            guard == scope.rt.guards.end() ? nullptr : guard->second.get(), scope.traceparent};
+  ctx.clients_deadline = time.clients;
+  return ctx;
 }
 
 // How the cache served a vendor's calls: "miss" when any call went to the vendor, else
@@ -153,7 +163,8 @@ net::awaitable<vendor_run> run_vendor(vendor_run run, const request_scope& scope
   } else {
     run.status = status_of(r.error());
     run.error = r.error();
-    health.record_failure(r.error(), run.latency_ms);
+    // The request's own deadline ending a call says nothing of the vendor (every tenant reads health).
+    if (r.error().code != errc::deadline_exceeded) health.record_failure(r.error(), run.latency_ms);
   }
   co_return run;
 }
@@ -361,7 +372,7 @@ net::awaitable<answer> list_conversations(const request_scope& scope, const list
     const bool failed = run.error.has_value();
     partial |= failed;
     if (failed) {
-      all_timeouts &= run.error->code == errc::upstream_timeout;
+      all_timeouts &= run.error->code == errc::upstream_timeout || run.error->code == errc::deadline_exceeded;
       all_rate_limited &= run.status == "rate_limited";
       if (run.error->retry_after_s > 0)
         retry_after_s = retry_after_s == 0 ? run.error->retry_after_s : std::min(retry_after_s, run.error->retry_after_s);
@@ -424,7 +435,8 @@ net::awaitable<answer> get_conversation(const request_scope& scope, std::string_
     // A native id the vendor could never hold is the client's mistake, found without a vendor
     // call (Zild's int32 ids): it answers as itself and says nothing about the vendor's health.
     if (r.error().code == errc::invalid_id) co_return error_answer(r.error(), scope.request_id);
-    if (r.error().code != errc::not_found) health.record_failure(r.error(), ms_since(t0));
+    if (r.error().code != errc::not_found && r.error().code != errc::deadline_exceeded)
+      health.record_failure(r.error(), ms_since(t0));
     co_return error_answer(as_client_failure(r.error()), scope.request_id);
   }
   health.record_success(ms_since(t0));

@@ -81,7 +81,7 @@ result<caller> authenticate(const http::request_header<>& req, const config::gat
   for (const auto& client : cfg.clients)  // no early exit: timing does not tell which entry matched
     if (CRYPTO_memcmp(client.key_sha256.data(), digest.data(), digest.size()) == 0) match = &client;
   if (!match) return failure::make(errc::unauthorized, "the client key is not valid");
-  caller c{match->name, match->tenant, {}};
+  caller c{match->name, match->tenant, {}, match->rate_limit};
   if (auto t = cfg.tenants.find(match->tenant); t != cfg.tenants.end()) c.vendors = t->second.vendors;
   std::sort(c.vendors.begin(), c.vendors.end());
   return c;

@@ -49,6 +49,7 @@ struct caller {
   std::string client;                // "anonymous" when the configuration has no clients
   std::string tenant;
   std::vector<std::string> vendors;  // names, sorted
+  std::optional<config::client_rate_limit> rate_limit;  // the client's own; absent: none
   bool may_reach(std::string_view vendor) const;
 };
 

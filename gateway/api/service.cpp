@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <optional>
 #include <random>
 
 #include <boost/json/serialize.hpp>
@@ -47,7 +48,7 @@ bool apply_cors(const request& req, response& res, const config::cors_config& co
     return false;
   res.set(http::field::access_control_allow_origin, origin);
   res.set(http::field::vary, "Origin");
-  res.set(http::field::access_control_expose_headers, "X-Request-Id, Retry-After");
+  res.set(http::field::access_control_expose_headers, "X-Request-Id, Retry-After, RateLimit, RateLimit-Policy");
   return true;
 }
 
@@ -102,7 +103,10 @@ std::string request_id_for(const request& req) {
   return buf;
 }
 
-service::service(runtime_ptr rt) : runtime_(std::move(rt)) {}
+service::service(runtime_ptr rt, std::shared_ptr<policy::client_limit_store> client_limits)
+    : runtime_(std::move(rt)),
+      client_limits_(client_limits ? std::move(client_limits)
+                                   : std::make_shared<policy::memory_client_limit_store>()) {}
 
 net::awaitable<response> service::handle(const request& req, upstream::client& http, request_log& log) {
   runtime_ptr rt = current();  // this request's configuration, whatever a reload does meanwhile
@@ -122,8 +126,14 @@ net::awaitable<response> service::handle(const request& req, upstream::client& h
 net::awaitable<response> service::dispatch(const request& req, const runtime& rt, upstream::client& http,
                                            request_log& log) {
   const auto& cfg = *rt.cfg;
+  // Set once the client's rate limit was taken: every answer to it then carries the limit's headers.
+  std::optional<std::pair<config::client_rate_limit, policy::client_limit_verdict>> limited;
   auto finish = [&](answer a) {
     log.status = a.status;
+    if (limited) {
+      a.headers.emplace_back("RateLimit-Policy", policy::rate_limit_policy_header(limited->first));
+      a.headers.emplace_back("RateLimit", policy::rate_limit_header(limited->second));
+    }
     response res = to_response(req, std::move(a), log.request_id);
     apply_cors(req, res, cfg.cors);
     return res;
@@ -190,6 +200,16 @@ net::awaitable<response> service::dispatch(const request& req, const runtime& rt
   auto who = authenticate(req, cfg);
   if (!who) co_return finish(error_answer(who.error(), log.request_id));
   log.client = who->client;
+  if (who->rate_limit) {  // before any vendor call: a refused request costs no vendor anything
+    limited.emplace(*who->rate_limit, co_await client_limits_->take(who->client, *who->rate_limit));
+    if (!limited->second.allowed) {
+      metrics::registry::global().add("cgw_http_refusals_total", {{"reason", "rate_limited"}});
+      auto f = failure::make(errc::rate_limited, "this client is over its rate limit; retry after " +
+                                                     std::to_string(limited->second.retry_after_s) + " s");
+      f.retry_after_s = limited->second.retry_after_s;
+      co_return finish(error_answer(f, log.request_id));
+    }
+  }
   request_scope scope{rt, *who, http, deadline_for(req, cfg), log.request_id, log.traceparent};
 
   if (matched->path == "/v1/vendors") {

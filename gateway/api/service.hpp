@@ -3,6 +3,7 @@
 #pragma once
 
 #include "gateway/api/runtime.hpp"
+#include "gateway/policy/client_limit.hpp"
 #include "gateway/upstream/client.hpp"
 
 #include <atomic>
@@ -43,7 +44,8 @@ struct request_log {
 
 class service {
  public:
-  explicit service(runtime_ptr rt);
+  // `client_limits`: where the clients' rate-limit buckets live (nullptr: this process's memory).
+  explicit service(runtime_ptr rt, std::shared_ptr<policy::client_limit_store> client_limits = nullptr);
 
   // The answer to one request; never throws (a bug becomes a 500 with the request id).
   net::awaitable<response> handle(const request& req, upstream::client& http, request_log& log);
@@ -69,6 +71,7 @@ class service {
   // relaxed order, which ThreadSanitizer reports as a race with the reload's store (tests/tsan.sh).
   mutable std::mutex runtime_mutex_;
   runtime_ptr runtime_;
+  std::shared_ptr<policy::client_limit_store> client_limits_;  // outlives reloads: buckets are per client name
   std::atomic<bool> draining_{false};
 };
 

@@ -109,6 +109,17 @@ void memory_budget_store::settle_at(const std::string& account_name, const confi
   if (report.reset_s && *report.reset_s > 0) a.expires = std::min(a.expires, now + reset);
 }
 
+void memory_budget_store::refund_at(const std::string& account_name, const config::rate_limit_config& limit,
+                                    const budget_ticket& ticket) {
+  std::lock_guard lock(mutex_);
+  auto it = accounts_.find(account_name);
+  if (it == accounts_.end()) return;
+  auto& a = it->second;
+  if (a.in_flight.erase(ticket.seq) == 0) return;  // settled or expired already: nothing to give back
+  if (limit.points > 0) a.tokens = std::min<double>(limit.points, a.tokens + ticket.cost);
+  if (a.kind == window::assumed) a.spent = std::max(0.0, a.spent - ticket.cost);
+}
+
 net::awaitable<budget_decision> memory_budget_store::reserve(const std::string& account,
                                                              const config::rate_limit_config& limit, double cost,
                                                              deadline latest) {
@@ -118,6 +129,12 @@ net::awaitable<budget_decision> memory_budget_store::reserve(const std::string& 
 net::awaitable<void> memory_budget_store::settle(const std::string& account, const config::rate_limit_config& limit,
                                                  const budget_ticket& ticket, const budget_report& report) {
   settle_at(account, limit, ticket, report, clock::now());
+  co_return;
+}
+
+net::awaitable<void> memory_budget_store::refund(const std::string& account, const config::rate_limit_config& limit,
+                                                 const budget_ticket& ticket) {
+  refund_at(account, limit, ticket);
   co_return;
 }
 

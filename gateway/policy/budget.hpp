@@ -56,6 +56,10 @@ class budget_store {
   // Every reservation is settled once, whatever became of the request.
   virtual net::awaitable<void> settle(const std::string& account, const config::rate_limit_config& limit,
                                       const budget_ticket& ticket, const budget_report& report) = 0;
+  // Instead of settle(): the reservation never left the process (no time was left to send it),
+  // so its points go back at once.
+  virtual net::awaitable<void> refund(const std::string& account, const config::rate_limit_config& limit,
+                                      const budget_ticket& ticket) = 0;
 };
 
 // One process's budgets, shared by its io threads.
@@ -65,12 +69,15 @@ class memory_budget_store final : public budget_store {
                                           double cost, deadline latest) override;
   net::awaitable<void> settle(const std::string& account, const config::rate_limit_config& limit,
                               const budget_ticket& ticket, const budget_report& report) override;
+  net::awaitable<void> refund(const std::string& account, const config::rate_limit_config& limit,
+                              const budget_ticket& ticket) override;
 
   // The decision logic itself, synchronous and clock-injected for tests.
   budget_decision reserve_at(const std::string& account, const config::rate_limit_config& limit, double cost,
                              deadline latest, clock::time_point now);
   void settle_at(const std::string& account, const config::rate_limit_config& limit, const budget_ticket& ticket,
                  const budget_report& report, clock::time_point now);
+  void refund_at(const std::string& account, const config::rate_limit_config& limit, const budget_ticket& ticket);
 
  private:
   // The vendor's window as far as this store can tell. The vendor's figure only falls within a

@@ -69,6 +69,15 @@ std::pair<std::shared_ptr<singleflight::flight>, bool> singleflight::join(const 
   return {it->second, inserted};
 }
 
+bool singleflight::flight::failed_on_leaders_terms(deadline until) const {
+  if (value) return false;
+  if (abandoned) return true;
+  const errc code = value.error().code;
+  const bool timed = code == errc::upstream_timeout || code == errc::deadline_exceeded ||
+                     code == errc::upstream_rate_limited;  // a budget refused within the leader's deadline
+  return timed && leader_until < until;
+}
+
 void singleflight::land(const std::string& key, const std::shared_ptr<flight>& f, result<shared_response> value) {
   {
     std::lock_guard lock(mutex_);

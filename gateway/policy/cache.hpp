@@ -64,6 +64,13 @@ class singleflight {
   struct flight {
     event done;
     result<shared_response> value = failure::make(errc::internal, "no result");  // written before done is set
+    // Written by the leader before it lands the flight, read by followers after done is set.
+    deadline leader_until{};
+    bool abandoned = false;  // the leader ended without an answer (its client went away, or a bug)
+
+    // True when the value is a failure of the leader's own making that a follower with time until
+    // `until` should not inherit: the leader gave up, or its shorter deadline ended the call.
+    bool failed_on_leaders_terms(deadline until) const;
   };
   // The flight for `key`, and whether the caller leads it (and so must land() it).
   std::pair<std::shared_ptr<flight>, bool> join(const std::string& key);

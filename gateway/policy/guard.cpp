@@ -136,55 +136,76 @@ std::string vendor_guard::cache_key(const upstream::request& req) const {
 
 net::awaitable<result<shared_response>> vendor_guard::send(upstream::client& http, const upstream::endpoint& ep,
                                                            upstream::request req, deadline until,
-                                                           upstream::limits lim, double cost,
+                                                           bool clients_deadline, upstream::limits lim, double cost,
                                                            call_stats& stats) const {
   auto& m = metrics::registry::global();
   const std::string key = cache_key(req);
   const auto ttl = std::chrono::milliseconds(cache_ttl_ms_);
-  if (cache_ttl_ms_ > 0) {
-    if (auto hit = shared_.cache().find(key, clock::now())) {
-      ++stats.cache_hits;
-      m.add("cgw_cache_requests_total", {{"vendor", vendor_}, {"result", "hit"}});
-      co_return *hit;
+  // A follower whose leader failed on the leader's own terms (a shorter deadline, a client that went
+  // away) leads the call itself within its own deadline; bounded, as every turn needs time left.
+  constexpr unsigned max_turns = 4;
+  for (unsigned turn = 0;; ++turn) {
+    if (cache_ttl_ms_ > 0) {
+      if (auto hit = shared_.cache().find(key, clock::now())) {
+        ++stats.cache_hits;
+        m.add("cgw_cache_requests_total", {{"vendor", vendor_}, {"result", "hit"}});
+        co_return *hit;
+      }
     }
+    if (until - clock::now() < min_send_time) co_return no_time_left();
+    auto [flight, leader] = shared_.flights().join(key);
+    if (!leader) {
+      ++stats.coalesced;
+      m.add("cgw_cache_requests_total", {{"vendor", vendor_}, {"result", "coalesced"}});
+      if (!co_await flight->done.wait(until))
+        co_return failure::make(errc::upstream_timeout,
+                                "no answer before the deadline (waiting for an identical call)");
+      if (turn + 1 < max_turns && flight->failed_on_leaders_terms(until)) {
+        m.add("cgw_coalesced_takeovers_total", {{"vendor", vendor_}});
+        continue;
+      }
+      co_return flight->value;
+    }
+    flight->leader_until = until;  // before any suspension: followers read it once the flight lands
+    ++stats.misses;
+    m.add("cgw_cache_requests_total", {{"vendor", vendor_}, {"result", "miss"}});
+    // Lands the flight however this coroutine ends, so followers never wait on a call that died.
+    struct lander {
+      singleflight& flights;
+      const std::string& key;
+      const std::shared_ptr<singleflight::flight>& flight;
+      bool landed = false;
+      void land(result<shared_response> r) {
+        landed = true;
+        flights.land(key, flight, std::move(r));
+      }
+      ~lander() {
+        if (landed) return;
+        flight->abandoned = true;
+        flights.land(key, flight, failure::make(errc::internal, "the identical call failed"));
+      }
+    } landing{shared_.flights(), key, flight};
+    auto r = co_await attempt(http, ep, req, until, clients_deadline, lim, cost, stats);
+    if (r && cache_ttl_ms_ > 0 && (*r)->result_int() / 100 == 2) shared_.cache().put(key, *r, ttl, clock::now());
+    landing.land(r);
+    co_return r;
   }
-  auto [flight, leader] = shared_.flights().join(key);
-  if (!leader) {
-    ++stats.coalesced;
-    m.add("cgw_cache_requests_total", {{"vendor", vendor_}, {"result", "coalesced"}});
-    if (!co_await flight->done.wait(until))
-      co_return failure::make(errc::upstream_timeout, "no answer before the deadline (waiting for an identical call)");
-    co_return flight->value;
-  }
-  ++stats.misses;
-  m.add("cgw_cache_requests_total", {{"vendor", vendor_}, {"result", "miss"}});
-  // Lands the flight however this coroutine ends, so followers never wait on a call that died.
-  struct lander {
-    singleflight& flights;
-    const std::string& key;
-    const std::shared_ptr<singleflight::flight>& flight;
-    bool landed = false;
-    void land(result<shared_response> r) {
-      landed = true;
-      flights.land(key, flight, std::move(r));
-    }
-    ~lander() {
-      if (!landed) flights.land(key, flight, failure::make(errc::internal, "the identical call failed"));
-    }
-  } landing{shared_.flights(), key, flight};
-  auto r = co_await attempt(http, ep, req, until, lim, cost, stats);
-  if (r && cache_ttl_ms_ > 0 && (*r)->result_int() / 100 == 2) shared_.cache().put(key, *r, ttl, clock::now());
-  landing.land(r);
-  co_return r;
+}
+
+failure vendor_guard::no_time_left() const {
+  metrics::registry::global().add("cgw_upstream_calls_skipped_total", {{"vendor", vendor_}, {"reason", "deadline"}});
+  return failure::make(errc::deadline_exceeded, "the request's deadline left no time for a call to the vendor");
 }
 
 net::awaitable<result<shared_response>> vendor_guard::attempt(upstream::client& http, const upstream::endpoint& ep,
                                                               const upstream::request& req, deadline until,
-                                                              upstream::limits lim, double cost,
-                                                              call_stats& stats) const {
+                                                              bool clients_deadline, upstream::limits lim,
+                                                              double cost, call_stats& stats) const {
   auto& m = metrics::registry::global();
   retry_budget_->on_first_call();
   for (unsigned retry = 0;; ++retry) {
+    // Checked before the breaker, so that a call not made never takes the half-open probe.
+    if (until - clock::now() < min_send_time) co_return no_time_left();
     if (!breaker_->allow(clock::now()))
       co_return failure::make(errc::circuit_open, "the circuit is open: the vendor failed repeatedly; calls resume "
                                                   "with one probe after the open period");
@@ -215,6 +236,11 @@ net::awaitable<result<shared_response>> vendor_guard::attempt(upstream::client& 
       f.retry_after_s = d.retry_after_s;
       co_return f;
     }
+    if (until - clock::now() < min_send_time) {  // the waits used up the time: nothing leaves the process
+      co_await shared_.budgets().refund(account_, rate_limit_, d.ticket);
+      breaker_->forgo();
+      co_return no_time_left();
+    }
 
     ++stats.upstream_requests;
     upstream::request copy = req;  // send() consumes its request; a retry needs it again
@@ -227,6 +253,13 @@ net::awaitable<result<shared_response>> vendor_guard::attempt(upstream::client& 
     co_await shared_.budgets().settle(account_, rate_limit_, d.ticket, report);
     slot.reset();
 
+    // Cut short by the client's own deadline, shorter than the vendor's timeout_ms: the vendor did not
+    // fail, so its breaker, shared by every tenant, hears nothing of it.
+    if (!res && res.error().code == errc::upstream_timeout && clients_deadline) {
+      breaker_->forgo();
+      co_return failure::make(errc::deadline_exceeded,
+                              "the request's own deadline ended the vendor call (the vendor's timeout_ms is longer)");
+    }
     const unsigned status = res ? res->result_int() : 0;
     const bool vendor_failed = !res || status >= 500;
     breaker_->record(!vendor_failed, clock::now());

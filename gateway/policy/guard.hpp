@@ -61,6 +61,10 @@ struct call_stats {
 };
 
 // A vendor type's own limits, used when the vendor entry does not set them.
+// A vendor call needs at least this much of its deadline left to be made at all: with less, it
+// could only time out, and would cost a budget point and a breaker outcome for nothing.
+constexpr clock::duration min_send_time = std::chrono::milliseconds(10);
+
 struct vendor_defaults {
   config::rate_limit_config rate_limit;  // points 0: none documented
   std::uint32_t max_concurrency = 0;     // 0: none documented
@@ -75,10 +79,13 @@ class vendor_guard {
 
   // Sends an idempotent read through every policy. A success may be any HTTP status
   // (callers judge statuses); only 2xx answers are cached. `cost` is the call's price in
-  // the account's budget.
+  // the account's budget. `clients_deadline`: `until` is the client's own deadline, shorter
+  // than the vendor's timeout_ms, so a timeout then is the client's, never the vendor's.
+  // Fails with deadline_exceeded, without calling the vendor or touching any shared state,
+  // when the time left cannot fit a call.
   net::awaitable<result<shared_response>> send(upstream::client& http, const upstream::endpoint& ep,
-                                               upstream::request req, deadline until, upstream::limits lim,
-                                               double cost, call_stats& stats) const;
+                                               upstream::request req, deadline until, bool clients_deadline,
+                                               upstream::limits lim, double cost, call_stats& stats) const;
 
   circuit_breaker::state circuit() const;
   // Limits in force, for /v1/vendors: {circuit, rate_limit, max_concurrency, cache_ttl_ms}.
@@ -87,7 +94,10 @@ class vendor_guard {
  private:
   net::awaitable<result<shared_response>> attempt(upstream::client& http, const upstream::endpoint& ep,
                                                   const upstream::request& req, deadline until,
-                                                  upstream::limits lim, double cost, call_stats& stats) const;
+                                                  bool clients_deadline, upstream::limits lim, double cost,
+                                                  call_stats& stats) const;
+  // The failure of a call not made for lack of time; counted in cgw_upstream_calls_skipped_total.
+  failure no_time_left() const;
   std::string cache_key(const upstream::request& req) const;
 
   std::string vendor_;

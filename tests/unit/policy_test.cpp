@@ -119,6 +119,20 @@ TEST(RateBudget, ACallThatFailedWithoutAnAnswerStaysCountedForItsWindow) {
   EXPECT_EQ(store.reserve_at("a", salesloft_budget, 1, t0 + 1s, t0 + 4ms).what, verdict::refuse);
 }
 
+TEST(RateBudget, ARefundedReservationGivesItsPointsBackAtOnce) {
+  memory_budget_store store;
+  const config::rate_limit_config two_a_minute{2, 60};
+  auto first = store.reserve_at("a", two_a_minute, 1, t0, t0);
+  auto second = store.reserve_at("a", two_a_minute, 1, t0, t0);
+  ASSERT_EQ(second.what, verdict::go);
+  EXPECT_EQ(store.reserve_at("a", two_a_minute, 1, t0 + 1s, t0).what, verdict::refuse);  // spent
+  store.refund_at("a", two_a_minute, second.ticket);  // never left the process
+  EXPECT_EQ(store.reserve_at("a", two_a_minute, 1, t0 + 1s, t0).what, verdict::go);
+  store.refund_at("a", two_a_minute, second.ticket);  // twice is once: nothing more comes back
+  EXPECT_EQ(store.reserve_at("a", two_a_minute, 1, t0 + 1s, t0).what, verdict::refuse);
+  (void)first;
+}
+
 TEST(RateBudget, A429PausesTheWholeAccount) {
   memory_budget_store store;
   const config::rate_limit_config none{0, 60};
@@ -297,6 +311,22 @@ TEST(Singleflight, FollowersOnOtherThreadsGetTheLeadersAnswer) {
   });
   EXPECT_EQ(leaders, 1);
   EXPECT_EQ(answers, 3);
+}
+
+TEST(Singleflight, AFollowerTakesOverOnlyFailuresOfTheLeadersOwnMaking) {
+  singleflight::flight f;
+  f.leader_until = t0;
+  f.value = failure::make(errc::deadline_exceeded, "the leader's deadline");
+  EXPECT_TRUE(f.failed_on_leaders_terms(t0 + 1s));   // the follower has longer: it goes on
+  EXPECT_FALSE(f.failed_on_leaders_terms(t0));       // the same deadline would end the same way
+  f.value = failure::make(errc::upstream_timeout, "no answer");
+  EXPECT_TRUE(f.failed_on_leaders_terms(t0 + 1s));
+  f.value = failure::make(errc::upstream_error, "HTTP 500");  // the vendor's failure: shared by all
+  EXPECT_FALSE(f.failed_on_leaders_terms(t0 + 1s));
+  f.abandoned = true;  // the leader's client went away
+  EXPECT_TRUE(f.failed_on_leaders_terms(t0));
+  f.value = std::make_shared<const upstream::response>();
+  EXPECT_FALSE(f.failed_on_leaders_terms(t0 + 1s));  // an answer is never taken over
 }
 
 }  // namespace
