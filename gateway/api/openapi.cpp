@@ -83,6 +83,20 @@ json::object json_response(const char* why, const char* schema) {
           {"content", {{"application/json", {{"schema", {{"$ref", std::string("#/components/schemas/") + schema}}}}}}}};
 }
 
+// A response with the named headers documented (as strings).
+json::object with_headers(json::object response, std::initializer_list<const char*> names) {
+  json::object headers;
+  for (const char* name : names) {
+    const std::string_view n = name;
+    const char* what = n == "Retry-After"        ? "seconds until a retry may succeed"
+                       : n == "RateLimit-Policy" ? "the client's limit, IETF draft: \"client\";q=<burst>;w=<seconds>"
+                                                 : "what is left, IETF draft: \"client\";r=<requests>;t=<seconds>";
+    headers[name] = json::object{{"description", what}, {"schema", {{"type", "string"}}}};
+  }
+  response["headers"] = std::move(headers);
+  return response;
+}
+
 json::object operation_for(const route& r) {
   json::object op{{"summary", r.summary}, {"operationId", r.path}};
   json::object responses;
@@ -120,9 +134,21 @@ json::object operation_for(const route& r) {
   } else {
     responses["200"] = {{"description", r.summary}, {"content", {{"application/json", json::object{}}}}};
   }
-  if (r.path == "/readyz") responses["503"] = error_response("draining");
+  // What the server layer answers on any path, before routing (spec "Hostile HTTP", "Overload").
+  if (!responses.contains("400"))
+    responses["400"] = error_response("invalid_request: malformed or ambiguous framing; the connection is closed");
+  responses["408"] = error_response("the request's header section did not arrive within server.header_timeout_ms");
+  responses["413"] = error_response("the request is larger than this gateway accepts");
+  responses["503"] = with_headers(error_response(r.path == "/readyz" ? "draining, or overloaded"
+                                                                     : "draining, or overloaded (server.max_in_flight)"),
+                                  {"Retry-After"});
   if (r.needs_key) {
     responses["401"] = error_response("missing or unknown client key");
+    responses["200"] = with_headers(responses["200"].as_object(), {"RateLimit-Policy", "RateLimit"});
+    responses["429"] = with_headers(
+        error_response("rate_limited: the client is over its rate limit (clients[].rate_limit), or every asked "
+                       "vendor's budget is spent; no vendor was called for it"),
+        {"Retry-After", "RateLimit-Policy", "RateLimit"});
     op["security"] = json::array{json::object{{"bearer", json::array{}}}, json::object{{"apiKey", json::array{}}}};
   }
   responses["405"] = error_response("only GET (and CORS preflight OPTIONS) is allowed");
