@@ -8,6 +8,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev   # not libboost-dev: that is 1.74, without JSON or URL
   libspdlog-dev libssl-dev ca-certificates
   libgtest-dev libgmock-dev
+  libhiredis-dev redis-server                                  # the fleet's shared state, and the tests that run a real Redis
   curl
 )
 

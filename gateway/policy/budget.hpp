@@ -21,10 +21,15 @@
 
 namespace cgw::policy {
 
+// A wait (for a slot, the budget or a retry) is worth it only if this much of the call's deadline is
+// left after it: a reservation's `latest` is this long before the call's deadline.
+constexpr clock::duration min_call_time = std::chrono::milliseconds(100);
+
 // A reservation, handed back to settle() with what the vendor said of it.
 struct budget_ticket {
   std::uint64_t seq = 0;  // order of reservation within the account
   double cost = 0;
+  bool local = false;  // a shared store's: issued by its local fallback while the shared state was unreachable
 };
 
 struct budget_decision {

@@ -25,15 +25,18 @@ client_limit_verdict memory_client_limit_store::take_at(const std::string& clien
     b.tokens = std::min(burst, b.tokens + std::max(0.0, elapsed) * rate);
   }
   b.refilled = now;
+  const bool allowed = b.tokens >= 1;
+  if (allowed) b.tokens -= 1;
+  return verdict_for(allowed, b.tokens, limit);
+}
+
+client_limit_verdict verdict_for(bool allowed, double tokens, const config::client_rate_limit& limit) {
+  const double rate = std::max(limit.requests_per_s, 1e-9);
   client_limit_verdict v;
-  if (b.tokens >= 1) {
-    b.tokens -= 1;
-  } else {
-    v.allowed = false;
-    v.retry_after_s = static_cast<int>(std::max(1L, whole_up((1 - b.tokens) / rate)));
-  }
-  v.remaining = std::floor(b.tokens);
-  v.full_in_s = (burst - b.tokens) / rate;
+  v.allowed = allowed;
+  if (!allowed) v.retry_after_s = static_cast<int>(std::max(1L, whole_up((1 - tokens) / rate)));
+  v.remaining = std::floor(std::max(0.0, tokens));
+  v.full_in_s = (std::max(limit.burst, 1.0) - tokens) / rate;
   return v;
 }
 

@@ -50,6 +50,9 @@ class memory_client_limit_store final : public client_limit_store {
   std::unordered_map<std::string, bucket> buckets_;
 };
 
+// The verdict on a request when the bucket holds `tokens` after it (one was taken when `allowed`).
+client_limit_verdict verdict_for(bool allowed, double tokens, const config::client_rate_limit& limit);
+
 // The IETF httpapi rate-limit headers (draft-ietf-httpapi-ratelimit-headers, structured fields):
 // `RateLimit-Policy: "client";q=<burst>;w=<seconds to refill a whole burst>` and
 // `RateLimit: "client";r=<requests left>;t=<seconds until the bucket is full>`.

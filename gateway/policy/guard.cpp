@@ -69,8 +69,6 @@ std::string_view outcome_of(const result<upstream::response>& res) {
   return status >= 500 ? "server_error" : "client_error";
 }
 
-// A wait (for a slot, the budget or a retry) is worth it only if this much is left for the call.
-constexpr clock::duration min_call_time = std::chrono::milliseconds(100);
 
 bool retryable_status(unsigned status) { return status == 429 || status == 502 || status == 503 || status == 504; }
 

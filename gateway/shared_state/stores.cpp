@@ -1,0 +1,160 @@
+#include "gateway/shared_state/stores.hpp"
+
+#include "gateway/metrics/metrics.hpp"
+#include "gateway/shared_state/scripts.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+namespace cgw::shared_state {
+namespace {
+
+const script reserve_script{scripts::budget_reserve};
+const script settle_script{scripts::budget_settle};
+const script refund_script{scripts::budget_refund};
+const script take_script{scripts::client_take};
+
+// Numbers as Lua reads them back exactly enough (Redis would truncate doubles to integers).
+std::string number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+long long ms_left(deadline until) {
+  return std::max<long long>(0, std::chrono::duration_cast<std::chrono::milliseconds>(until - clock::now()).count());
+}
+
+// An array reply of at least `n` elements whose first ones are integers, or why not.
+result<const std::vector<reply>*> array_of(const result<reply>& r, std::size_t n, std::size_t integers) {
+  if (!r) return r.error();
+  if (r->is_error()) return failure::make(errc::upstream_error, "redis: the script failed: " + r->text.substr(0, 120));
+  if (r->type != reply::kind::array || r->elements.size() < n)
+    return failure::make(errc::upstream_error, "redis: an unexpected reply to a script");
+  for (std::size_t i = 0; i < integers; ++i)
+    if (r->elements[i].type != reply::kind::integer)
+      return failure::make(errc::upstream_error, "redis: an unexpected reply to a script");
+  return &r->elements;
+}
+
+}  // namespace
+
+shared_health::shared_health(listener on_change) : on_change_(std::move(on_change)) {
+  metrics::registry::global().set("cgw_shared_state_degraded", {}, 0);
+}
+
+void shared_health::succeeded() {
+  if (!degraded_.load()) return;
+  std::lock_guard lock(mutex_);
+  if (!degraded_.exchange(false)) return;
+  metrics::registry::global().set("cgw_shared_state_degraded", {}, 0);
+  if (on_change_) on_change_(false, "redis answers again");
+}
+
+void shared_health::failed(const std::string& why) {
+  if (degraded_.load()) return;
+  std::lock_guard lock(mutex_);
+  if (degraded_.exchange(true)) return;
+  metrics::registry::global().set("cgw_shared_state_degraded", {}, 1);
+  if (on_change_) on_change_(true, why);
+}
+
+config::rate_limit_config local_share(const config::rate_limit_config& limit, unsigned replicas) {
+  if (limit.points == 0 || replicas <= 1) return limit;
+  return {std::max<std::uint32_t>(1, limit.points / replicas), limit.per_s};
+}
+
+config::client_rate_limit local_share(const config::client_rate_limit& limit, unsigned replicas) {
+  if (replicas <= 1) return limit;
+  return {limit.requests_per_s / replicas, std::max(1.0, std::floor(limit.burst / replicas))};
+}
+
+redis_budget_store::redis_budget_store(std::shared_ptr<redis_client> redis, store_options opts,
+                                       std::shared_ptr<shared_health> health)
+    : redis_(std::move(redis)), opts_(std::move(opts)), health_(std::move(health)) {}
+
+std::vector<std::string> redis_budget_store::keys(const std::string& account) const {
+  // One hash tag per account: both keys live on one slot of a Redis Cluster.
+  const std::string base = opts_.key_prefix + "budget:{" + account + "}";
+  return {base, base + ":calls"};
+}
+
+net::awaitable<policy::budget_decision> redis_budget_store::reserve(const std::string& account,
+                                                                    const config::rate_limit_config& limit,
+                                                                    double cost, deadline latest) {
+  const std::vector<std::string> args{std::to_string(limit.points), std::to_string(limit.per_s), number(cost),
+                                      std::to_string(ms_left(latest))};
+  auto r = co_await redis_->eval(reserve_script, keys(account), args, latest + policy::min_call_time);
+  auto fields = array_of(r, 3, 3);
+  if (!fields) {
+    // Cut by the request's own deadline rather than Redis's timeout: Redis is not to blame.
+    const bool cut_by_request = !r && clock::now() >= latest + policy::min_call_time;
+    if (!cut_by_request) health_->failed(fields.error().message);
+    auto d = local_.reserve_at(account, local_share(limit, opts_.expected_replicas), cost, latest, clock::now());
+    d.ticket.local = true;
+    co_return d;
+  }
+  health_->succeeded();
+  const auto& f = **fields;
+  policy::budget_decision d;
+  d.what = f[0].integer == 0   ? policy::budget_decision::verdict::go
+           : f[0].integer == 1 ? policy::budget_decision::verdict::wait_and_retry
+                               : policy::budget_decision::verdict::refuse;
+  d.wait = std::chrono::milliseconds(std::max<long long>(0, f[1].integer));
+  d.retry_after_s = std::max(1, static_cast<int>(std::ceil(f[1].integer / 1000.0)));
+  d.ticket = {static_cast<std::uint64_t>(f[2].integer), cost, false};
+  co_return d;
+}
+
+net::awaitable<void> redis_budget_store::settle(const std::string& account, const config::rate_limit_config& limit,
+                                                const policy::budget_ticket& ticket,
+                                                const policy::budget_report& report) {
+  if (ticket.local) {
+    local_.settle_at(account, local_share(limit, opts_.expected_replicas), ticket, report, clock::now());
+    co_return;
+  }
+  if (!report.answered) co_return;  // it stays counted as possibly spent until its window is over
+  std::vector<std::string> args{std::to_string(limit.points), std::to_string(limit.per_s), std::to_string(ticket.seq)};
+  args.push_back(report.remaining ? number(*report.remaining) : std::string("-1"));
+  args.push_back(report.reset_s ? std::to_string(*report.reset_s) : std::string("-1"));
+  args.push_back(report.rate_limited ? std::string("1") : std::string("0"));
+  args.push_back(std::to_string(report.retry_after_s));
+  auto r = co_await redis_->eval(settle_script, keys(account), args, deadline::max());
+  // A lost settle leaves the call counted until its window ends: the budget errs on the safe side.
+  if (!r || r->is_error()) health_->failed(r ? "redis: the settle script failed" : r.error().message);
+  else health_->succeeded();
+}
+
+net::awaitable<void> redis_budget_store::refund(const std::string& account, const config::rate_limit_config& limit,
+                                                const policy::budget_ticket& ticket) {
+  if (ticket.local) {
+    local_.refund_at(account, local_share(limit, opts_.expected_replicas), ticket);
+    co_return;
+  }
+  const std::vector<std::string> args{std::to_string(limit.points), std::to_string(ticket.seq)};
+  auto r = co_await redis_->eval(refund_script, keys(account), args, deadline::max());
+  if (!r || r->is_error()) health_->failed(r ? "redis: the refund script failed" : r.error().message);
+  else health_->succeeded();
+}
+
+redis_client_limit_store::redis_client_limit_store(std::shared_ptr<redis_client> redis, store_options opts,
+                                                   std::shared_ptr<shared_health> health)
+    : redis_(std::move(redis)), opts_(std::move(opts)), health_(std::move(health)) {}
+
+net::awaitable<policy::client_limit_verdict> redis_client_limit_store::take(const std::string& client,
+                                                                            const config::client_rate_limit& limit) {
+  const std::vector<std::string> keys{opts_.key_prefix + "client:{" + client + "}"};
+  const std::vector<std::string> args{number(limit.requests_per_s), number(limit.burst)};
+  auto r = co_await redis_->eval(take_script, keys, args, deadline::max());
+  auto fields = array_of(r, 2, 1);
+  if (!fields || (**fields)[1].type != reply::kind::string) {
+    health_->failed(fields ? "redis: an unexpected reply to a script" : fields.error().message);
+    co_return local_.take_at(client, local_share(limit, opts_.expected_replicas), clock::now());
+  }
+  health_->succeeded();
+  const double tokens = std::strtod((**fields)[1].text.c_str(), nullptr);
+  co_return policy::verdict_for((**fields)[0].integer == 1, tokens, limit);
+}
+
+}  // namespace cgw::shared_state

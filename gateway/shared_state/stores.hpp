@@ -1,0 +1,82 @@
+// The fleet's stores: the vendor rate budgets and the client rate limits kept in Redis
+// (spec deployment.md), behind the same interfaces as the in-memory ones. When Redis is
+// slow or down, each falls back at once to a local store that grants this replica its
+// share of every limit (points / expected_replicas), so the fleet never overdraws a
+// vendor; a shared_health says so, once per transition, and every store goes back to
+// Redis as soon as it answers.
+#pragma once
+
+#include "gateway/policy/budget.hpp"
+#include "gateway/policy/client_limit.hpp"
+#include "gateway/shared_state/redis.hpp"
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace cgw::shared_state {
+
+// Whether this replica reaches the shared state now. Shared by every store of a replica.
+class shared_health {
+ public:
+  // Called once per transition (degraded, why) — never per request. May be empty.
+  using listener = std::function<void(bool degraded, const std::string& why)>;
+  explicit shared_health(listener on_change = {});
+
+  void succeeded();
+  void failed(const std::string& why);
+  bool degraded() const noexcept { return degraded_.load(); }
+
+ private:
+  listener on_change_;
+  std::mutex mutex_;  // orders transitions, so their log lines come in order
+  std::atomic<bool> degraded_{false};
+};
+
+struct store_options {
+  std::string key_prefix = "cgw:";
+  unsigned expected_replicas = 1;  // this replica's share of a limit while Redis cannot be reached
+};
+
+// A limit's share for one of `replicas` (at least one point or request, so nothing stops entirely).
+config::rate_limit_config local_share(const config::rate_limit_config& limit, unsigned replicas);
+config::client_rate_limit local_share(const config::client_rate_limit& limit, unsigned replicas);
+
+class redis_budget_store final : public policy::budget_store {
+ public:
+  redis_budget_store(std::shared_ptr<redis_client> redis, store_options opts, std::shared_ptr<shared_health> health);
+
+  net::awaitable<policy::budget_decision> reserve(const std::string& account, const config::rate_limit_config& limit,
+                                                  double cost, deadline latest) override;
+  net::awaitable<void> settle(const std::string& account, const config::rate_limit_config& limit,
+                              const policy::budget_ticket& ticket, const policy::budget_report& report) override;
+  net::awaitable<void> refund(const std::string& account, const config::rate_limit_config& limit,
+                              const policy::budget_ticket& ticket) override;
+
+ private:
+  std::vector<std::string> keys(const std::string& account) const;
+
+  std::shared_ptr<redis_client> redis_;
+  store_options opts_;
+  std::shared_ptr<shared_health> health_;
+  policy::memory_budget_store local_;  // the fallback: this replica's share of each budget
+};
+
+class redis_client_limit_store final : public policy::client_limit_store {
+ public:
+  redis_client_limit_store(std::shared_ptr<redis_client> redis, store_options opts,
+                           std::shared_ptr<shared_health> health);
+
+  net::awaitable<policy::client_limit_verdict> take(const std::string& client,
+                                                    const config::client_rate_limit& limit) override;
+
+ private:
+  std::shared_ptr<redis_client> redis_;
+  store_options opts_;
+  std::shared_ptr<shared_health> health_;
+  policy::memory_client_limit_store local_;
+};
+
+}  // namespace cgw::shared_state

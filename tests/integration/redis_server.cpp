@@ -1,0 +1,87 @@
+#include "tests/integration/redis_server.hpp"
+
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <thread>
+#include <vector>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace cgw::testing {
+namespace {
+
+bool answers_ping(std::uint16_t port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool ok = false;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+    const char ping[] = "PING\r\n";
+    char buf[16] = {};
+    timeval tv{0, 200'000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ok = write(fd, ping, sizeof ping - 1) == sizeof ping - 1 && read(fd, buf, sizeof buf - 1) > 0 &&
+         std::string(buf).starts_with("+PONG");
+  }
+  close(fd);
+  return ok;
+}
+
+}  // namespace
+
+std::uint16_t free_loopback_port() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+redis_server::redis_server() : port_(free_loopback_port()) { start(); }
+
+redis_server::~redis_server() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGTERM);
+    waitpid(pid_, nullptr, 0);
+  }
+}
+
+void redis_server::kill_hard() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+}
+
+void redis_server::start() {
+  const std::string port = std::to_string(port_);
+  std::vector<std::string> args{"/usr/bin/redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "",
+                                "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning",
+                                "--protected-mode", "yes"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  ASSERT_EQ(posix_spawn(&pid_, argv[0], nullptr, nullptr, argv.data(), environ), 0)
+      << "redis-server is not installed: run deploy/install-deps.sh";
+  for (int i = 0; i < 250; ++i) {  // at most 5 s
+    if (answers_ping(port_)) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  FAIL() << "redis-server did not answer on port " << port_;
+}
+
+}  // namespace cgw::testing

@@ -1,0 +1,35 @@
+// A real Debian redis-server for a test: on a free loopback port, persistence off, stopped
+// (or killed, and started again on the same port) by the test. deploy/install-deps.sh
+// installs redis-server; a machine without it fails the test that needs it, loudly.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include <sys/types.h>
+
+namespace cgw::testing {
+
+class redis_server {
+ public:
+  redis_server();   // starts it; fails the test when it does not answer within 5 s
+  ~redis_server();  // stops it
+  redis_server(const redis_server&) = delete;
+  redis_server& operator=(const redis_server&) = delete;
+
+  std::uint16_t port() const { return port_; }
+  std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_); }
+  void kill_hard();  // SIGKILL, as a crash would
+  void start();      // again, on the same port
+  bool running() const { return pid_ > 0; }
+
+ private:
+  std::uint16_t port_ = 0;
+  pid_t pid_ = -1;
+};
+
+// A loopback port that was free a moment ago.
+std::uint16_t free_loopback_port();
+
+}  // namespace cgw::testing
