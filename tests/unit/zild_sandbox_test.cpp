@@ -247,6 +247,19 @@ TEST_F(ZildSandbox, AnswersProblemsForUnknownIdsBadIdsAndPaths) {
   EXPECT_EQ(refused[http::field::allow], "GET");
 }
 
+// The endpoint takes nothing but its path id: any query parameter is one an adapter should not send.
+TEST_F(ZildSandbox, RejectsAnyQueryParameterWith400NamingIt) {
+  const std::string item = "/api/Conversation/" + std::to_string(dataset(h()).front().at("id").as_int64());
+  for (const std::string parameter : {"includeMessages", "id", "tenantId"}) {
+    const auto res = get(h(), item + "?" + parameter + "=1");
+    expect_problem(res, http::status::bad_request, parameter);
+    const std::string detail(json::parse(res.body()).at("detail").as_string());
+    EXPECT_NE(detail.find("'" + parameter + "'"), std::string::npos) << detail;
+  }
+  EXPECT_EQ(get(h(), item).result(), http::status::ok);
+  EXPECT_EQ(get(h(), item + "?x=1", "").result(), http::status::unauthorized);  // authentication comes first
+}
+
 TEST_F(ZildSandbox, FaultsUseTheSameProblemShape) {
   expect_problem(h().error(http::status::service_unavailable, "injected fault"), http::status::service_unavailable,
                  "503");
