@@ -395,6 +395,42 @@ TEST_F(SalesloftEndToEnd, APlatformSalesloftCannotHaveIsAnEmptyAnswerWithoutAReq
   EXPECT_FALSE(requests.contains("target")) << plan.text;
 }
 
+// A Salesloft (or a connection out of step) that answers a get with another conversation.
+class another_conversation final : public sandbox::handler {
+ public:
+  another_conversation(std::unique_ptr<sandbox::handler> inner, std::string asked, std::string served)
+      : inner_(std::move(inner)), asked_(std::move(asked)), served_(std::move(served)) {}
+  sandbox::response handle(const sandbox::request& req) override {
+    sandbox::request copy = req;
+    if (copy.target() == "/v2/conversations/" + asked_) copy.target("/v2/conversations/" + served_);
+    return inner_->handle(copy);
+  }
+  sandbox::response error(http::status status, std::string_view message) override { return inner_->error(status, message); }
+  sandbox::response rate_limited(std::int32_t s) override { return inner_->rate_limited(s); }
+
+ private:
+  std::unique_ptr<sandbox::handler> inner_;
+  std::string asked_, served_;
+};
+
+TEST_F(SalesloftEndToEnd, AGetAnsweredWithAnotherConversationIsAVendorError) {
+  const std::string asked = *raw_text((*data_)[0], "id"), served = *raw_text((*data_)[1], "id");
+  sandbox::salesloft::options opts;
+  opts.records = dataset_size;
+  opts.budget_per_minute = 0;
+  sandbox::server lying(std::make_unique<another_conversation>(sandbox::salesloft::make_handler(opts), asked, served));
+  const std::string port = std::to_string(lying.start());
+  gateway gw(config_with(R"({"salesloft": {"type": "salesloft", "base_url": "http://127.0.0.1:)" + port +
+                         R"(", "auth": {"bearer_token": "sandbox-salesloft-token"}}})"));
+  auto one = gw.get("/v1/conversations/salesloft:" + asked);
+  EXPECT_EQ(one.status, 502u) << one.text;
+  EXPECT_EQ(one.body.at("error").at("code"), "upstream_error") << one.text;
+  EXPECT_NE(std::string(one.body.at("error").at("message").as_string()).find("another conversation"), std::string::npos)
+      << one.text;
+  EXPECT_EQ(one.text.find(served), std::string::npos) << "the other conversation reached the client";
+  EXPECT_EQ(gw.get("/v1/conversations/salesloft:" + served).status, 200u);  // unaltered gets still work
+}
+
 TEST_F(SalesloftEndToEnd, RequestIdIsEchoed) {
   auto page = gw_->get("/healthz", {{"X-Request-Id", "abc-123"}});
   EXPECT_EQ(page.status, 200u);
