@@ -152,11 +152,13 @@ std::string list_target(const adapter::page_ask& ask, std::string_view path_pref
     if (to) params.append({"duration[lte]", std::to_string(*to)});
   }
   // Only values the vendor has are ever sent (any other is a 422); with none, no request is made.
-  const vendor_values values = vendor_values_of(q);
-  if (has(push, filter::language) && !values.language_codes.empty())
-    params.append({"language_code", values.language_codes.front()});
-  if (has(push, filter::platform) && !values.platforms.empty()) params.append({"platform", values.platforms.front()});
-  if (has(push, filter::channel) && !values.media_types.empty()) params.append({"media_type", values.media_types.front()});
+  const vendor_values enumerated = vendor_values_of(q);
+  if (has(push, filter::language) && !enumerated.language_codes.empty())
+    params.append({"language_code", enumerated.language_codes.front()});
+  if (has(push, filter::platform) && !enumerated.platforms.empty())
+    params.append({"platform", enumerated.platforms.front()});
+  if (has(push, filter::channel) && !enumerated.media_types.empty())
+    params.append({"media_type", enumerated.media_types.front()});
   auto array = [&](filter f, std::string_view name, const std::vector<std::string>& values) {
     if (!has(push, f)) return;
     for (const auto& v : values) params.append({std::string(name) + "[]", v});

@@ -285,12 +285,12 @@ class insights final : public handler {
     auto q = parse_query(at.query, table_);
     if (!q) return error(http::status::bad_request, q.error().message);
     const std::uint64_t size = std::min<std::uint64_t>(at.page_size, std::max<std::uint32_t>(1, options_.max_page_size));
-    auto result = run(*q, table_, at.offset, size);
     if (looping_) {
       json::object meta{{"key", "items"}, {"pageSize", 0}, {"nextToken", token(at, at.offset)}};
       return json_response(http::status::ok, json::object{{"domain", cube::domain}, {"items", json::array{}},
                                                           {"meta", std::move(meta)}});
     }
+    auto result = run(*q, table_, at.offset, size);
     const std::uint64_t end = at.offset + result.items.size();
     json::object meta{{"key", "items"}, {"pageSize", result.items.size()}};
     if (at.offset > 0) meta["previousToken"] = token(at, at.offset > size ? at.offset - size : 0);
