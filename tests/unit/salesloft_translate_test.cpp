@@ -134,6 +134,10 @@ INSTANTIATE_TEST_SUITE_P(
         pushdown_case{"platform=zoom,webex", {}},  // two documented values: one parameter cannot say both
         pushdown_case{"channel=chat,voice,sms", {{"media_type", "audio"}}},
         pushdown_case{"channel=voice,video", {}},  // every media_type: only the null ones are left out, locally
+        // Never on the wire, even if a target were built (the adapter makes no call for these).
+        pushdown_case{"language=pt-BR", {}},
+        pushdown_case{"platform=whatsapp", {}},
+        pushdown_case{"channel=other", {}},
         pushdown_case{"account_id=a,b&owner_id=o&user_id=u&person_id=p",
                       {{"account_ids[]", "a"}, {"account_ids[]", "b"}, {"owner_ids[]", "o"}, {"user_guids[]", "u"},
                        {"person_ids[]", "p"}}},
