@@ -35,16 +35,24 @@ class salesloft_adapter final : public cgw::adapter::adapter {
   filter_set pushed_down(const list_query& q) const override { return salesloft::pushed_down(q); }
 
   net::awaitable<result<list_result>> list(const list_request& req, call_context& ctx) const override {
+    // A value outside a documented list would be a 422: the vendor's answer is known without asking.
+    if (auto none = nothing_matches(req.query)) {
+      list_result out;
+      out.exhausted = true;
+      out.note = std::move(*none);
+      co_return out;
+    }
     page_fetcher fetch = [this](const page_ask& ask, call_context& c) { return fetch_page(ask, c); };
     if (native(req.query.sort.field)) co_return co_await keyset_walk(req, ctx, fetch, max_per_page, cfg_.scan_limit);
     co_return co_await scan_walk(req, ctx, fetch, max_per_page, cfg_.scan_limit);
   }
 
   net::awaitable<result<conversation>> get(std::string_view native_id, call_context& ctx) const override {
-    auto req = vendor_request(http::verb::get, get_target(native_id, ep_.path_prefix), authorization_);
+    const std::string id(native_id);  // the caller's view may not outlive the first suspension
+    auto req = vendor_request(http::verb::get, get_target(id, ep_.path_prefix), authorization_);
     auto body = co_await fetch_json(ctx, ep_, std::move(req), cfg_.max_response_bytes);
     if (!body) co_return body.error();
-    co_return read_one(std::move(*body), cfg_.name);
+    co_return read_one(std::move(*body), cfg_.name, id);
   }
 
   plan explain(const list_request& req) const override {
@@ -52,6 +60,10 @@ class salesloft_adapter final : public cgw::adapter::adapter {
     p.native_sort = native(req.query.sort.field);
     page_ask ask{req.query, p.native_sort, req.after ? req.after->value : std::nullopt, {},
                  std::min(p.native_sort ? keyset_page_size(req.want) : max_per_page, max_per_page)};
+    if (auto none = nothing_matches(req.query)) {
+      p.wire = {{"skipped", *none}};
+      return p;
+    }
     p.wire = {{"method", "GET"}, {"target", list_target(ask, ep_.path_prefix, cfg_.name)},
               {"paging", p.native_sort ? "keyset on the sort field, then page/per_page within ties"
                                        : "every page (page/per_page) up to scan_limit, sorted by the gateway"}};

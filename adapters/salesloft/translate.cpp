@@ -3,6 +3,7 @@
 #include "gateway/adapter/fields.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 
 #include <boost/url/encode.hpp>
@@ -22,12 +23,21 @@ constexpr std::string_view list_path = "/v2/conversations";
 
 bool has(const filter_set& s, filter f) { return s.test(static_cast<std::size_t>(f)); }
 
-// The single media_type a channel list stands for, when it stands for exactly one.
-std::optional<std::string_view> media_type_for(const std::vector<std::string>& channels) {
-  if (channels.size() != 1) return std::nullopt;
-  if (channels[0] == "voice") return "audio";
-  if (channels[0] == "video") return "video";
-  return std::nullopt;
+bool same_ascii(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
+           return std::tolower(x) == std::tolower(y);
+         });
+}
+
+void add_once(std::vector<std::string>& values, std::string_view v) {
+  if (std::find(values.begin(), values.end(), v) == values.end()) values.emplace_back(v);
+}
+
+// "pt-BR, xx-YY", for a note.
+std::string joined(const std::vector<std::string>& values) {
+  std::string out;
+  for (const auto& v : values) out += (out.empty() ? "" : ", ") + v;
+  return out;
 }
 
 std::string_view sort_by(sort_field f) {
@@ -50,18 +60,49 @@ std::optional<std::string> ref_href(const json::object& o, std::string_view key)
 
 }  // namespace
 
+vendor_values vendor_values_of(const list_query& q) {
+  vendor_values out;
+  // The unified filter is case-insensitive; Salesloft compares its documented spelling exactly.
+  for (const auto& l : q.languages)
+    for (std::string_view code : language_codes)
+      if (same_ascii(l, code)) add_once(out.language_codes, code);
+  for (const auto& p : q.platforms)  // lower case, as the vendor's values are
+    if (std::find(platforms.begin(), platforms.end(), p) != platforms.end()) add_once(out.platforms, p);
+  // chat, sms, email and other have no media_type: a Salesloft record is audio or video.
+  for (const auto& c : q.channels) {
+    if (c == "voice") add_once(out.media_types, "audio");
+    if (c == "video") add_once(out.media_types, "video");
+  }
+  return out;
+}
+
+std::optional<std::string> nothing_matches(const list_query& q) {
+  const vendor_values v = vendor_values_of(q);
+  auto none = [](std::string_view filter, const std::vector<std::string>& values, std::string_view parameter) {
+    return "Salesloft has no " + std::string(parameter) + " for " + std::string(filter) + " " + joined(values) +
+           ": no record of this vendor can match, it was not asked";
+  };
+  if (!q.languages.empty() && v.language_codes.empty()) return none("language", q.languages, "language_code");
+  if (!q.platforms.empty() && v.platforms.empty()) return none("platform", q.platforms, "platform");
+  if (!q.channels.empty() && v.media_types.empty()) return none("channel", q.channels, "media_type");
+  return std::nullopt;
+}
+
 filter_set pushed_down(const list_query& q) {
   filter_set set = q.filters();
   filter_set out;
   auto push = [&](filter f, bool exact = true) {
     if (has(set, f) && exact) out.set(static_cast<std::size_t>(f));
   };
+  // Each enumerated parameter takes one value: pushed when at most one value of the filter is one
+  // the vendor has (the others match no Salesloft record anyway; none at all needs no call).
+  const vendor_values values = vendor_values_of(q);
   push(filter::created_after), push(filter::created_before);
   push(filter::updated_after), push(filter::updated_before);
   push(filter::min_duration_ms), push(filter::max_duration_ms);
-  push(filter::language, q.languages.size() == 1);  // language_code takes one value
-  push(filter::platform, q.platforms.size() == 1);
-  push(filter::channel, media_type_for(q.channels).has_value());
+  push(filter::language, values.language_codes.size() <= 1);
+  push(filter::platform, values.platforms.size() <= 1);
+  push(filter::channel, values.media_types.size() <= 1);
   push(filter::account_id), push(filter::owner_id), push(filter::user_id), push(filter::person_id);
   push(filter::id), push(filter::title), push(filter::title_prefix);
   return out;
@@ -110,9 +151,14 @@ std::string list_target(const adapter::page_ask& ask, std::string_view path_pref
     if (from) params.append({"duration[gte]", std::to_string(*from)});
     if (to) params.append({"duration[lte]", std::to_string(*to)});
   }
-  if (has(push, filter::language)) params.append({"language_code", q.languages.front()});
-  if (has(push, filter::platform)) params.append({"platform", q.platforms.front()});
-  if (has(push, filter::channel)) params.append({"media_type", *media_type_for(q.channels)});
+  // Only values the vendor has are ever sent (any other is a 422); with none, no request is made.
+  const vendor_values enumerated = vendor_values_of(q);
+  if (has(push, filter::language) && !enumerated.language_codes.empty())
+    params.append({"language_code", enumerated.language_codes.front()});
+  if (has(push, filter::platform) && !enumerated.platforms.empty())
+    params.append({"platform", enumerated.platforms.front()});
+  if (has(push, filter::channel) && !enumerated.media_types.empty())
+    params.append({"media_type", enumerated.media_types.front()});
   auto array = [&](filter f, std::string_view name, const std::vector<std::string>& values) {
     if (!has(push, f)) return;
     for (const auto& v : values) params.append({std::string(name) + "[]", v});
@@ -189,12 +235,17 @@ result<adapter::vendor_page> read_page(const adapter::vendor_body& body, std::st
   return page;
 }
 
-result<conversation> read_one(const adapter::vendor_body& body, std::string_view vendor) {
+result<conversation> read_one(const adapter::vendor_body& body, std::string_view vendor, std::string_view asked) {
   const json::object* envelope = body.value().if_object();
   const json::value* data = envelope ? adapter::member(*envelope, "data") : nullptr;
   if (!data) return failure::make(errc::upstream_error, "the Salesloft answer has no data object");
   auto c = to_conversation(*data, vendor);
-  if (c) c->raw = body.share(data->get_object());
+  if (!c) return c;
+  // A record under another id would be served under a unified id the client did not ask for (or
+  // be another caller's answer read from a connection out of step).
+  if (c->native_id != asked)
+    return failure::make(errc::upstream_error, "the vendor answered with another conversation than the one asked for");
+  c->raw = body.share(data->get_object());
   return c;
 }
 

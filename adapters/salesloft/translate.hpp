@@ -5,8 +5,11 @@
 #include "gateway/adapter/vendor_body.hpp"
 #include "gateway/adapter/walk.hpp"
 
+#include <array>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/json/value.hpp>
 
@@ -22,7 +25,30 @@ inline constexpr std::uint32_t budget_points_per_minute = 600;
 // 251-500: 10, 501+: 30). `continuation` is the page number a walk asks for ("" = page 1).
 std::uint32_t page_cost(std::string_view continuation);
 
-// The filters of `q` that the list endpoint answers exactly.
+// The values Salesloft accepts for its enumerated parameters (seed: "Possible values"; vendors/README.md
+// section 2); any other value is a 422, and no Salesloft record can have it.
+inline constexpr std::array<std::string_view, 17> language_codes{
+    "en-AU", "en-AB", "en-GB", "en-IN", "en-IE", "en-NZ", "en-ZA", "en-US", "en-WL",
+    "es-ES", "es-US", "nl-NL", "it-IT", "fr-FR", "fr-CA", "de-DE", "de-CH"};
+inline constexpr std::array<std::string_view, 11> platforms{
+    "bluejeans",      "gotomeeting", "joinme", "manual_upload", "ms_teams",      "salesloft",
+    "uberconference", "webex",       "zoom",   "google_meet",   "external_audio"};
+inline constexpr std::array<std::string_view, 2> media_types{"audio", "video"};
+
+// A query's enumerated filters in Salesloft's values: only those the vendor can have, in its spelling.
+struct vendor_values {
+  std::vector<std::string> language_codes;  // `language`, matched case-insensitively, spelled as documented
+  std::vector<std::string> platforms;       // `platform`
+  std::vector<std::string> media_types;     // `channel`: voice -> audio, video -> video
+};
+vendor_values vendor_values_of(const list_query& q);
+
+// Why no Salesloft record can match `q` (a filter none of whose values the vendor has, named with
+// its values); nullopt when the vendor must be asked. Never fails.
+std::optional<std::string> nothing_matches(const list_query& q);
+
+// The filters of `q` that the list endpoint answers exactly (a filter with no value the vendor
+// has counts: it is answered without a call).
 filter_set pushed_down(const list_query& q);
 
 // The origin-form target of one list page ("/v2/conversations?..."); `vendor` picks the ids of
@@ -39,7 +65,8 @@ result<conversation> to_conversation(const boost::json::value& record, std::stri
 // A list answer ({data, metadata.paging}); fails when the envelope is not Salesloft's.
 result<adapter::vendor_page> read_page(const adapter::vendor_body& body, std::string_view vendor);
 
-// A single-record answer ({data: {...}}).
-result<conversation> read_one(const adapter::vendor_body& body, std::string_view vendor);
+// A single-record answer ({data: {...}}) to the get of `asked`; fails with upstream_error when it
+// is another record than the one asked for.
+result<conversation> read_one(const adapter::vendor_body& body, std::string_view vendor, std::string_view asked);
 
 }  // namespace cgw::adapters::salesloft

@@ -14,8 +14,8 @@ namespace {
 using body_fault = fault_menu::body_fault;
 
 // Indexed by body_fault.
-constexpr std::array<std::string_view, 6> body_names{"none", "malformed", "truncated",
-                                                     "hang", "slow_drip", "oversize"};
+constexpr std::array<std::string_view, 8> body_names{"none",      "malformed", "truncated", "hang",
+                                                     "slow_drip", "oversize",  "page_loop", "early_hints"};
 
 // One numeric member, under its JSON key and its command-line flag, so both spellings
 // share one validation.
@@ -72,7 +72,7 @@ std::optional<failure> set_number(fault_menu& menu, const number_field& field, s
 std::optional<failure> set_body(fault_menu& menu, std::string_view name, std::string_view value) {
   const auto it = std::find(body_names.begin(), body_names.end(), value);
   if (it == body_names.end())
-    return invalid(name, "one of none, malformed, truncated, hang, slow_drip, oversize");
+    return invalid(name, "one of none, malformed, truncated, hang, slow_drip, oversize, page_loop, early_hints");
   menu.body = static_cast<body_fault>(it - body_names.begin());
   return std::nullopt;
 }

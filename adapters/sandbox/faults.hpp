@@ -16,13 +16,17 @@ namespace cgw::sandbox {
 // Counted faults wear off: a count of N affects the next N requests and then
 // switches that fault off; a count of 0 keeps it on until the menu is replaced.
 // At most one fault answers a request, in this order: 429, error status, body fault.
+// Two body faults are about the exchange rather than the bytes of the answer: page_loop (the
+// vendor's paging points back into pages already served: each vendor says how in its handler's
+// page_loop) and early_hints (a `103 Early Hints` interim response written before the answer).
 struct fault_menu {
   std::uint32_t latency_ms = 0;        // added before every answer
   std::uint32_t error_status = 0;      // non-zero: answer this status with the vendor's error body
   std::uint32_t error_count = 0;       // ... for this many requests, then stop (0 = every request while set)
   std::uint32_t rate_limit_count = 0;  // answer 429 for this many requests (vendor-shaped body/headers)
   std::int32_t retry_after_s = -1;     // with 429: Retry-After seconds (-1: no Retry-After header)
-  enum class body_fault { none, malformed, truncated, hang, slow_drip, oversize } body = body_fault::none;
+  enum class body_fault { none, malformed, truncated, hang, slow_drip, oversize, page_loop, early_hints };
+  body_fault body = body_fault::none;
   std::uint32_t body_fault_count = 0;  // 0 = every request while set
   std::uint32_t max_concurrency = 0;   // more vendor requests than this at once get the vendor's 429 (0 = no limit)
 

@@ -30,6 +30,8 @@ constexpr std::string_view control_prefix = "/__sandbox/";
 constexpr std::size_t oversize_bytes = std::size_t{16} << 20;
 constexpr std::size_t drip_bytes = 16;
 constexpr auto drip_interval = 200ms;
+// RFC 8297. An interim answer is allowed only to HTTP/1.1 clients (RFC 9110 section 15.2).
+constexpr std::string_view early_hints_bytes = "HTTP/1.1 103 Early Hints\r\nLink: </>; rel=preload\r\n\r\n";
 
 spdlog::logger& logger() {
   static const auto logger = spdlog::default_logger()->clone("sandbox");
@@ -185,7 +187,7 @@ response server::answer(const request& req, const plan& p) {
   if (p.body == body_fault::oversize) return raw_json(http::status::ok, oversize_body());
   response res;
   try {
-    res = handler_->handle(req);
+    res = p.body == body_fault::page_loop ? handler_->page_loop(req) : handler_->handle(req);
   } catch (const std::exception& e) {  // a handler bug: answer like a failing vendor and keep serving
     logger().error("handler threw on {}: {}", std::string_view(req.target()), e.what());
     return handler_->error(http::status::internal_server_error, "Internal Server Error");
@@ -296,6 +298,10 @@ net::awaitable<void> server::serve(tcp::socket socket) {
     if (p.body == body_fault::truncated) res.body().resize(res.body().size() / 2);
 
     beast::error_code ec;
+    if (p.body == body_fault::early_hints && req.version() == 11) {
+      std::tie(ec, std::ignore) = co_await net::async_write(socket, net::buffer(early_hints_bytes), use_tuple);
+      if (ec) co_return;
+    }
     if (p.body == body_fault::slow_drip) {
       ec = co_await drip(socket, res);
     } else {

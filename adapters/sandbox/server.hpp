@@ -48,6 +48,9 @@ class handler {
   virtual response error(http::status status, std::string_view message) = 0;
   // The vendor's 429.
   virtual response rate_limited(std::int32_t retry_after_s) = 0;
+  // The answer to `req` under the page_loop fault: the vendor's paging points back into pages
+  // already served. A vendor without paging answers as handle() does.
+  virtual response page_loop(const request& req) { return handle(req); }
 };
 
 class server {

@@ -93,6 +93,10 @@ class insights_adapter final : public cgw::adapter::adapter {
     if (!page) co_return page.error();
     for (auto& c : page->records)
       if (c.native_id == id) co_return std::move(c);
+    // Items under other ids answer some other query (the filter was not applied, or the answer is
+    // another request's): never served under the id that was asked for, nor taken as "not found".
+    if (!page->records.empty())
+      co_return failure::make(errc::upstream_error, "the vendor answered with another conversation than the one asked for");
     co_return failure::make(errc::not_found, "the vendor has no such conversation");
   }
 

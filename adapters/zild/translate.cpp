@@ -182,10 +182,12 @@ result<conversation> to_conversation(const json::value& record, std::string_view
     for (const auto& m : messages->get_array()) {
       if (!m.is_object()) continue;  // one unreadable message must not cost the conversation
       const json::object& mo = m.get_object();
-      // messageType is an enum integer with no published label: it stays in raw only, type stays null.
+      // messageType is an enum integer with no published label (seed: "messageType": 0; no source
+      // names its values): type is the integer as its decimal string, never a guessed label.
+      const auto kind = adapter::integer_at(mo, "messageType");
       c.messages.push_back(message{text_at(mo, "id"), time_field(mo, "createdAt"), text_at(mo, "from"),
                                    text_at(mo, "to"), text_at(mo, "content"), nonempty_text(mo, "sentiment"),
-                                   std::nullopt});
+                                   kind ? std::optional(std::to_string(*kind)) : std::nullopt});
     }
   }
   c.sentiment = nonempty_text(o, "overallSentiment");

@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -25,6 +26,7 @@ namespace {
 using namespace std::chrono_literals;
 using steady = std::chrono::steady_clock;
 using body_fault = sandbox::fault_menu::body_fault;
+namespace json = boost::json;
 
 // One vendor as these tests drive it: its sandbox, its config entry and one request that reaches it.
 struct vendor_under_test {
@@ -34,6 +36,10 @@ struct vendor_under_test {
   std::string entry;  // the vendor's config entry, without its braces' closing policies
   std::string probe;  // a request answered by this vendor alone
   bool lists = true;  // the probe is a list (meta per vendor) rather than a get
+  bool pages = true;  // the vendor has paging (a page_loop fault applies)
+  bool sends_retry_after = true;  // its 429 may carry Retry-After (Salesloft documents x-ratelimit-* only)
+  // Three requests, each answered by one record of its own: `target` and that record's native id.
+  std::vector<std::pair<std::string, std::string>> distinct;
 
   std::string config(const std::string& policies = "") const {
     return "{\"" + name + "\": {" + entry + ", \"base_url\": \"http://127.0.0.1:" + std::to_string(port) + "\"" +
@@ -48,6 +54,11 @@ vendor_under_test salesloft(std::uint32_t budget = 0) {
   vendor_under_test v{"salesloft", std::make_unique<sandbox::server>(sandbox::salesloft::make_handler(o))};
   v.entry = R"("type": "salesloft", "auth": {"bearer_token": "sandbox-salesloft-token"})";
   v.probe = "/v1/conversations?vendor=salesloft&page_size=5&sort=-created_at";
+  v.sends_retry_after = false;
+  for (std::size_t i : {0, 1, 2}) {
+    const std::string id(sandbox::salesloft::dataset(v.server->logic())[i].at("id").as_string());
+    v.distinct.emplace_back("/v1/conversations/salesloft:" + id, id);
+  }
   v.port = v.server->start();
   return v;
 }
@@ -58,6 +69,15 @@ vendor_under_test flex() {
   vendor_under_test v{"twilio_flex", std::make_unique<sandbox::server>(sandbox::twilio_flex_insights::make_handler(o))};
   v.entry = R"("type": "twilio_flex_insights", "auth": {"username": "ACsandbox", "password": "sandbox-flex-secret"})";
   v.probe = "/v1/conversations?vendor=twilio_flex&page_size=5";
+  // Flex has no get: a segment's list holds the one conversation that has the segment.
+  for (const auto& r : sandbox::twilio_flex_insights::dataset(v.server->logic())) {
+    const auto& segments = r.at("segments");
+    if (!r.at("conversation_id").is_string() || !segments.is_array() || segments.as_array().empty()) continue;
+    const std::string segment(segments.at(0).at("segment_id").as_string());
+    v.distinct.emplace_back("/v1/conversations?vendor=twilio_flex&segment_id=" + segment,
+                            std::string(r.at("conversation_id").as_string()));
+    if (v.distinct.size() == 3) break;
+  }
   v.port = v.server->start();
   return v;
 }
@@ -69,6 +89,10 @@ vendor_under_test insights() {
   vendor_under_test v{"twilio_insights", std::make_unique<sandbox::server>(sandbox::twilio_insights_v3::make_handler(o))};
   v.entry = R"("type": "twilio_insights_v3", "auth": {"username": "ACsandbox", "password": "sandbox-insights-secret"})";
   v.probe = "/v1/conversations?vendor=twilio_insights&page_size=5&sort=-created_at";
+  for (std::size_t i : {0, 1, 2}) {
+    const std::string id(sandbox::twilio_insights_v3::dataset(v.server->logic())[i].at("Id").as_string());
+    v.distinct.emplace_back("/v1/conversations/twilio_insights:" + id, id);
+  }
   v.port = v.server->start();
   return v;
 }
@@ -82,6 +106,11 @@ vendor_under_test zild() {
   v.entry = R"("type": "zild", "auth": {"bearer_token": "sandbox-zild-jwt"})";
   v.probe = "/v1/conversations/zild:" + std::to_string(id);
   v.lists = false;
+  v.pages = false;
+  for (std::size_t i : {0, 1, 2}) {
+    const std::string other = std::to_string(sandbox::zild::dataset(v.server->logic())[i].at("id").as_int64());
+    v.distinct.emplace_back("/v1/conversations/zild:" + other, other);
+  }
   v.port = v.server->start();
   return v;
 }
@@ -98,6 +127,7 @@ struct fault_case {
   std::chrono::milliseconds at_least, at_most;
   bool healthy_after = true;     // the probe answers 200 once the fault is cleared (no pause in force)
   const char* timeout_ms = "3000";  // the client's X-Request-Timeout-Ms
+  bool paging_only = false;      // applies to vendors with paging only
 };
 
 const std::vector<fault_case> fault_cases = {
@@ -113,15 +143,28 @@ const std::vector<fault_case> fault_cases = {
     {"hang", {.body = body_fault::hang}, 504, "error", "", 700ms, 1600ms, true, "1000"},
     {"slow drip", {.body = body_fault::slow_drip}, 504, "error", "", 700ms, 1600ms, true, "1000"},
     {"oversize body, not retried", {.body = body_fault::oversize}, 502, "error", "larger than", 0ms, 2500ms},
+    // A walk that meets a continuation it has seen is the vendor's error, found at once: well within
+    // the deadline (3000 ms), never by running into it.
+    {"page_loop", {.body = body_fault::page_loop}, 502, "error", "pages loop", 0ms, 1500ms, true, "3000", true},
+    // An interim 103 before every answer is skipped: the answer is the one that follows it.
+    {"early_hints", {.body = body_fault::early_hints}, 200, "ok", "", 0ms, 1000ms},
 };
+
+// Salesloft's 429 carries no Retry-After whatever the fault menu says: a client waits it out.
+const fault_case& as_the_vendor_sends_it(const fault_case& fc, const vendor_under_test& v) {
+  if (v.sends_retry_after || fc.faults.rate_limit_count == 0) return fc;
+  return *std::find_if(fault_cases.begin(), fault_cases.end(),
+                       [](const fault_case& c) { return c.label == "429 without Retry-After, waited out"; });
+}
 
 class EveryFault : public ::testing::TestWithParam<std::tuple<std::size_t, std::size_t>> {};
 
 TEST_P(EveryFault, IsACleanAnswerWithinItsBoundAndTheGatewayStaysHealthy) {
   const auto& [vendor_index, fault_index] = GetParam();
-  const fault_case& fc = fault_cases[fault_index];
   vendor_under_test v = every_vendor[vendor_index]();
-  SCOPED_TRACE(v.name + ": " + fc.label);
+  const fault_case& fc = as_the_vendor_sends_it(fault_cases[fault_index], v);
+  SCOPED_TRACE(v.name + ": " + fault_cases[fault_index].label);
+  if (fc.paging_only && !v.pages) GTEST_SKIP() << v.name << " has no paging to loop";
   gateway gw(config_with(v.config()));
   v.server->set_faults(fc.faults);
   const auto t0 = steady::now();
@@ -160,6 +203,94 @@ TEST_P(EveryFault, IsACleanAnswerWithinItsBoundAndTheGatewayStaysHealthy) {
 INSTANTIATE_TEST_SUITE_P(Resilience, EveryFault,
                          ::testing::Combine(::testing::Range<std::size_t>(0, 4),
                                             ::testing::Range<std::size_t>(0, fault_cases.size())));
+
+// The answer to one of a vendor's `distinct` requests holds that record and no other.
+void expect_own_record(const http_answer& answer, const std::string& vendor, const std::string& native_id) {
+  ASSERT_EQ(answer.status, 200u) << answer.text;
+  if (answer.body.as_object().contains("data")) {
+    ASSERT_EQ(answer.data().size(), 1u) << answer.text;
+    EXPECT_EQ(answer.data()[0].at("native_id"), json::value(native_id)) << answer.text;
+    EXPECT_EQ(answer.meta().at("vendors").at(vendor).at("status"), "ok") << answer.text;
+  } else {
+    EXPECT_EQ(answer.body.at("native_id"), json::value(native_id)) << answer.text;
+  }
+}
+
+class EarlyHints : public ::testing::TestWithParam<std::size_t> {};
+
+// A 103 before every answer, on the pooled connection the gateway reuses: each request still gets
+// its own record, and the one after gets its own too (an interim answer taken for the whole one
+// would leave the real answer in the buffer, to be read as the next request's).
+TEST_P(EarlyHints, FollowingAnswersOnTheSameConnectionAreNotShifted) {
+  vendor_under_test v = every_vendor[GetParam()]();
+  SCOPED_TRACE(v.name);
+  ASSERT_EQ(v.distinct.size(), 3u);
+  gateway gw(config_with(v.config()));
+  v.server->set_faults({.body = body_fault::early_hints});
+  for (const auto& [target, native_id] : v.distinct) {
+    SCOPED_TRACE(target);
+    expect_own_record(gw.get(target), v.name, native_id);
+  }
+  v.server->set_faults({});
+  for (auto it = v.distinct.rbegin(); it != v.distinct.rend(); ++it) {
+    SCOPED_TRACE("without the fault: " + it->first);
+    expect_own_record(gw.get(it->first), v.name, it->second);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Resilience, EarlyHints, ::testing::Range<std::size_t>(0, 4));
+
+class PageLoop : public ::testing::TestWithParam<std::size_t> {};
+
+// A vendor whose pages loop fails alone: the answer comes within the deadline with the other vendor's
+// records, and a one-thread gateway keeps answering /healthz meanwhile, even with the looping pages
+// served from its cache (a cache hit does not suspend: a walk that never yields would hold the thread).
+TEST_P(PageLoop, IsThatVendorsErrorWithinTheDeadlineAndOthersAreUnaffected) {
+  const std::vector<std::function<vendor_under_test()>> paging = {[] { return salesloft(); }, flex, insights};
+  vendor_under_test looping = paging[GetParam()]();
+  vendor_under_test healthy = GetParam() == 0 ? flex() : salesloft();
+  SCOPED_TRACE(looping.name);
+  std::string vendors = looping.config(R"(, "cache_ttl_ms": 2000)");
+  const std::string other = healthy.config();
+  vendors = vendors.substr(0, vendors.size() - 1) + ", " + other.substr(1);
+  std::string cfg = config_with(vendors);
+  const auto threads = cfg.find(R"("threads": 2)");
+  ASSERT_NE(threads, std::string::npos);
+  cfg.replace(threads, 12, R"("threads": 1)");
+  gateway gw(cfg);
+  looping.server->set_faults({.body = body_fault::page_loop});
+
+  std::atomic<bool> done{false};
+  std::chrono::nanoseconds slowest_health{0};
+  std::thread health([&] {
+    for (int i = 0; i < 1000 && !done; ++i) {  // bounded: at most 1000 probes
+      const auto t0 = steady::now();
+      EXPECT_EQ(gw.get("/healthz").status, 200u);
+      slowest_health = std::max<std::chrono::nanoseconds>(slowest_health, steady::now() - t0);
+      std::this_thread::sleep_for(10ms);
+    }
+  });
+  const auto t0 = steady::now();
+  auto answer = gw.get("/v1/conversations?page_size=5", {{"X-Request-Timeout-Ms", "3000"}});
+  const auto took = steady::now() - t0;
+  done = true;
+  health.join();
+
+  EXPECT_LT(took, 1500ms) << "found by running into the deadline, not by seeing the loop";
+  EXPECT_LE(slowest_health, 100ms) << "/healthz waited behind the looping walk";
+  ASSERT_EQ(answer.status, 200u) << answer.text;
+  EXPECT_EQ(answer.meta().at("partial"), true);
+  const auto& bad = answer.meta().at("vendors").at(looping.name).as_object();
+  EXPECT_EQ(bad.at("status"), "error") << answer.text;
+  ASSERT_TRUE(bad.contains("error")) << answer.text;
+  EXPECT_NE(std::string(bad.at("error").at("message").as_string()).find("pages loop"), std::string::npos) << bad;
+  const auto& good = answer.meta().at("vendors").at(healthy.name).as_object();
+  EXPECT_EQ(good.at("status"), "ok") << answer.text;
+  EXPECT_EQ(good.at("returned"), 5) << answer.text;
+  for (const auto& c : answer.data()) EXPECT_EQ(c.at("vendor"), json::value(healthy.name));
+}
+
+INSTANTIATE_TEST_SUITE_P(Resilience, PageLoop, ::testing::Range<std::size_t>(0, 3));
 
 // Per-vendor sandbox request counts, for comparing two runs of the same requests.
 std::vector<std::uint64_t> counts(const std::vector<vendor_under_test>& vs) {

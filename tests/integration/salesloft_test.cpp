@@ -2,6 +2,9 @@
 // (pushed down and local) returns exactly the records the sandbox's data says, in
 // order, once each, for several page sizes and every sort key.
 #include "adapters/salesloft/sandbox/sandbox.hpp"
+#include "adapters/twilio_flex_insights/sandbox/sandbox.hpp"
+#include "adapters/twilio_insights_v3/sandbox/sandbox.hpp"
+#include "adapters/zild/sandbox/sandbox.hpp"
 #include "config/loader.hpp"
 #include "gateway/core/time.hpp"
 #include "tests/integration/harness.hpp"
@@ -172,6 +175,9 @@ TEST_F(SalesloftEndToEnd, EveryFilterReturnsExactlyWhatTheDataSays) {
       {"max_duration_ms=" + std::to_string(duration), [&](const record& r) { auto d = raw_duration(r); return d && *d <= duration; }},
       {"language=" + lang, [&](const record& r) { return raw_text(r, "language_code") == lang; }},
       {"language=" + lang + ",xx-YY", [&](const record& r) { return raw_text(r, "language_code") == lang; }},
+      {"language=pt-BR," + lang, [&](const record& r) { return raw_text(r, "language_code") == lang; }},
+      {"platform=whatsapp," + platform, [&](const record& r) { return raw_text(r, "platform") == platform; }},
+      {"channel=chat,voice,email", [&](const record& r) { return raw_text(r, "media_type") == "audio"; }},
       {"platform=" + platform, [&](const record& r) { return raw_text(r, "platform") == platform; }},
       {"channel=voice", [&](const record& r) { return raw_text(r, "media_type") == "audio"; }},
       {"channel=video,voice", [&](const record& r) { return raw_text(r, "media_type").has_value(); }},
@@ -304,6 +310,125 @@ TEST_F(SalesloftEndToEnd, CursorIsBoundToItsFilters) {
   EXPECT_EQ(other.body.at("error").at("code"), "invalid_cursor");
   auto same = gw_->get("/v1/conversations?vendor=salesloft&language=en-us&page_size=9&cursor=" + cursor);
   EXPECT_EQ(same.status, 200u);  // page size may change between pages
+}
+
+// Salesloft's language_code takes 17 documented values (pt-BR is not one: any other is a 422). A
+// unified value that Insights records can have must not cost a Salesloft call, nor mark the page
+// partial: Salesloft answered "nothing" without being asked.
+TEST_F(SalesloftEndToEnd, ALanguageSalesloftCannotHaveIsNeverSentAndTheAnswerIsNotPartial) {
+  sandbox::twilio_flex_insights::options fl;
+  fl.records = 40;
+  sandbox::twilio_insights_v3::options in;
+  in.records = 200;
+  in.requests_per_minute = 0;
+  sandbox::zild::options zi;
+  zi.records = 10;
+  sandbox::server flex(sandbox::twilio_flex_insights::make_handler(fl));
+  sandbox::server insights(sandbox::twilio_insights_v3::make_handler(in));
+  sandbox::server zild(sandbox::zild::make_handler(zi));
+  const auto at = [](std::uint16_t port) { return "\"http://127.0.0.1:" + std::to_string(port) + "\""; };
+  const std::string salesloft_entry = vendors_json();
+  gateway all(config_with(salesloft_entry.substr(0, salesloft_entry.size() - 1) +
+                          R"(, "twilio_flex": {"type": "twilio_flex_insights", "base_url": )" + at(flex.start()) +
+                          R"(, "auth": {"username": "ACsandbox", "password": "sandbox-flex-secret"}},
+                              "twilio_insights": {"type": "twilio_insights_v3", "base_url": )" + at(insights.start()) +
+                          R"(, "auth": {"username": "ACsandbox", "password": "sandbox-insights-secret"}},
+                              "zild": {"type": "zild", "base_url": )" + at(zild.start()) +
+                          R"(, "auth": {"bearer_token": "sandbox-zild-jwt"}}})"));
+
+  const auto asked_before = sandbox_->requests();
+  auto page = all.get("/v1/conversations?language=pt-BR&page_size=50");
+  ASSERT_EQ(page.status, 200u) << page.text;
+  EXPECT_EQ(page.meta().at("partial"), false) << page.text;
+  const auto& sl = page.meta().at("vendors").at("salesloft").as_object();
+  EXPECT_EQ(sl.at("status"), "ok") << page.text;
+  EXPECT_EQ(sl.at("returned"), 0);
+  EXPECT_EQ(sl.at("upstream_requests"), 0);
+  EXPECT_NE(std::string(sl.at("note").as_string()).find("pt-BR"), std::string::npos) << sl;
+  EXPECT_EQ(sandbox_->requests(), asked_before) << "the Salesloft sandbox was asked";
+  EXPECT_EQ(page.meta().at("vendors").at("twilio_insights").at("status"), "ok");
+  // The value is real elsewhere: Insights has pt-BR conversations, and only those come back.
+  ASSERT_FALSE(page.data().empty()) << page.text;
+  for (const auto& c : page.data()) {
+    EXPECT_EQ(c.at("vendor"), "twilio_insights");
+    EXPECT_EQ(c.at("language"), "pt-BR");
+  }
+  // Case-insensitive on the way in, the vendor's spelling on the wire: de-ch is Salesloft's de-CH.
+  auto swiss = all.get("/v1/conversations?vendor=salesloft&language=de-ch,pt-br&page_size=1000");
+  ASSERT_EQ(swiss.status, 200u) << swiss.text;
+  const auto want = expected([](const record& r) { return raw_text(r, "language_code") == "de-CH"; }, raw_started, true);
+  ASSERT_FALSE(want.empty());
+  EXPECT_EQ(ids_of([&] {
+              std::vector<record> rs;
+              for (const auto& c : swiss.data()) rs.push_back(c.as_object());
+              return rs;
+            }()),
+            want);
+  EXPECT_EQ(swiss.meta().at("vendors").at("salesloft").at("pushed_down"), json::array({"language"}));
+}
+
+// The spec's own example platform: no Salesloft record can be on whatsapp, so Salesloft alone
+// answers "nothing", ok, without a request (it used to be a 422 and then a 502).
+TEST_F(SalesloftEndToEnd, APlatformSalesloftCannotHaveIsAnEmptyAnswerWithoutARequest) {
+  const auto asked_before = sandbox_->requests();
+  auto page = gw_->get("/v1/conversations?platform=whatsapp&vendor=salesloft");
+  ASSERT_EQ(page.status, 200u) << page.text;
+  EXPECT_TRUE(page.data().empty()) << page.text;
+  EXPECT_EQ(page.meta().at("partial"), false);
+  EXPECT_TRUE(page.meta().at("next_cursor").is_null());
+  const auto& sl = page.meta().at("vendors").at("salesloft").as_object();
+  EXPECT_EQ(sl.at("status"), "ok") << page.text;
+  EXPECT_EQ(sl.at("upstream_requests"), 0);
+  EXPECT_NE(std::string(sl.at("note").as_string()).find("whatsapp"), std::string::npos) << sl;
+  for (const char* other : {"channel=sms,email&vendor=salesloft", "language=ja-JP&vendor=salesloft&sort=-created_at"}) {
+    auto none = gw_->get(std::string("/v1/conversations?") + other);
+    ASSERT_EQ(none.status, 200u) << other << ": " << none.text;
+    EXPECT_TRUE(none.data().empty()) << other;
+    EXPECT_EQ(none.meta().at("vendors").at("salesloft").at("status"), "ok") << other;
+  }
+  EXPECT_EQ(sandbox_->requests(), asked_before) << "the Salesloft sandbox was asked";
+  // explain says so, and plans no request.
+  auto plan = gw_->get("/v1/conversations?platform=whatsapp&vendor=salesloft&explain=true");
+  ASSERT_EQ(plan.status, 200u) << plan.text;
+  const auto& requests = plan.body.at("plan").at("vendors").at("salesloft").at("requests").as_object();
+  EXPECT_TRUE(requests.contains("skipped")) << plan.text;
+  EXPECT_FALSE(requests.contains("target")) << plan.text;
+}
+
+// A Salesloft (or a connection out of step) that answers a get with another conversation.
+class another_conversation final : public sandbox::handler {
+ public:
+  another_conversation(std::unique_ptr<sandbox::handler> inner, std::string asked, std::string served)
+      : inner_(std::move(inner)), asked_(std::move(asked)), served_(std::move(served)) {}
+  sandbox::response handle(const sandbox::request& req) override {
+    sandbox::request copy = req;
+    if (copy.target() == "/v2/conversations/" + asked_) copy.target("/v2/conversations/" + served_);
+    return inner_->handle(copy);
+  }
+  sandbox::response error(http::status status, std::string_view message) override { return inner_->error(status, message); }
+  sandbox::response rate_limited(std::int32_t s) override { return inner_->rate_limited(s); }
+
+ private:
+  std::unique_ptr<sandbox::handler> inner_;
+  std::string asked_, served_;
+};
+
+TEST_F(SalesloftEndToEnd, AGetAnsweredWithAnotherConversationIsAVendorError) {
+  const std::string asked = *raw_text((*data_)[0], "id"), served = *raw_text((*data_)[1], "id");
+  sandbox::salesloft::options opts;
+  opts.records = dataset_size;
+  opts.budget_per_minute = 0;
+  sandbox::server lying(std::make_unique<another_conversation>(sandbox::salesloft::make_handler(opts), asked, served));
+  const std::string port = std::to_string(lying.start());
+  gateway gw(config_with(R"({"salesloft": {"type": "salesloft", "base_url": "http://127.0.0.1:)" + port +
+                         R"(", "auth": {"bearer_token": "sandbox-salesloft-token"}}})"));
+  auto one = gw.get("/v1/conversations/salesloft:" + asked);
+  EXPECT_EQ(one.status, 502u) << one.text;
+  EXPECT_EQ(one.body.at("error").at("code"), "upstream_error") << one.text;
+  EXPECT_NE(std::string(one.body.at("error").at("message").as_string()).find("another conversation"), std::string::npos)
+      << one.text;
+  EXPECT_EQ(one.text.find(served), std::string::npos) << "the other conversation reached the client";
+  EXPECT_EQ(gw.get("/v1/conversations/salesloft:" + served).status, 200u);  // unaltered gets still work
 }
 
 TEST_F(SalesloftEndToEnd, RequestIdIsEchoed) {

@@ -314,6 +314,41 @@ TEST_F(InsightsEndToEnd, GetByIdMapsTheRecord) {
   EXPECT_EQ(missing.body.at("error").at("code"), "not_found");
 }
 
+// An Insights that does not apply the Id filter of a get: it answers with another conversation.
+class another_conversation final : public sandbox::handler {
+ public:
+  another_conversation(std::unique_ptr<sandbox::handler> inner, std::string asked, std::string served)
+      : inner_(std::move(inner)), asked_(std::move(asked)), served_(std::move(served)) {}
+  sandbox::response handle(const sandbox::request& req) override {
+    sandbox::request copy = req;
+    if (auto at = copy.body().find('"' + asked_ + '"'); at != std::string::npos) {
+      copy.body().replace(at + 1, asked_.size(), served_);
+      copy.prepare_payload();
+    }
+    return inner_->handle(copy);
+  }
+  sandbox::response error(http::status status, std::string_view message) override { return inner_->error(status, message); }
+  sandbox::response rate_limited(std::int32_t s) override { return inner_->rate_limited(s); }
+
+ private:
+  std::unique_ptr<sandbox::handler> inner_;
+  std::string asked_, served_;
+};
+
+TEST(InsightsEndToEndGet, AnotherConversationThanTheOneAskedIsAVendorError) {
+  auto h = insights::make_handler(sandbox_options());
+  const std::string asked = raw_id(insights::dataset(*h)[0]), served = raw_id(insights::dataset(*h)[1]);
+  sandbox::server s(std::make_unique<another_conversation>(std::move(h), asked, served));
+  gateway gw(config_with(stack::vendors_json(s.start(), "{}", password)));
+  auto one = gw.get("/v1/conversations/twilio_insights:" + asked);
+  EXPECT_EQ(one.status, 502u) << one.text;
+  EXPECT_EQ(one.body.at("error").at("code"), "upstream_error") << one.text;
+  EXPECT_NE(std::string(one.body.at("error").at("message").as_string()).find("another conversation"), std::string::npos)
+      << one.text;
+  EXPECT_EQ(one.text.find(served), std::string::npos) << "the other conversation reached the client";
+  EXPECT_EQ(gw.get("/v1/conversations/twilio_insights:" + served).status, 200u);  // unaltered gets still work
+}
+
 TEST_F(InsightsEndToEnd, ExplainShowsTheQueryItWouldPost) {
   auto plan = gw().get("/v1/conversations?vendor=twilio_insights&language=fr-FR&sort=duration_ms&explain=true");
   ASSERT_EQ(plan.status, 200u) << plan.text;

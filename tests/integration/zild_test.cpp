@@ -91,7 +91,10 @@ json::object expected_conversation(const record& r) {
                                       {"to", m.at("to")},
                                       {"content", m.at("content")},
                                       {"sentiment", text_or_null(m.at("sentiment"))},
-                                      {"type", nullptr}});
+                                      // the enum integer as its decimal text (no labels are published)
+                                      {"type", m.contains("messageType") && m.at("messageType").is_int64()
+                                                   ? json::value(std::to_string(m.at("messageType").as_int64()))
+                                                   : json::value(nullptr)}});
     }
   c["messages"] = std::move(messages);
   c["sentiment"] = text_or_null(r.at("overallSentiment"));

@@ -25,7 +25,8 @@ const char* full_record = R"({
 
 TEST(SalesloftMapping, FullRecordFieldByField) {
   // Read as the get endpoint answers it, so that raw is attached too.
-  auto c = read_one(json::parse("{\"data\": " + std::string(full_record) + "}"), "salesloft");
+  auto c = read_one(json::parse("{\"data\": " + std::string(full_record) + "}"), "salesloft",
+                    "3fa85f64-5717-4562-b3fc-2c963f66afa6");
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->id, "salesloft:3fa85f64-5717-4562-b3fc-2c963f66afa6");
   EXPECT_EQ(c->vendor_type, "salesloft");
@@ -125,6 +126,18 @@ INSTANTIATE_TEST_SUITE_P(
         pushdown_case{"channel=voice", {{"media_type", "audio"}}},
         pushdown_case{"channel=video", {{"media_type", "video"}}},
         pushdown_case{"channel=chat", {}},
+        // Value domains: only values Salesloft documents go down, in its spelling.
+        pushdown_case{"language=pt-BR,fr-fr", {{"language_code", "fr-FR"}}},
+        pushdown_case{"language=EN-ab", {{"language_code", "en-AB"}}},
+        pushdown_case{"language=de-ch,xx-YY,pt-BR", {{"language_code", "de-CH"}}},
+        pushdown_case{"platform=whatsapp,ms_teams", {{"platform", "ms_teams"}}},
+        pushdown_case{"platform=zoom,webex", {}},  // two documented values: one parameter cannot say both
+        pushdown_case{"channel=chat,voice,sms", {{"media_type", "audio"}}},
+        pushdown_case{"channel=voice,video", {}},  // every media_type: only the null ones are left out, locally
+        // Never on the wire, even if a target were built (the adapter makes no call for these).
+        pushdown_case{"language=pt-BR", {}},
+        pushdown_case{"platform=whatsapp", {}},
+        pushdown_case{"channel=other", {}},
         pushdown_case{"account_id=a,b&owner_id=o&user_id=u&person_id=p",
                       {{"account_ids[]", "a"}, {"account_ids[]", "b"}, {"owner_ids[]", "o"}, {"user_guids[]", "u"},
                        {"person_ids[]", "p"}}},
@@ -162,6 +175,63 @@ TEST(SalesloftKeyset, BoundMergesWithTheUsersRange) {
 
 TEST(SalesloftGet, EncodesTheId) {
   EXPECT_EQ(get_target("a/b c", ""), "/v2/conversations/a%2Fb%20c");
+}
+
+TEST(SalesloftGet, RefusesAnotherRecordThanTheOneAsked) {
+  const json::value body = json::parse(R"({"data": {"id": "b-id", "title": "someone else's"}})");
+  auto other = read_one(body, "salesloft", "a-id");
+  ASSERT_FALSE(other);
+  EXPECT_EQ(other.error().code, errc::upstream_error);
+  EXPECT_NE(other.error().message.find("another conversation"), std::string::npos) << other.error().message;
+  auto same = read_one(body, "salesloft", "b-id");
+  ASSERT_TRUE(same) << same.error().message;
+  EXPECT_EQ(same->id, "salesloft:b-id");
+  EXPECT_FALSE(read_one(body, "salesloft", "B-ID"));  // one conversation, one spelling of its id
+}
+
+struct domain_case {
+  const char* unified;
+  const char* note_part;  // nullptr: the vendor must be asked
+};
+
+class SalesloftValueDomains : public ::testing::TestWithParam<domain_case> {};
+
+TEST_P(SalesloftValueDomains, AValueTheVendorCannotHaveIsNeverAsked) {
+  auto q = parse_list_query(GetParam().unified);
+  ASSERT_TRUE(q) << q.error().message;
+  const auto none = nothing_matches(*q);
+  if (!GetParam().note_part) {
+    EXPECT_FALSE(none.has_value()) << *none;
+    return;
+  }
+  ASSERT_TRUE(none.has_value());
+  EXPECT_NE(none->find(GetParam().note_part), std::string::npos) << *none;
+  // The filter counts as answered by the vendor: nothing is left for the gateway to filter.
+  const filter_set set = q->filters();
+  EXPECT_EQ(pushed_down(*q) & set, set & ~filter_set().set(static_cast<std::size_t>(filter::started_after)));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, SalesloftValueDomains,
+    ::testing::Values(domain_case{"language=pt-BR", "language pt-BR"},
+                      domain_case{"language=pt-BR,xx-yy", "language pt-BR, xx-YY"},
+                      domain_case{"language=pt-br,EN-us", nullptr},
+                      domain_case{"language=en-WL", nullptr},
+                      domain_case{"platform=whatsapp", "platform whatsapp"},
+                      domain_case{"platform=WhatsApp,zoom", nullptr},
+                      domain_case{"channel=chat,sms,email,other", "channel chat, sms, email, other"},
+                      domain_case{"channel=chat,video", nullptr},
+                      domain_case{"platform=whatsapp&started_after=2025-01-01T00:00:00Z", "platform whatsapp"},
+                      domain_case{"started_after=2025-01-01T00:00:00Z", nullptr}));
+
+TEST(SalesloftValueDomains, NamesTheVendorParameterOfTheMissingValue) {
+  auto q = parse_list_query("language=pt-BR");
+  ASSERT_TRUE(q);
+  EXPECT_NE(nothing_matches(*q)->find("language_code"), std::string::npos);
+  auto values = vendor_values_of(*parse_list_query("language=fr-ca,pt-BR&platform=Zoom&channel=voice,chat"));
+  EXPECT_EQ(values.language_codes, std::vector<std::string>{"fr-CA"});
+  EXPECT_EQ(values.platforms, std::vector<std::string>{"zoom"});
+  EXPECT_EQ(values.media_types, std::vector<std::string>{"audio"});
 }
 
 }  // namespace

@@ -203,8 +203,50 @@ TEST_F(FlexSandbox, RefusesBadPagingParameters) {
     expect_twilio_error(res, http::status::bad_request, 20001);
   }
   EXPECT_EQ(body_of(get(h(), std::string(list_path) + "?Page=2")).at("message"), "PageToken is required for paging.");
-  // Page 0 without a token, and unknown parameters, are fine.
-  EXPECT_EQ(get(h(), std::string(list_path) + "?Page=0&Colour=red").result(), http::status::ok);
+  // Page 0 without a token is fine.
+  EXPECT_EQ(get(h(), std::string(list_path) + "?Page=0").result(), http::status::ok);
+}
+
+// Twilio ignores unknown parameters; the sandbox must not, or a misspelled SegmentId in an adapter
+// would silently list every conversation behind the gateway's local re-filtering.
+TEST_F(FlexSandbox, RejectsUnknownParametersWith400NamingThem) {
+  for (const std::string parameter : {"SegmentID", "segmentId", "Colour", "PageSize%5B%5D"}) {
+    const auto res = get(h(), std::string(list_path) + "?PageSize=5&" + parameter + "=x");
+    expect_twilio_error(res, http::status::bad_request, 20001);
+    const std::string message(body_of(res).at("message").as_string());
+    const std::string decoded = parameter == "PageSize%5B%5D" ? "PageSize[]" : parameter;
+    EXPECT_NE(message.find("Unknown parameter " + decoded), std::string::npos) << message;
+  }
+  EXPECT_EQ(get(h(), std::string(list_path) + "?SegmentId=x&PageSize=5&Page=0").result(), http::status::ok);
+}
+
+// The page_loop fault: the first page as usual, then next_page_url links alternating A -> B -> A,
+// none of them the page it is on, all of them valid links of this sandbox.
+TEST(FlexSandboxFaults, PageLoopAlternatesTwoLinks) {
+  auto h = make_handler(small(30));
+  const auto loop = [&](const std::string& target) { return h->page_loop(vendor_get(target)); };
+  const auto first = loop(std::string(list_path) + "?PageSize=10");
+  ASSERT_EQ(first.result(), http::status::ok) << first.body();
+  EXPECT_EQ(body_of(first).at("conversations").as_array().size(), 10u);
+  const std::string a = target_of(body_of(first).at("meta").at("next_page_url").as_string());
+  std::vector<std::string> seen{a};
+  std::string at = a;
+  for (int hop = 0; hop < 4; ++hop) {
+    const auto res = loop(at);
+    ASSERT_EQ(res.result(), http::status::ok) << at << ": " << res.body();
+    EXPECT_TRUE(body_of(res).at("conversations").as_array().empty()) << at;
+    const std::string next = target_of(body_of(res).at("meta").at("next_page_url").as_string());
+    EXPECT_NE(next, at) << "a link to the page itself is not the fault";
+    seen.push_back(next);
+    at = next;
+  }
+  // A, B, A, B, A
+  EXPECT_EQ(seen[0], seen[2]);
+  EXPECT_EQ(seen[1], seen[3]);
+  EXPECT_EQ(seen[2], seen[4]);
+  EXPECT_NE(seen[0], seen[1]);
+  // The links are the sandbox's own: served without the fault they end the list.
+  EXPECT_TRUE(body_of(get(*h, seen[1])).at("meta").at("next_page_url").is_null());
 }
 
 TEST_F(FlexSandbox, RateLimitIsTwilios20429) {

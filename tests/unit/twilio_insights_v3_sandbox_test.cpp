@@ -503,6 +503,55 @@ TEST_F(InsightsSandbox, UnknownPathsAndMethods) {
   EXPECT_EQ(std::string(wrong[http::field::allow]), "GET");
 }
 
+// Insights documents pageSize on the POST and pageToken on the GET; anything else is refused by
+// name, so that an adapter's misspelling fails a test instead of changing the page size unseen.
+TEST_F(InsightsSandbox, RejectsUnknownQueryParametersWith400NamingThem) {
+  const auto first = body_of(post(h(), body(R"({"dimensions": ["Id"]})"), "?pageSize=3"));
+  const std::string token = url_encoded(first.at("meta").at("nextToken").as_string());
+  const std::vector<std::pair<response, std::string>> cases{
+      {post(h(), body(R"({"dimensions": ["Id"]})"), "?pagesize=3"), "pagesize"},
+      {post(h(), body(R"({"dimensions": ["Id"]})"), "?pageSize=3&pageToken=" + token), "pageToken"},
+      {get(h(), std::string(query_path) + "?pageToken=" + token + "&pageSize=3"), "pageSize"},
+      {get(h(), std::string(query_path) + "?PageToken=" + token), "PageToken"},
+      {get(h(), std::string(metadata_path) + "?domain=Conversations"), "domain"},
+  };
+  for (const auto& [res, parameter] : cases) {
+    ASSERT_EQ(res.result(), http::status::bad_request) << parameter << ": " << res.body();
+    const auto error = body_of(res);
+    EXPECT_EQ(error.at("message"), json::value("Unknown query parameter " + parameter));
+    EXPECT_EQ(error.at("code"), 20001);
+    EXPECT_EQ(error.at("httpStatusCode"), 400);
+    EXPECT_EQ(error.at("userError"), true);
+  }
+  EXPECT_EQ(get(h(), std::string(query_path) + "?pageToken=" + token).result(), http::status::ok);
+  EXPECT_EQ(get(h(), std::string(metadata_path)).result(), http::status::ok);
+}
+
+// The page_loop fault: empty pages whose nextToken stands for the very page it came with.
+TEST_F(InsightsSandbox, PageLoopKeepsTheSameNextToken) {
+  auto start = vendor_request(http::verb::post, std::string(query_path) + "?pageSize=5");
+  start.set(http::field::content_type, "application/json");
+  start.body() = body(R"({"dimensions": ["Id"]})");
+  start.prepare_payload();
+  const auto first = h().page_loop(start);
+  ASSERT_EQ(first.result(), http::status::ok) << first.body();
+  EXPECT_TRUE(body_of(first).at("items").as_array().empty());
+  const std::string token(body_of(first).at("meta").at("nextToken").as_string());
+  for (int hop = 0; hop < 3; ++hop) {
+    const auto res = h().page_loop(vendor_request(http::verb::get, std::string(query_path) + "?pageToken=" + url_encoded(token)));
+    ASSERT_EQ(res.result(), http::status::ok) << res.body();
+    EXPECT_TRUE(body_of(res).at("items").as_array().empty());
+    EXPECT_EQ(body_of(res).at("meta").at("nextToken"), json::value(token));
+  }
+  // The token is one the sandbox issued: without the fault it is the query's first page.
+  const auto real = get(h(), std::string(query_path) + "?pageToken=" + url_encoded(token));
+  ASSERT_EQ(real.result(), http::status::ok);
+  EXPECT_EQ(body_of(real).at("items").as_array().size(), 5u);
+  // Metadata has no paging: served as it is.
+  EXPECT_EQ(h().page_loop(vendor_request(http::verb::get, std::string(metadata_path))).body(),
+            get(h(), std::string(metadata_path)).body());
+}
+
 // --- auth, rate limit, faults -----------------------------------------------------------------
 
 TEST(InsightsSandboxAuth, BasicAuthOrA401InTwiliosShape) {

@@ -3,9 +3,16 @@
 #include "adapters/zild/sandbox/sandbox.hpp"
 
 #include <algorithm>
+#include <array>
 #include <map>
 #include <set>
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
 
@@ -245,6 +252,69 @@ TEST_F(ZildSandbox, AnswersProblemsForUnknownIdsBadIdsAndPaths) {
   const auto refused = h().handle(post);
   EXPECT_EQ(refused.result(), http::status::method_not_allowed);
   EXPECT_EQ(refused[http::field::allow], "GET");
+}
+
+// The endpoint takes nothing but its path id: any query parameter is one an adapter should not send.
+TEST_F(ZildSandbox, RejectsAnyQueryParameterWith400NamingIt) {
+  const std::string item = "/api/Conversation/" + std::to_string(dataset(h()).front().at("id").as_int64());
+  for (const std::string parameter : {"includeMessages", "id", "tenantId"}) {
+    const auto res = get(h(), item + "?" + parameter + "=1");
+    expect_problem(res, http::status::bad_request, parameter);
+    const std::string detail(json::parse(res.body()).at("detail").as_string());
+    EXPECT_NE(detail.find("'" + parameter + "'"), std::string::npos) << detail;
+  }
+  EXPECT_EQ(get(h(), item).result(), http::status::ok);
+  EXPECT_EQ(get(h(), item + "?x=1", "").result(), http::status::unauthorized);  // authentication comes first
+}
+
+// Every byte the server on `port` writes for `request_text` (which asks it to close), within 5 s.
+std::string raw_exchange(std::uint16_t port, const std::string& request_text) {
+  using namespace std::chrono_literals;
+  net::io_context io;
+  beast::tcp_stream stream(io);
+  std::string bytes;
+  net::co_spawn(
+      io,
+      [&]() -> net::awaitable<void> {
+        constexpr auto tuple = net::as_tuple(net::use_awaitable);
+        stream.expires_after(5s);
+        if (auto [e] = co_await stream.async_connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port), tuple); e)
+          co_return;
+        if (auto [e, n] = co_await net::async_write(stream, net::buffer(request_text), tuple); e) co_return;
+        std::array<char, 4096> chunk;
+        for (;;) {
+          auto [e, n] = co_await stream.async_read_some(net::buffer(chunk), tuple);
+          bytes.append(chunk.data(), n);
+          if (e) co_return;
+        }
+      },
+      net::detached);
+  io.run();
+  return bytes;
+}
+
+// The kit's early_hints fault applies to Zild too; page_loop has no paging to loop and serves as is.
+TEST(ZildSandboxFaults, EarlyHintsComeFirstAndPageLoopChangesNothing) {
+  server s(make_handler(small(5)));
+  const std::uint16_t port = s.start();
+  const std::string id = std::to_string(dataset(s.logic()).front().at("id").as_int64());
+  const std::string ask = "GET /api/Conversation/" + id + " HTTP/1.1\r\nHost: x\r\nAuthorization: " +
+                          std::string(bearer) + "\r\nConnection: close\r\n\r\n";
+  s.set_faults({.body = fault_menu::body_fault::early_hints});
+  const std::string hinted = raw_exchange(port, ask);
+  ASSERT_TRUE(hinted.starts_with("HTTP/1.1 103 Early Hints\r\n")) << hinted.substr(0, 200);
+  const auto answer_at = hinted.find("\r\n\r\nHTTP/1.1 200 OK\r\n");
+  ASSERT_NE(answer_at, std::string::npos) << hinted.substr(0, 300);
+  const auto body_at = hinted.find("\r\n\r\n", answer_at + 4);
+  ASSERT_NE(body_at, std::string::npos);
+  EXPECT_EQ(json::parse(hinted.substr(body_at + 4)).at("id"), dataset(s.logic()).front().at("id"));
+
+  s.set_faults({.body = fault_menu::body_fault::page_loop});
+  const std::string looped = raw_exchange(port, ask);
+  s.set_faults({});
+  const std::string plain = raw_exchange(port, ask);
+  ASSERT_TRUE(plain.starts_with("HTTP/1.1 200 OK\r\n")) << plain.substr(0, 200);
+  EXPECT_EQ(looped, plain);
 }
 
 TEST_F(ZildSandbox, FaultsUseTheSameProblemShape) {

@@ -214,10 +214,10 @@ TEST(ZildMapping, FullRecordFieldByField) {
   EXPECT_EQ(c->messages[0].to, "+551130100007");
   EXPECT_EQ(c->messages[0].content, "Olá");
   EXPECT_EQ(c->messages[0].sentiment, "Neutral");
-  EXPECT_FALSE(c->messages[0].type.has_value());  // enum integers stay in raw only
+  EXPECT_EQ(c->messages[0].type, "0");  // the enum integer as its decimal string: no label is published
   EXPECT_EQ(format_rfc3339_ms(*c->messages[1].sent_at), "2024-06-01T12:00:02.000Z");
   EXPECT_FALSE(c->messages[1].sentiment.has_value());
-  EXPECT_FALSE(c->messages[1].type.has_value());
+  EXPECT_EQ(c->messages[1].type, "2");
   EXPECT_EQ(c->sentiment, "Positive");
   EXPECT_EQ(c->summary, "Cliente pediu a segunda via.");
   EXPECT_EQ(c->tags, (std::vector<std::string>{"vip", "black-friday-2023"}));  // inactive kept, null skipped, once each
@@ -233,9 +233,30 @@ TEST(ZildMapping, FullRecordFieldByField) {
   // The public form carries the mapping, and raw only when asked.
   const json::object out = to_json(*c, false);
   EXPECT_EQ(out.at("duration_ms"), 93'784'000);
-  EXPECT_EQ(out.at("messages").as_array().at(1).at("type"), nullptr);
+  EXPECT_EQ(out.at("messages").as_array().at(1).at("type"), "2");
   EXPECT_FALSE(out.contains("raw"));
   EXPECT_EQ(to_json(*c, true).at("raw"), record);
+}
+
+TEST(ZildMapping, MessageTypeIsTheEnumIntegerAsDecimalText) {
+  struct type_case {
+    const char* json;
+    std::optional<std::string> type;
+  };
+  for (const auto& [message_type, type] : std::vector<type_case>{
+           {"0", "0"}, {"7", "7"}, {"-1", "-1"}, {"2147483647", "2147483647"}, {"3.0", "3"},  // integral double
+           {"null", std::nullopt}, {"\"text\"", std::nullopt}, {"1.5", std::nullopt}, {"true", std::nullopt},
+           {"[1]", std::nullopt}}) {
+    auto c = to_conversation(json::parse(R"({"id": 1, "messages": [{"id": 5, "messageType": )" +
+                                         std::string(message_type) + "}]}"),
+                             "zild");
+    ASSERT_TRUE(c) << message_type;
+    ASSERT_EQ(c->messages.size(), 1u) << message_type;
+    EXPECT_EQ(c->messages[0].type, type) << message_type;
+  }
+  auto absent = to_conversation(json::parse(R"({"id": 1, "messages": [{"id": 5}]})"), "zild");
+  ASSERT_TRUE(absent);
+  EXPECT_FALSE(absent->messages.at(0).type.has_value());
 }
 
 TEST(ZildMapping, NullsAndGarbageNeverFailTheRecord) {

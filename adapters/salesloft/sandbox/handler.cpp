@@ -8,6 +8,8 @@
 #include <unordered_map>
 
 #include <boost/beast/core/string.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/rfc/pchars.hpp>
@@ -73,11 +75,6 @@ class budget {
     }
     return per_minute_ == 0 ? std::numeric_limits<std::int32_t>::max() : per_minute_ - used_;
   }
-  // Whole seconds until the window closes, at least 1.
-  std::int32_t retry_after_s(clock::time_point now) const {
-    return std::max<std::int32_t>(
-        1, std::chrono::ceil<std::chrono::seconds>(window_start_ + 1min - now).count());
-  }
   std::uint64_t spent() const { return spent_; }
 
  private:
@@ -113,10 +110,10 @@ class conversations final : public handler {
 
     response res = !url                             ? error(http::status::bad_request, "Bad Request")
                    : !authorized(req)               ? unauthorized()
-                   : !budget_.try_charge(cost, now) ? rate_limited(budget_.retry_after_s(now))
+                   : !budget_.try_charge(cost, now) ? rate_limited(-1)
                    : !listing                       ? one(req.method(), path)
                    : query                          ? list(*query)
-                                                    : unprocessable(query.error());
+                                                    : refused(query.error());
     res.set(cost_header, std::to_string(cost));
     res.set(remaining_header, std::to_string(budget_.remaining(now)));
     return res;
@@ -126,11 +123,29 @@ class conversations final : public handler {
     return json_response(status, json::object{{"error", message}});
   }
 
-  response rate_limited(std::int32_t retry_after_s) override {
+  // Salesloft documents only its x-ratelimit-* headers, no Retry-After: a client learns when to come
+  // back from its own per-minute accounting, so the fault menu's retry_after_s is not sent here.
+  response rate_limited(std::int32_t) override {
     response res = error(http::status::too_many_requests, "Rate limit exceeded");
-    if (retry_after_s >= 0) res.set(http::field::retry_after, std::to_string(retry_after_s));
     res.set(cost_header, "1");
     res.set(remaining_header, "0");
+    return res;
+  }
+
+  // The page_loop fault: a list page comes back empty with a next_page that points at itself, as a
+  // vendor that keeps saying "more" past its data would answer. One conversation has no paging.
+  response page_loop(const request& req) override {
+    response res = handle(req);
+    if (res.result() != http::status::ok) return res;
+    boost::system::error_code ec;
+    json::value body = json::parse(res.body(), ec);
+    json::object* envelope = ec ? nullptr : body.if_object();
+    json::value* metadata = envelope ? envelope->if_contains("metadata") : nullptr;
+    json::value* paging = metadata && metadata->is_object() ? metadata->get_object().if_contains("paging") : nullptr;
+    if (!paging || !paging->is_object()) return res;
+    paging->get_object()["next_page"] = paging->get_object()["current_page"];
+    (*envelope)["data"] = json::array{};
+    res.body() = json::serialize(body);
     return res;
   }
 
@@ -151,9 +166,11 @@ class conversations final : public handler {
     return res;
   }
 
-  response unprocessable(const failure& f) const {
-    return json_response(http::status::unprocessable_entity,
-                         json::object{{"errors", json::object{{f.parameter, json::array{f.message}}}}});
+  // Salesloft's {errors: {field: [..]}}: 422 for a bad value, 400 for a parameter it does not know.
+  response refused(const failure& f) const {
+    const auto status =
+        f.code == errc::unknown_parameter ? http::status::bad_request : http::status::unprocessable_entity;
+    return json_response(status, json::object{{"errors", json::object{{f.parameter, json::array{f.message}}}}});
   }
 
   // GET /v2/conversations/{id}; any other path is not found.

@@ -89,6 +89,12 @@ failure invalid(std::string_view parameter, std::string message) {
   return failure::make(errc::invalid_parameter, std::move(message), std::string(parameter));
 }
 
+// Salesloft ignores what it does not know [?]; the sandbox refuses it, so that a misspelled
+// parameter in an adapter fails a test instead of silently widening the answer (vendors/README.md §2).
+failure unknown(std::string_view parameter) {
+  return failure::make(errc::unknown_parameter, "is not a known parameter", std::string(parameter));
+}
+
 // "created_at[gte]" -> {"created_at", "gte"}; "ids[]" -> {"ids", ""}; "page" -> {"page", nullopt}.
 std::pair<std::string_view, std::optional<std::string_view>> split(std::string_view key) {
   const auto open = key.find('[');
@@ -105,7 +111,7 @@ std::optional<failure> apply_operator(list_query& q, std::string_view key, std::
   }
   const auto field = std::ranges::find(ordered_names, name);
   const auto* b = find(bounds, op);
-  if (field == ordered_names.end() || b == nullptr) return std::nullopt;  // unknown: ignored
+  if (field == ordered_names.end() || b == nullptr) return unknown(key);
   const auto index = static_cast<std::size_t>(field - ordered_names.begin());
   const bool timestamp = static_cast<ordered_field>(index) != ordered_field::duration;
   const auto v = timestamp ? parse_vendor_time(value) : integer(value);
@@ -150,8 +156,10 @@ std::optional<failure> apply(list_query& q, std::string_view key, std::string_vi
     const auto n = integer(value);
     if (!n || *n < 1) return invalid(key, "must be greater than or equal to 1");
     q.page = static_cast<std::uint64_t>(*n);
+  } else {
+    return unknown(key);
   }
-  return std::nullopt;  // anything else is unknown and ignored
+  return std::nullopt;
 }
 
 }  // namespace

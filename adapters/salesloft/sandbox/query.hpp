@@ -44,9 +44,10 @@ struct list_query {
   bool matches(const boost::json::object& record, const record_keys& keys) const;
 };
 
-// The query in params (decoded keys, so "ids%5B%5D" is "ids[]"); unknown parameters are ignored
-// and a repeated scalar keeps its last value, as Rails does. Fails with invalid_parameter naming
-// the parameter ("per_page") and a message ("must be between 1 and 100") on an invalid value.
+// The query in params (decoded keys, so "ids%5B%5D" is "ids[]"); a repeated scalar keeps its last
+// value, as Rails does. Fails with invalid_parameter naming the parameter ("per_page") and a message
+// ("must be between 1 and 100") on an invalid value, and with unknown_parameter naming it on a
+// parameter (or a bracket operator) Salesloft does not document: stricter than the vendor, on purpose.
 result<list_query> parse_list_query(const boost::urls::params_view& params);
 
 }  // namespace cgw::sandbox::salesloft

@@ -71,7 +71,8 @@ struct bad_parameter {
   std::string message;
 };
 
-// The query of a list request; unknown parameters are ignored, as Twilio does.
+// The query of a list request. An unknown parameter is refused naming it: stricter than Twilio, which
+// ignores it, so that a misspelled parameter in an adapter fails a test (vendors/README.md section 2).
 std::variant<list_query, bad_parameter> parse_query(const boost::urls::params_view& params) {
   list_query q;
   bool has_page = false;
@@ -90,6 +91,9 @@ std::variant<list_query, bad_parameter> parse_query(const boost::urls::params_vi
       has_page = true;
     } else if (p.key == "PageToken") {
       q.page_token = p.value;
+    } else {
+      return bad_parameter{"Unknown parameter " + std::string(p.key) +
+                           ": this list takes SegmentId, PageSize, Page and PageToken"};
     }
   }
   // Page is client state only: positions come from tokens, and Twilio refuses to page without one.
@@ -146,6 +150,16 @@ class conversations final : public handler {
     response res = twilio_error(http::status::too_many_requests, 20429, "Too Many Requests");
     if (retry_after_s >= 0) res.set(http::field::retry_after, std::to_string(retry_after_s));
     return res;
+  }
+
+  // The page_loop fault: next_page_url links that alternate A -> B -> A.
+  response page_loop(const request& req) override {
+    looping_ = true;
+    struct unset {
+      bool& flag;
+      ~unset() { flag = false; }
+    } guard{looping_};
+    return handle(req);
   }
 
   const std::vector<json::object>& records() const { return records_; }
@@ -220,6 +234,11 @@ class conversations final : public handler {
       next = page_url(options_.foreign_next_host.empty() ? host : std::string_view(options_.foreign_next_host), q,
                       q.page + 1, token);
     }
+    if (looping_) {
+      // Two links to the empty end of the list, told apart by Page (client state only), each naming
+      // the other: no link repeats the page it is on, yet the walk never ends.
+      next = page_url(host, q, q.page == 1 ? 2 : 1, token_for(hits.size(), q.segment_id));
+    }
     if (first > 0) {
       const std::uint64_t back = first > q.page_size ? first - q.page_size : 0;
       previous = page_url(host, q, q.page > 0 ? q.page - 1 : 0, token_for(back, q.segment_id));
@@ -242,6 +261,7 @@ class conversations final : public handler {
   const std::string credentials_;  // base64("username:password")
   const std::string token_key_;
   std::vector<std::uint32_t> order_;  // positions in records_, in list order
+  bool looping_ = false;              // answering under the page_loop fault (one request at a time)
 };
 
 conversations& as_flex(handler& h) { return dynamic_cast<conversations&>(h); }

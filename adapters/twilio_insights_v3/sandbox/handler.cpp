@@ -156,9 +156,31 @@ class insights final : public handler {
     return res;
   }
 
+  // The page_loop fault: every query page comes back empty with a nextToken that stands for that
+  // same page, so the token never changes however often it is followed.
+  response page_loop(const request& req) override {
+    looping_ = true;
+    struct unset {
+      bool& flag;
+      ~unset() { flag = false; }
+    } guard{looping_};
+    return handle(req);
+  }
+
   const std::vector<json::object>& records() const { return records_; }
 
  private:
+  // Insights documents pageSize on the POST and pageToken on the GET, nothing else; the vendor's
+  // handling of others is unknown. Refused naming the parameter, so that an adapter's misspelling
+  // fails a test (vendors/README.md section 2); nullopt when every parameter is one of `allowed`.
+  std::optional<response> unknown_parameter(const boost::urls::params_view& params,
+                                            std::initializer_list<std::string_view> allowed) {
+    for (const auto& p : params)
+      if (std::find(allowed.begin(), allowed.end(), p.key) == allowed.end())
+        return error(http::status::bad_request, "Unknown query parameter " + std::string(p.key));
+    return std::nullopt;
+  }
+
   void set_rate_headers(response& res, clock::time_point now) {
     res.set("X-RateLimit-Limit", std::to_string(budget_.limit()));
     res.set("X-RateLimit-Remaining", std::to_string(budget_.remaining(now)));
@@ -182,10 +204,16 @@ class insights final : public handler {
   response route(const request& req, const boost::urls::url_view& url, clock::time_point now) {
     const std::string path = url.path();
     const bool get = req.method() == http::verb::get;
-    if (path == metadata_path) return get ? metadata() : not_allowed("GET");
+    if (path == metadata_path) {
+      if (!get) return not_allowed("GET");
+      if (auto refused = unknown_parameter(url.params(), {})) return std::move(*refused);
+      return metadata();
+    }
     if (path == query_path) {
-      if (req.method() == http::verb::post) return start(req, url.params(), now);
-      return get ? next(url.params(), now) : not_allowed("GET, POST");
+      const bool post = req.method() == http::verb::post;
+      if (!post && !get) return not_allowed("GET, POST");
+      if (auto refused = unknown_parameter(url.params(), {post ? "pageSize" : "pageToken"})) return std::move(*refused);
+      return post ? start(req, url.params(), now) : next(url.params(), now);
     }
     return error(http::status::not_found, "The requested resource " + path + " was not found");
   }
@@ -257,6 +285,11 @@ class insights final : public handler {
     auto q = parse_query(at.query, table_);
     if (!q) return error(http::status::bad_request, q.error().message);
     const std::uint64_t size = std::min<std::uint64_t>(at.page_size, std::max<std::uint32_t>(1, options_.max_page_size));
+    if (looping_) {
+      json::object meta{{"key", "items"}, {"pageSize", 0}, {"nextToken", token(at, at.offset)}};
+      return json_response(http::status::ok, json::object{{"domain", cube::domain}, {"items", json::array{}},
+                                                          {"meta", std::move(meta)}});
+    }
     auto result = run(*q, table_, at.offset, size);
     const std::uint64_t end = at.offset + result.items.size();
     json::object meta{{"key", "items"}, {"pageSize", result.items.size()}};
@@ -299,6 +332,7 @@ class insights final : public handler {
   const table table_;  // reads records_
   budget budget_;
   const std::uint64_t token_key_;
+  bool looping_ = false;  // answering under the page_loop fault (one request at a time)
 };
 
 insights& as_insights(handler& h) { return dynamic_cast<insights&>(h); }

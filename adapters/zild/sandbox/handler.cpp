@@ -62,6 +62,11 @@ class conversations final : public handler {
       return res;
     }
     if (auto denied = authenticate(req)) return std::move(*denied);
+    // The endpoint takes its id in the path and nothing else. ASP.NET Core would ignore a query
+    // parameter; the sandbox refuses it naming it, so that an adapter sending one fails a test.
+    if (const auto params = url->params(); !params.empty())
+      return problem(http::status::bad_request,
+                     "The query parameter '" + std::string((*params.begin()).key) + "' is not known.");
 
     const std::string_view segment = std::string_view(path).substr(item_prefix.size());
     const auto id = bind_int32(segment);
