@@ -366,7 +366,8 @@ TEST_P(LoopingPages, EndWithALoopErrorWithinTheDeadlineAndHealthzNeverWaits) {
                                             "sort=-duration_ms", "sort=-created_at"};
   // At least 300 ms of walks, so that the poller asks many times while they run.
   const auto start = steady::now();
-  for (int round = 0; round < 100 && (round < 3 || steady::now() - start < 300ms); ++round) {
+  for (int round = 0; round < 200 && (round < 3 || steady::now() - start < 300ms); ++round) {
+    std::this_thread::sleep_for(10ms);
     for (const auto& q : queries) {
       const auto t0 = steady::now();
       auto a = ask(gw, "/v1/conversations?vendor=looping&" + q, 6000ms);
