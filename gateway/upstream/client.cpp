@@ -233,7 +233,11 @@ struct client::impl {
         co_return failure::make(errc::upstream_error, "TLS handshake failed with " + ep.host +
                                                           ": the server's certificate was refused: " +
                                                           X509_verify_cert_error_string(verdict));
-      if (hec) co_return io_failure(ep, "TLS handshake failed with", hec);
+      if (hec) {
+        auto f = io_failure(ep, "TLS handshake failed with", hec);
+        f.transient &= hec.category() != net::error::get_ssl_category();  // a refused protocol is refused again
+        co_return f;
+      }
     }
     ++opened;
     co_return conn;

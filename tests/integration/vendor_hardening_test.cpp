@@ -581,23 +581,41 @@ TEST(VendorHardening, HttpsVendorsAreVerifiedAndEachRefusalIsACleanVendorError) 
   responder wrong_name(records, server_tls(server_cert(trusted, "DNS:vendor.example", -3600, 86400)));
   responder untrusted(records, server_tls(server_cert(stranger, here, -3600, 86400)));
   responder expired(records, server_tls(server_cert(trusted, here, -2 * 86400, -86400)));
+  // A server that speaks TLS 1.0 and 1.1 only (and allows their old ciphers): below the gateway's minimum.
+  auto old_protocols = server_tls(server_cert(trusted, here, -3600, 86400));
+  SSL_CTX_set_security_level(old_protocols->native_handle(), 0);
+  SSL_CTX_set_min_proto_version(old_protocols->native_handle(), TLS1_VERSION);
+  SSL_CTX_set_max_proto_version(old_protocols->native_handle(), TLS1_1_VERSION);
+  SSL_CTX_set_cipher_list(old_protocols->native_handle(), "DEFAULT@SECLEVEL=0");
+  responder old_tls(records, old_protocols);
 
+  // By address (the certificate's IP entry is checked) and by name (SNI and its DNS entry).
+  const auto by_name = [](const responder& r) { return "https://localhost:" + std::to_string(r.port()); };
   std::string vendors = "{";
-  for (const auto& [name, r] : std::vector<std::pair<std::string, const responder*>>{
-           {"tls_good", &good}, {"tls_wrong_name", &wrong_name}, {"tls_untrusted", &untrusted}, {"tls_expired", &expired}})
-    vendors += (vendors.size() > 1 ? ", \"" : "\"") + name + R"(": {"type": "salesloft", "base_url": ")" + r->base_url() +
+  for (const auto& [name, url] : std::vector<std::pair<std::string, std::string>>{
+           {"tls_good", good.base_url()},
+           {"tls_good_by_name", by_name(good)},
+           {"tls_wrong_name", wrong_name.base_url()},
+           {"tls_wrong_name_by_name", by_name(wrong_name)},
+           {"tls_untrusted", untrusted.base_url()},
+           {"tls_expired", expired.base_url()},
+           {"tls_old_protocol", old_tls.base_url()}})
+    vendors += (vendors.size() > 1 ? ", \"" : "\"") + name + R"(": {"type": "salesloft", "base_url": ")" + url +
                R"(", "ca_file": ")" + ca_file + R"(", "auth": {"bearer_token": "hardening-tls-token"}})";
   vendors += "}";
   gateway gw(config_text(vendors, 1, false));
 
-  auto ok = ask(gw, "/v1/conversations?vendor=tls_good&sort=-created_at");
-  ASSERT_EQ(ok.status, 200u) << ok.text;
-  ASSERT_EQ(ok.body.at("data").as_array().size(), 2u) << ok.text;
-  EXPECT_EQ(ok.body.at("data").as_array()[0].at("native_id"), "tls-2");
+  for (const std::string name : {"tls_good", "tls_good_by_name"}) {
+    auto ok = ask(gw, "/v1/conversations?vendor=" + name + "&sort=-created_at");
+    ASSERT_EQ(ok.status, 200u) << ok.text;
+    ASSERT_EQ(ok.body.at("data").as_array().size(), 2u) << ok.text;
+    EXPECT_EQ(ok.body.at("data").as_array()[0].at("native_id"), "tls-2");
+  }
 
   // Each refusal: the vendor's status is error, its message says which check refused, in time.
   for (const auto& [name, reason] : std::vector<std::pair<std::string, std::string>>{
            {"tls_wrong_name", "IP address mismatch"},
+           {"tls_wrong_name_by_name", "hostname mismatch"},
            {"tls_untrusted", "unable to get local issuer certificate"},
            {"tls_expired", "certificate has expired"}}) {
     const auto t0 = steady::now();
@@ -611,14 +629,22 @@ TEST(VendorHardening, HttpsVendorsAreVerifiedAndEachRefusalIsACleanVendorError) 
     EXPECT_NE(message.find("certificate"), std::string::npos) << message;
     EXPECT_NE(message.find(reason), std::string::npos) << name << ": " << message;
   }
-  EXPECT_TRUE(wrong_name.seen().empty() && untrusted.seen().empty() && expired.seen().empty())
+  {
+    auto a = ask(gw, "/v1/conversations?vendor=tls_old_protocol");
+    EXPECT_EQ(a.status, 502u) << a.text;
+    const std::string message = vendor_error(a, "tls_old_protocol");
+    EXPECT_NE(message.find("TLS handshake failed"), std::string::npos) << message;
+    EXPECT_NE(message.find("protocol"), std::string::npos) << message;
+  }
+  EXPECT_TRUE(wrong_name.seen().empty() && untrusted.seen().empty() && expired.seen().empty() &&
+              old_tls.seen().empty())
       << "a request was sent over a refused connection";
 
   // All at once: the good one answers, the refused ones are partial failures, the gateway is fine.
   auto all = ask(gw, "/v1/conversations?sort=-created_at");
   ASSERT_EQ(all.status, 200u) << all.text;
   EXPECT_EQ(all.body.at("meta").at("partial"), true);
-  EXPECT_EQ(all.body.at("data").as_array().size(), 2u);
+  EXPECT_EQ(all.body.at("data").as_array().size(), 4u);  // the good vendor's two records, by address and by name
   EXPECT_EQ(ask(gw, "/healthz").status, 200u);
   std::filesystem::remove_all(dir);
 }
