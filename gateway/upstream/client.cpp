@@ -310,9 +310,9 @@ struct client::impl {
       if (const unsigned status = parser->get().result_int(); status / 100 == 1)
         co_return failure::make(errc::upstream_error,
                                 status == 101 ? "the vendor " + ep.host + " switched protocols (HTTP 101)"
-                                              : "the vendor " + ep.host + " sent more than " +
-                                                    std::to_string(max_interim_answers - 1) +
-                                                    " interim answers without a final one");
+                                              : "the vendor " + ep.host + " sent " +
+                                                    std::to_string(max_interim_answers) +
+                                                    " interim (1xx) answers and no final one");
       const bool reusable = parser->keep_alive() && drained(*conn);
       response res = parser->release();
       if (reusable && idle[key].size() < ep.max_idle) {
