@@ -605,6 +605,14 @@ TEST(VendorHardening, HttpsVendorsAreVerifiedAndEachRefusalIsACleanVendorError) 
   vendors += "}";
   gateway gw(config_text(vendors, 1, false));
 
+  // Kept-alive TLS connections are pooled like plain ones: three walks, one connection.
+  for (const std::string sort : {"-created_at", "-updated_at", "-duration_ms"})
+    EXPECT_EQ(ask(gw, "/v1/conversations?vendor=tls_good&sort=" + sort).status, 200u) << sort;
+  {
+    const auto seen = good.seen();
+    ASSERT_EQ(seen.size(), 3u);
+    for (const auto& s : seen) EXPECT_EQ(s.connection, seen.front().connection) << "a TLS connection was not reused";
+  }
   for (const std::string name : {"tls_good", "tls_good_by_name"}) {
     auto ok = ask(gw, "/v1/conversations?vendor=" + name + "&sort=-created_at");
     ASSERT_EQ(ok.status, 200u) << ok.text;
