@@ -7,10 +7,41 @@ namespace json = boost::json;
 
 constexpr std::size_t max_message = 200;
 
+// The length of the well-formed UTF-8 sequence at the start of `s` (RFC 3629: no overlong forms,
+// no surrogates, nothing past U+10FFFF), or 0 when it is not one.
+std::size_t utf8_sequence(std::string_view s) {
+  const auto b = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
+  const unsigned char lead = b(0);
+  if (lead < 0x80) return 1;
+  std::size_t n = 0;
+  unsigned char lo = 0x80, hi = 0xBF;  // the second byte's range
+  if (lead >= 0xC2 && lead <= 0xDF) n = 2;
+  else if (lead >= 0xE0 && lead <= 0xEF) n = 3, lo = lead == 0xE0 ? 0xA0 : 0x80, hi = lead == 0xED ? 0x9F : 0xBF;
+  else if (lead >= 0xF0 && lead <= 0xF4) n = 4, lo = lead == 0xF0 ? 0x90 : 0x80, hi = lead == 0xF4 ? 0x8F : 0xBF;
+  else return 0;
+  if (s.size() < n || b(1) < lo || b(1) > hi) return 0;
+  for (std::size_t i = 2; i < n; ++i)
+    if (b(i) < 0x80 || b(i) > 0xBF) return 0;
+  return n;
+}
+
+// At most max_message bytes of vendor text, cut between characters, never inside one: it goes into
+// JSON answers, which must stay valid UTF-8. Control characters become spaces, bytes that are not
+// UTF-8 (a header value may hold anything) become '?'.
 std::string clip(std::string_view s) {
   std::string out;
-  for (char c : s.substr(0, max_message)) out += (static_cast<unsigned char>(c) < 0x20) ? ' ' : c;
-  if (s.size() > max_message) out += "...";
+  std::size_t at = 0;
+  while (at < s.size()) {
+    std::size_t n = utf8_sequence(s.substr(at));
+    const bool valid = n != 0;
+    if (!valid) n = 1;
+    if (out.size() + (valid ? n : 1) > max_message) break;
+    if (!valid) out += '?';
+    else if (n == 1) out += static_cast<unsigned char>(s[at]) < 0x20 ? ' ' : s[at];
+    else out.append(s.substr(at, n));
+    at += n;
+  }
+  if (at < s.size()) out += "...";
   return out;
 }
 
@@ -135,6 +166,8 @@ result<upstream::endpoint> vendor_endpoint(const config::vendor_config& cfg) {
   auto ep = upstream::parse_endpoint(cfg.base_url, cfg.ca_file);
   if (!ep) return failure::make(errc::invalid_parameter, key + "." + ep.error().message, key + ".base_url");
   ep->max_idle = cfg.max_connections;
+  // The pool key's account: the same digest the policies key the account by, never the secret.
+  ep->account = policy::account_key(ep->origin(), authorization_header(cfg.auth));
   return ep;
 }
 

@@ -15,7 +15,8 @@ namespace cgw::adapter {
 // A short, client-safe summary of a vendor error body in any of the shapes vendors
 // use (Twilio {code,message,more_info,status}, Insights v3 {code,message,httpStatusCode,...},
 // Salesloft {error} / {errors:{field:[..]}}, RFC 9457 problems, or not JSON at all).
-// Never the raw body; empty when nothing readable was found.
+// Never the raw body; empty when nothing readable was found. Each piece of vendor text is clipped
+// to 200 bytes between UTF-8 characters.
 std::string describe_error_body(std::string_view body);
 
 // Sends one vendor read through the vendor's policies (ctx.guard) and parses its JSON answer.
@@ -36,7 +37,8 @@ std::string authorization_header(const config::vendor_auth& auth);
 // A GET (or other) request with the vendor's authorization and JSON accepted.
 upstream::request vendor_request(http::verb method, std::string target, const std::string& authorization);
 
-// The vendor's endpoint from its base_url, CA file and pool size; a failure names `vendors.<name>.base_url`.
+// The vendor's endpoint from its base_url, CA file, pool size and credentials (as a digest, the
+// account its connections are pooled by); a failure names `vendors.<name>.base_url`.
 result<upstream::endpoint> vendor_endpoint(const config::vendor_config& cfg);
 
 // Fails naming `vendors.<name>.options.<key>` for the first option not in `allowed`.

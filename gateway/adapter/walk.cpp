@@ -3,6 +3,11 @@
 #include <algorithm>
 #include <iterator>
 #include <limits>
+#include <unordered_set>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 namespace cgw::adapter {
 namespace {
@@ -25,26 +30,66 @@ std::vector<conversation> ordered(std::vector<conversation> records, const sort_
 
 void sort_records(std::vector<conversation>& records, const sort_spec& s) { records = ordered(std::move(records), s); }
 
+// The pages of one walk, fetched so that no vendor can keep the walk going: every page checks
+// the deadline (a page served from the cache never reaches the client's own check), a
+// continuation this walk already followed is the vendor's pages looping, and the walk yields to
+// the io thread between pages (a cache hit completes without suspending, so a long walk of hits
+// would otherwise hold the thread and stall every connection on it).
+class page_walk {
+ public:
+  page_walk(call_context& ctx, const page_fetcher& fetch, std::size_t per_page, std::size_t scan_limit)
+      : ctx_(ctx), fetch_(fetch), scan_limit_(scan_limit),
+        // Twice the pages `scan_limit` full pages take: room for short pages, a bound for empty ones.
+        max_pages_(2 * ((scan_limit + std::max<std::size_t>(per_page, 1) - 1) / std::max<std::size_t>(per_page, 1)) + 2) {}
+
+  // The page at `ask.continuation`; fails with upstream_timeout past the deadline, upstream_error
+  // when the continuation was followed before in this walk, or with whatever the fetch fails with.
+  net::awaitable<result<vendor_page>> next(const page_ask& ask) {
+    if (pages_ > 0) co_await net::post(co_await net::this_coro::executor, net::use_awaitable);
+    if (clock::now() >= ctx_.until)
+      co_return failure::make(errc::upstream_timeout, "the vendor's pages did not end within the deadline (" +
+                                                          std::to_string(pages_) + " pages read)");
+    // The continuation itself is not quoted: it is the vendor's text (a link may carry a token).
+    if (!seen_.insert(ask.continuation).second)
+      co_return failure::make(errc::upstream_error, "the vendor's pages loop: a next-page position came back that "
+                                                    "this walk had already read (after " +
+                                                        std::to_string(pages_) + " pages)");
+    ++pages_;
+    auto page = co_await fetch_(ask, ctx_);
+    if (page) read_ += page->records.size();
+    co_return page;
+  }
+
+  // True when no further page may be read: `scan_limit` records, or the page cap, reached.
+  bool at_cap() const { return read_ >= scan_limit_ || pages_ >= max_pages_; }
+
+ private:
+  call_context& ctx_;
+  const page_fetcher& fetch_;
+  std::size_t scan_limit_, max_pages_;
+  std::size_t pages_ = 0, read_ = 0;
+  std::unordered_set<std::string> seen_;
+};
+
 struct scan_outcome {
   std::vector<conversation> records;
   bool truncated = false;
 };
 
-// Reads pages until the vendor runs out or `scan_limit` records were read.
+// Reads pages until the vendor runs out or `scan_limit` records (or the page cap) were read.
 net::awaitable<result<scan_outcome>> read_all(const list_query& q, call_context& ctx, const page_fetcher& fetch,
                                               bool sorted, std::size_t per_page, std::size_t scan_limit) {
   scan_outcome out;
   page_ask ask{q, sorted, std::nullopt, {}, per_page};
-  std::size_t read = 0;
+  page_walk pages(ctx, fetch, per_page, scan_limit);
   while (true) {
-    auto page = co_await fetch(ask, ctx);
+    auto page = co_await pages.next(ask);
     if (!page) co_return page.error();
-    read += page->records.size();
     if (out.records.empty()) out.records = std::move(page->records);  // a scan is often one page
     else out.records.insert(out.records.end(), std::make_move_iterator(page->records.begin()),
                             std::make_move_iterator(page->records.end()));
     if (!page->next) break;
-    if (read >= scan_limit) {
+    if (pages.at_cap()) {
       out.truncated = true;
       break;
     }
@@ -84,16 +129,19 @@ net::awaitable<result<list_result>> keyset_walk(const list_request& req, call_co
 
   if (!req.after || req.after->value) {
     page_ask ask{req.query, true, req.after ? req.after->value : std::nullopt, {}, per_page};
+    page_walk pages(ctx, fetch, per_page, scan_limit);
     std::vector<conversation> group;  // records sharing the last sort value: final once the value changes
+    std::unordered_set<std::string> group_ids;  // a record the vendor repeats within its tie group is kept once
     std::optional<std::int64_t> group_value;
     auto flush = [&] {
       sort_records(group, s);
       for (auto& r : group)
         if (admits(req, r)) out.records.push_back(std::move(r));
       group.clear();
+      group_ids.clear();
     };
     while (true) {
-      auto page = co_await fetch(ask, ctx);
+      auto page = co_await pages.next(ask);
       if (!page) co_return page.error();
       for (auto& r : page->records) {
         auto v = sort_value(r, s.field);
@@ -107,7 +155,7 @@ net::awaitable<result<list_result>> keyset_walk(const list_request& req, call_co
           flush();
         }
         group_value = v;
-        group.push_back(std::move(r));
+        if (group_ids.insert(r.id).second) group.push_back(std::move(r));
       }
       if (!page->next) {
         flush();
@@ -115,6 +163,14 @@ net::awaitable<result<list_result>> keyset_walk(const list_request& req, call_co
         break;
       }
       if (out.records.size() >= req.want) co_return out;  // the open tie group is fetched again next time
+      if (pages.at_cap()) {
+        // Capped like a scan: the order covers what was read. A tie group (bounded by the cap, its
+        // repeats dropped) is cut here too; the next gateway page walks again from its cursor.
+        flush();
+        out.truncated = true;
+        out.exhausted = true;
+        co_return out;
+      }
       ask.continuation = std::move(*page->next);
     }
     if (out.records.size() >= req.want && !saw_everything) co_return out;  // null-valued records may follow

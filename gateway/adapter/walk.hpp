@@ -33,7 +33,12 @@ using page_fetcher = std::function<net::awaitable<result<vendor_page>>(const pag
 // re-anchors every walk at the cursor's watermark (so deep vendor pages are never
 // needed), completes tie groups across vendor pages before ordering them by id, and
 // finishes with the records whose sort value is null. Fails when the vendor breaks
-// the order it was asked for.
+// the order it was asked for. Like a scan, it reads at most `scan_limit` records (and a page cap),
+// then returns what it read, ordered, with `truncated`.
+//
+// Both walks are bounded whatever the vendor's pages say: each page checks ctx.until (failing with
+// upstream_timeout), a continuation already followed in the walk fails with upstream_error ("the
+// vendor's pages loop"), and the walk yields to its executor between pages.
 net::awaitable<result<list_result>> keyset_walk(const list_request& req, call_context& ctx, const page_fetcher& fetch,
                                                 std::size_t max_per_page, std::size_t scan_limit);
 

@@ -378,7 +378,10 @@ net::awaitable<answer> list_conversations(const request_scope& scope, const list
         retry_after_s = retry_after_s == 0 ? run.error->retry_after_s : std::min(retry_after_s, run.error->retry_after_s);
       continue;
     }
-    if (run.asked) any_ok = true;
+    // A vendor skipped because none of its records can match answered "nothing": it did not fail,
+    // so the request is an error only when every vendor that could answer failed (spec "Partial
+    // failure"). An unsupported vendor (no list endpoint) is no answer.
+    if (run.status == "ok") any_ok = true;
     const bool finished = !run.asked || (run.result.exhausted && run.returned == run.result.records.size());
     if (finished && run.a->caps().can_list && !batch) next.exhausted.push_back(run.name);
     more |= !finished && !batch;

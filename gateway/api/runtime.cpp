@@ -10,6 +10,27 @@
 #include <boost/json/object.hpp>
 
 namespace cgw::api {
+namespace {
+
+// What /v1/vendors says of a vendor's last failure. Every tenant that may reach the vendor instance
+// reads it, so it is the gateway's own words for the code, never the failure's message (which may
+// quote the vendor's answer to one tenant's request).
+const char* generic_message(errc code) {
+  switch (code) {
+    case errc::upstream_timeout:
+    case errc::deadline_exceeded: return "the vendor did not answer within the deadline";
+    case errc::upstream_unauthorized: return "the vendor refused the gateway's credentials";
+    case errc::upstream_rate_limited:
+    case errc::rate_limited: return "the vendor account was rate limited";
+    case errc::circuit_open: return "the circuit was open after repeated vendor failures";
+    case errc::not_found: return "the vendor had no such record";
+    case errc::unsupported: return "the vendor cannot do what was asked";
+    case errc::upstream_error: return "the vendor's answer was an error or could not be used";
+    default: return "the vendor call failed";
+  }
+}
+
+}  // namespace
 
 void vendor_health::record_success(double latency_ms) {
   std::lock_guard lock(mutex_);
@@ -20,7 +41,7 @@ void vendor_health::record_success(double latency_ms) {
 void vendor_health::record_failure(const failure& f, double latency_ms) {
   std::lock_guard lock(mutex_);
   last_latency_ms_ = latency_ms;
-  last_error_ = std::string(to_string(f.code)) + ": " + f.message;
+  last_error_ = std::string(to_string(f.code)) + ": " + generic_message(f.code);
   ++failures_;
 }
 

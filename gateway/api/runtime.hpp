@@ -20,7 +20,9 @@ class vendor_health {
  public:
   void record_success(double latency_ms);
   void record_failure(const failure& f, double latency_ms);
-  boost::json::object to_json() const;  // {last_error, last_latency_ms, successes, failures}
+  // {last_error, last_latency_ms, successes, failures}; last_error is "<code>: <the gateway's generic
+  // message for that code>", never the vendor's text: every tenant of the vendor instance sees it.
+  boost::json::object to_json() const;
 
  private:
   mutable std::mutex mutex_;

@@ -1,5 +1,6 @@
-// The upstream HTTP client: async, keep-alive pools per vendor origin, TLS with
-// verification, a deadline on every call, a cap on answer size, no redirects.
+// The upstream HTTP client: async, keep-alive pools per vendor origin and account, TLS
+// (1.2 at least) with verification, a deadline on every call (name resolution included), a
+// cap on answer size, no redirects.
 #pragma once
 
 #include "gateway/core/error.hpp"
@@ -23,6 +24,9 @@ struct endpoint {
   std::string path_prefix;  // base_url's path without a trailing slash ("" or "/api")
   std::string ca_file;      // empty: the system store
   std::uint32_t max_idle = 32;
+  // Whose requests the connections carry: a digest of the credentials, never a secret. Pools are
+  // per origin and account, so two accounts on one origin never share a connection.
+  std::string account;
 
   // "https://host:port", for Host headers, URL checks and pool keys.
   std::string origin() const;
@@ -52,13 +56,18 @@ class client {
   client(const client&) = delete;
   client& operator=(const client&) = delete;
 
-  // Sends `req` (target and headers set by the caller; Host is added) and reads the answer.
-  // Fails with upstream_timeout when `until` passes, upstream_error on connection, TLS,
-  // protocol or size failures. Any HTTP status is a success here: callers judge statuses.
+  // Sends `req` (target and headers set by the caller; Host is added) and reads the answer,
+  // past any interim (1xx) answers. Fails with upstream_timeout when `until` passes (resolving
+  // the host included), upstream_error on connection, TLS, protocol or size failures. Any final
+  // HTTP status is a success here: callers judge statuses. A connection goes back to its pool
+  // only when the answer keeps it alive and nothing unread is left on it.
   net::awaitable<result<response>> send(const endpoint& ep, request req, deadline until, limits lim = {});
 
   // Connections opened so far (a measure of keep-alive reuse).
   std::uint64_t connections_opened() const noexcept;
+
+  // Host lookups started so far (a measure of the resolution cache, which keeps answers 30 s).
+  std::uint64_t resolutions() const noexcept;
 
  private:
   struct impl;
