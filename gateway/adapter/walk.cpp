@@ -42,13 +42,19 @@ class page_walk {
         // Twice the pages `scan_limit` full pages take: room for short pages, a bound for empty ones.
         max_pages_(2 * ((scan_limit + std::max<std::size_t>(per_page, 1) - 1) / std::max<std::size_t>(per_page, 1)) + 2) {}
 
-  // The page at `ask.continuation`; fails with upstream_timeout past the deadline, upstream_error
+  // The page at `ask.continuation`; fails past the deadline (deadline_exceeded when it is the
+  // client's, upstream_timeout when the vendor's timeout_ms ran out), with upstream_error
   // when the continuation was followed before in this walk, or with whatever the fetch fails with.
   net::awaitable<result<vendor_page>> next(const page_ask& ask) {
     if (pages_ > 0) co_await net::post(co_await net::this_coro::executor, net::use_awaitable);
-    if (clock::now() >= ctx_.until)
+    if (clock::now() >= ctx_.until) {
+      // The client's own shorter deadline is not the vendor being slow (spec "Client deadline").
+      if (ctx_.clients_deadline)
+        co_return failure::make(errc::deadline_exceeded, "the request's deadline ended the walk (" +
+                                                             std::to_string(pages_) + " pages read)");
       co_return failure::make(errc::upstream_timeout, "the vendor's pages did not end within the deadline (" +
                                                           std::to_string(pages_) + " pages read)");
+    }
     // The continuation itself is not quoted: it is the vendor's text (a link may carry a token).
     if (!seen_.insert(ask.continuation).second)
       co_return failure::make(errc::upstream_error, "the vendor's pages loop: a next-page position came back that "

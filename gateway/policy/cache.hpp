@@ -30,6 +30,20 @@ class cache_store {
   virtual void put(const std::string& key, shared_response value, clock::duration ttl, clock::time_point now) = 0;
 };
 
+// The fleet's tier behind the in-memory cache (Redis): answers one replica got are hits on the
+// others, and a short lease per call lets one replica make an identical call while the others
+// wait for its answer there. Awaitable, and allowed to fail: a failure is a miss (or no lease),
+// never an error, so the vendor call simply goes ahead.
+class shared_cache {
+ public:
+  virtual ~shared_cache() = default;
+  virtual net::awaitable<std::optional<shared_response>> find(const std::string& key, deadline until) = 0;
+  virtual net::awaitable<void> put(const std::string& key, const upstream::response& value, clock::duration ttl) = 0;
+  // True when this replica now holds the lease on making the call for `key`, for at most `ttl`.
+  virtual net::awaitable<bool> lease(const std::string& key, clock::duration ttl, deadline until) = 0;
+  virtual net::awaitable<void> release(const std::string& key) = 0;
+};
+
 class memory_cache final : public cache_store {
  public:
   explicit memory_cache(std::uint64_t max_bytes) : max_bytes_(max_bytes) {}

@@ -157,4 +157,82 @@ net::awaitable<policy::client_limit_verdict> redis_client_limit_store::take(cons
   co_return policy::verdict_for((**fields)[0].integer == 1, tokens, limit);
 }
 
+redis_cache::redis_cache(std::shared_ptr<redis_client> redis, store_options opts, std::shared_ptr<shared_health> health,
+                         std::size_t max_entry_bytes)
+    : redis_(std::move(redis)), opts_(std::move(opts)), health_(std::move(health)), max_entry_bytes_(max_entry_bytes) {}
+
+std::string redis_cache::key_for(std::string_view kind, const std::string& key) const {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out = opts_.key_prefix;
+  out += kind;
+  out += ':';
+  for (unsigned char c : key) {
+    out += hex[c >> 4];
+    out += hex[c & 15];
+  }
+  return out;
+}
+
+std::string redis_cache::encode(const upstream::response& res) {
+  std::string out = std::to_string(res.result_int());
+  out += ' ';
+  if (auto it = res.find(http::field::content_type); it != res.end()) out += it->value();
+  out += '\n';
+  out += res.body();
+  return out;
+}
+
+std::optional<policy::shared_response> redis_cache::decode(std::string_view bytes) {
+  const auto space = bytes.find(' ');
+  const auto newline = bytes.find('\n');
+  if (space != 3 || newline == std::string_view::npos || newline < space) return std::nullopt;
+  unsigned status = 0;
+  for (char c : bytes.substr(0, 3)) {
+    if (c < '0' || c > '9') return std::nullopt;
+    status = status * 10 + static_cast<unsigned>(c - '0');
+  }
+  if (status < 100) return std::nullopt;
+  auto res = std::make_shared<upstream::response>(static_cast<http::status>(status), 11);
+  const auto type = bytes.substr(4, newline - 4);
+  if (!type.empty()) res->set(http::field::content_type, type);
+  res->body().assign(bytes.substr(newline + 1));
+  res->prepare_payload();
+  return policy::shared_response(std::move(res));
+}
+
+net::awaitable<std::optional<policy::shared_response>> redis_cache::find(const std::string& key, deadline until) {
+  std::vector<std::string> argv{"GET", key_for("cache", key)};
+  auto r = co_await redis_->command(std::move(argv), until);
+  if (!r || r->is_error()) {
+    if (!r && clock::now() < until) health_->failed(r.error().message);
+    co_return std::nullopt;
+  }
+  health_->succeeded();
+  if (r->type != reply::kind::string) co_return std::nullopt;
+  co_return decode(r->text);  // something else under our key is a miss, not a crash
+}
+
+net::awaitable<void> redis_cache::put(const std::string& key, const upstream::response& value, clock::duration ttl) {
+  if (value.body().size() > max_entry_bytes_) co_return;
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(ttl).count();
+  if (ms <= 0) co_return;
+  std::vector<std::string> argv{"SET", key_for("cache", key), encode(value), "PX", std::to_string(ms)};
+  auto r = co_await redis_->command(std::move(argv), deadline::max());
+  if (!r || r->is_error()) health_->failed(r ? "redis: SET failed" : r.error().message);
+}
+
+net::awaitable<bool> redis_cache::lease(const std::string& key, clock::duration ttl, deadline until) {
+  const auto ms = std::max<long long>(1, std::chrono::duration_cast<std::chrono::milliseconds>(ttl).count());
+  std::vector<std::string> argv{"SET", key_for("lease", key), "1", "NX", "PX", std::to_string(ms)};
+  auto r = co_await redis_->command(std::move(argv), until);
+  // Without Redis every replica leads its own calls, as one process does.
+  if (!r || r->is_error()) co_return true;
+  co_return r->type == reply::kind::status;  // OK; nil when another replica holds it
+}
+
+net::awaitable<void> redis_cache::release(const std::string& key) {
+  std::vector<std::string> argv{"DEL", key_for("lease", key)};
+  co_await redis_->command(std::move(argv), deadline::max());
+}
+
 }  // namespace cgw::shared_state

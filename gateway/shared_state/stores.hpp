@@ -7,6 +7,7 @@
 #pragma once
 
 #include "gateway/policy/budget.hpp"
+#include "gateway/policy/cache.hpp"
 #include "gateway/policy/client_limit.hpp"
 #include "gateway/shared_state/redis.hpp"
 
@@ -77,6 +78,34 @@ class redis_client_limit_store final : public policy::client_limit_store {
   store_options opts_;
   std::shared_ptr<shared_health> health_;
   policy::memory_client_limit_store local_;
+};
+
+// The response cache's shared tier: one Redis string per answer (`<prefix>cache:<hex key>`,
+// expiring with the cache TTL), and a lease key per call in flight (`<prefix>lease:<hex key>`).
+// Answers larger than max_entry_bytes stay local. Redis's own memory bound evicts entries:
+// run it with maxmemory and `maxmemory-policy volatile-ttl`, so cache entries (seconds to live)
+// go long before budget and client-limit keys (minutes).
+class redis_cache final : public policy::shared_cache {
+ public:
+  redis_cache(std::shared_ptr<redis_client> redis, store_options opts, std::shared_ptr<shared_health> health,
+              std::size_t max_entry_bytes = 1 << 20);
+
+  net::awaitable<std::optional<policy::shared_response>> find(const std::string& key, deadline until) override;
+  net::awaitable<void> put(const std::string& key, const upstream::response& value, clock::duration ttl) override;
+  net::awaitable<bool> lease(const std::string& key, clock::duration ttl, deadline until) override;
+  net::awaitable<void> release(const std::string& key) override;
+
+  // The stored form: "<status> <content-type>\n<body>". Decoding fails on anything else.
+  static std::string encode(const upstream::response& res);
+  static std::optional<policy::shared_response> decode(std::string_view bytes);
+
+ private:
+  std::string key_for(std::string_view kind, const std::string& key) const;
+
+  std::shared_ptr<redis_client> redis_;
+  store_options opts_;
+  std::shared_ptr<shared_health> health_;
+  std::size_t max_entry_bytes_;
 };
 
 }  // namespace cgw::shared_state
