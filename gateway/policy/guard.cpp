@@ -70,6 +70,9 @@ std::string_view outcome_of(const result<upstream::response>& res) {
 }
 
 
+// How often a replica that another one's lease keeps from calling looks for that call's answer.
+constexpr clock::duration lease_poll = std::chrono::milliseconds(10);
+
 bool retryable_status(unsigned status) { return status == 429 || status == 502 || status == 503 || status == 504; }
 
 void count(const std::string& name, const std::string& vendor, double by = 1) {
@@ -143,8 +146,17 @@ net::awaitable<result<shared_response>> vendor_guard::send(upstream::client& htt
   // away) leads the call itself within its own deadline; bounded, as every turn needs time left.
   constexpr unsigned max_turns = 4;
   for (unsigned turn = 0;; ++turn) {
+    shared_cache* remote = cache_ttl_ms_ > 0 ? shared_.remote_cache() : nullptr;
     if (cache_ttl_ms_ > 0) {
       if (auto hit = shared_.cache().find(key, clock::now())) {
+        ++stats.cache_hits;
+        m.add("cgw_cache_requests_total", {{"vendor", vendor_}, {"result", "hit"}});
+        co_return *hit;
+      }
+    }
+    if (remote) {  // another replica's answer: a hit here too, kept locally for the rest of the TTL
+      if (auto hit = co_await remote->find(key, until)) {
+        shared_.cache().put(key, *hit, ttl, clock::now());
         ++stats.cache_hits;
         m.add("cgw_cache_requests_total", {{"vendor", vendor_}, {"result", "hit"}});
         co_return *hit;
@@ -165,8 +177,6 @@ net::awaitable<result<shared_response>> vendor_guard::send(upstream::client& htt
       co_return flight->value;
     }
     flight->leader_until = until;  // before any suspension: followers read it once the flight lands
-    ++stats.misses;
-    m.add("cgw_cache_requests_total", {{"vendor", vendor_}, {"result", "miss"}});
     // Lands the flight however this coroutine ends, so followers never wait on a call that died.
     struct lander {
       singleflight& flights;
@@ -183,8 +193,33 @@ net::awaitable<result<shared_response>> vendor_guard::send(upstream::client& htt
         flights.land(key, flight, failure::make(errc::internal, "the identical call failed"));
       }
     } landing{shared_.flights(), key, flight};
+    // Across replicas: a short lease, so that an identical call in flight on another replica is made
+    // once; this replica then waits for that answer in the shared tier, within its own deadline.
+    // The lease ends with the holder's call (answered or failed) or, if the holder died, on its own;
+    // either way the next poll takes it and the call is made here.
+    bool leased = false;
+    if (remote) {
+      const auto lease_for = std::min<clock::duration>(until - clock::now(), std::chrono::seconds(5));
+      while (!(leased = co_await remote->lease(key, lease_for, until)) &&
+             clock::now() + lease_poll + min_send_time < until) {
+        co_await sleep_for(lease_poll);
+        if (auto found = co_await remote->find(key, until)) {
+          shared_.cache().put(key, *found, ttl, clock::now());
+          ++stats.coalesced;
+          m.add("cgw_cache_requests_total", {{"vendor", vendor_}, {"result", "coalesced"}});
+          landing.land(*found);
+          co_return *found;
+        }
+      }
+    }
+    ++stats.misses;
+    m.add("cgw_cache_requests_total", {{"vendor", vendor_}, {"result", "miss"}});
     auto r = co_await attempt(http, ep, req, until, clients_deadline, lim, cost, stats);
-    if (r && cache_ttl_ms_ > 0 && (*r)->result_int() / 100 == 2) shared_.cache().put(key, *r, ttl, clock::now());
+    if (r && cache_ttl_ms_ > 0 && (*r)->result_int() / 100 == 2) {
+      shared_.cache().put(key, *r, ttl, clock::now());
+      if (remote) co_await remote->put(key, **r, ttl);
+    }
+    if (leased) co_await remote->release(key);
     landing.land(r);
     co_return r;
   }

@@ -31,6 +31,9 @@ class shared_state {
 
   budget_store& budgets() { return *budgets_; }
   memory_cache& cache() { return cache_; }
+  // The fleet's tier behind cache(); nullptr in one process. Set once, before any request.
+  shared_cache* remote_cache() const { return remote_cache_.get(); }
+  void set_remote_cache(std::shared_ptr<shared_cache> tier) { remote_cache_ = std::move(tier); }
   singleflight& flights() { return flights_; }
   std::shared_ptr<circuit_breaker> breaker(const std::string& vendor, const config::circuit_config& cfg);
   std::shared_ptr<retry_budget> retries(const std::string& vendor, std::uint32_t percent);
@@ -40,6 +43,7 @@ class shared_state {
  private:
   std::shared_ptr<budget_store> budgets_;
   memory_cache cache_;
+  std::shared_ptr<shared_cache> remote_cache_;
   singleflight flights_;
   std::mutex mutex_;
   std::map<std::string, std::shared_ptr<circuit_breaker>> breakers_;
