@@ -4,6 +4,7 @@
 #include <array>
 #include <cerrno>
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
@@ -272,6 +273,15 @@ result<std::uint32_t> parse_non_negative(const json::value& value, const std::st
   return parse_integer<std::uint32_t>(value, path, 0, u32_max, "expected a non-negative integer");
 }
 
+// A JSON number (integer or not) of at least `min` (above it when `exclusive`), finite.
+result<double> parse_number(const json::value& value, const std::string& path, double min, bool exclusive,
+                            std::string_view expected) {
+  if (!value.is_number()) return fail(path, expected);
+  const double number = value.to_number<double>();
+  if (!std::isfinite(number) || number < min || (exclusive && number == min)) return fail(path, expected);
+  return number;
+}
+
 // 0 asks the system for any free port (tests).
 result<std::uint16_t> parse_port(const json::value& value, const std::string& path) {
   return parse_integer<std::uint16_t>(value, path, 0, 65535, "expected an integer from 0 to 65535");
@@ -395,7 +405,8 @@ result<cors_config> parse_cors(const json::value& value, const std::string& path
 result<server_config> parse_server(const json::value& value, const std::string& path) {
   object_reader in(value, path,
                    {"threads", "max_header_bytes", "max_body_bytes", "read_timeout_ms", "idle_timeout_ms",
-                    "shutdown_grace_ms", "max_connections"});
+                    "shutdown_grace_ms", "max_connections", "max_in_flight", "header_timeout_ms",
+                    "max_connections_per_ip"});
   server_config out;
   in.optional("threads", out.threads, parse_non_negative);
   in.optional("max_header_bytes", out.max_header_bytes, parse_positive);
@@ -404,6 +415,9 @@ result<server_config> parse_server(const json::value& value, const std::string& 
   in.optional("idle_timeout_ms", out.idle_timeout_ms, parse_positive);
   in.optional("shutdown_grace_ms", out.shutdown_grace_ms, parse_positive);
   in.optional("max_connections", out.max_connections, parse_positive);
+  in.optional("max_in_flight", out.max_in_flight, parse_positive);
+  in.optional("header_timeout_ms", out.header_timeout_ms, parse_positive);
+  in.optional("max_connections_per_ip", out.max_connections_per_ip, parse_positive);
   return in.finish(std::move(out));
 }
 
@@ -415,12 +429,26 @@ result<logging_config> parse_logging(const json::value& value, const std::string
   return in.finish(std::move(out));
 }
 
+result<client_rate_limit> parse_client_rate_limit(const json::value& value, const std::string& path) {
+  object_reader in(value, path, {"requests_per_s", "burst"});
+  client_rate_limit out;
+  in.required("requests_per_s", out.requests_per_s, [](const json::value& v, const std::string& p) {
+    return parse_number(v, p, 0, true, "expected a positive number");
+  });
+  // A bucket smaller than one token would refuse every request.
+  in.required("burst", out.burst, [](const json::value& v, const std::string& p) {
+    return parse_number(v, p, 1, false, "expected a number of at least 1");
+  });
+  return in.finish(std::move(out));
+}
+
 result<client_config> parse_client(const json::value& value, const std::string& path) {
-  object_reader in(value, path, {"name", "key_sha256", "tenant"});
+  object_reader in(value, path, {"name", "key_sha256", "tenant", "rate_limit"});
   client_config out;
   in.required("name", out.name, parse_nonempty_string);
   in.required("key_sha256", out.key_sha256, parse_key_sha256);
   in.required("tenant", out.tenant, parse_nonempty_string);
+  in.optional("rate_limit", out.rate_limit, parse_client_rate_limit);
   return in.finish(std::move(out));
 }
 

@@ -68,6 +68,7 @@ int main(int argc, char** argv) {
   net::signal_set signals(signals_ctx, SIGINT, SIGTERM, SIGHUP);
 
   metrics::registry::global().set("cgw_build_info", {{"version", "0.1.0"}}, 1);
+  (*rt)->commit();
   api::service service(*rt);
   server::server srv(service, cfg);
   std::uint16_t port = 0;
@@ -84,10 +85,15 @@ int main(int argc, char** argv) {
   std::function<void(const beast::error_code&, int)> on_signal = [&](const beast::error_code& ec, int sig) {
     if (ec) return;
     if (sig == SIGHUP) {
+      // Load, check against what the process is fixed to, build: none of it changes anything that runs.
+      // Only a file that passed all three is committed (its breaker, retry and cache settings) and swapped in.
       auto previous = service.current();
       auto cfg_next = config::load_file(path, options);
-      auto next = cfg_next ? api::runtime::build(*cfg_next, types, previous.get()) : result<api::runtime_ptr>(cfg_next.error());
+      auto fixed = cfg_next ? api::check_reload(*previous->cfg, **cfg_next, cfg.listen.address)  // cfg: as bound
+                            : result<void>(cfg_next.error());
+      auto next = fixed ? api::runtime::build(*cfg_next, types, previous.get()) : result<api::runtime_ptr>(fixed.error());
       if (next) {
+        (*next)->commit();
         service.swap(*next);
         metrics::registry::global().add("cgw_config_reloads_total", {{"result", "ok"}});
         logging::emit(spdlog::level::info, "config", "configuration reloaded", {{"path", path}});

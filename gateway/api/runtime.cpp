@@ -1,6 +1,7 @@
 #include "gateway/api/runtime.hpp"
 
 #include "gateway/adapter/vendor_http.hpp"
+#include "config/loader.hpp"
 
 #include <algorithm>
 
@@ -59,7 +60,7 @@ result<runtime_ptr> runtime::build(config::config_ptr cfg, const adapter::regist
   auto rt = std::make_shared<runtime>();
   rt->cfg = cfg;
   rt->policies = previous ? previous->policies : std::make_shared<policy::shared_state>(cfg->cache.max_bytes);
-  rt->policies->cache().set_capacity(cfg->cache.max_bytes);
+  rt->policies->begin_build();
   for (const auto& [name, vendor] : cfg->vendors) {
     auto a = types.create(vendor);
     if (!a) return a.error();
@@ -74,6 +75,39 @@ result<runtime_ptr> runtime::build(config::config_ptr cfg, const adapter::regist
                                                                         : std::make_shared<vendor_health>());
   }
   return runtime_ptr(std::move(rt));
+}
+
+void runtime::commit() const { policies->commit(cfg->cache.max_bytes); }
+
+result<void> check_reload(const config::gateway_config& running, const config::gateway_config& next,
+                          std::string_view bound_address) {
+  // The loader checked this against the new file's listen.address; what matters is the socket.
+  if (next.clients.empty() && !config::is_loopback(bound_address))
+    return failure::make(errc::invalid_parameter,
+                         "clients: a configuration without clients is allowed only on a loopback address; this "
+                         "process is bound to " + std::string(bound_address),
+                         "clients");
+  const auto& a = running.server;
+  const auto& b = next.server;
+  const std::pair<const char*, bool> fixed[] = {
+      {"listen.address", running.listen.address == next.listen.address},
+      {"listen.port", running.listen.port == next.listen.port},
+      {"server.threads", a.threads == b.threads},
+      {"server.max_header_bytes", a.max_header_bytes == b.max_header_bytes},
+      {"server.max_body_bytes", a.max_body_bytes == b.max_body_bytes},
+      {"server.read_timeout_ms", a.read_timeout_ms == b.read_timeout_ms},
+      {"server.idle_timeout_ms", a.idle_timeout_ms == b.idle_timeout_ms},
+      {"server.shutdown_grace_ms", a.shutdown_grace_ms == b.shutdown_grace_ms},
+      {"server.max_connections", a.max_connections == b.max_connections},
+      {"server.max_in_flight", a.max_in_flight == b.max_in_flight},
+      {"server.header_timeout_ms", a.header_timeout_ms == b.header_timeout_ms},
+      {"server.max_connections_per_ip", a.max_connections_per_ip == b.max_connections_per_ip},
+  };
+  for (const auto& [key, same] : fixed)
+    if (!same)
+      return failure::make(errc::invalid_parameter, std::string(key) + ": cannot change on reload; restart to apply",
+                           key);
+  return {};
 }
 
 bool caller::may_reach(std::string_view vendor) const {

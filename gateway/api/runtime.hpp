@@ -39,12 +39,25 @@ struct runtime {
   std::shared_ptr<policy::shared_state> policies;                        // budgets, breakers, cache
 
   // Builds adapters and policies for every vendor; health, breakers, budgets and the cache
-  // carry over from `previous`. A failure names the config key at fault.
+  // carry over from `previous`. Changes nothing that a running request sees: the new settings
+  // of shared policies (breakers, retry budgets, cache size) wait for commit(). A failure names
+  // the config key at fault.
   static result<std::shared_ptr<const runtime>> build(config::config_ptr cfg, const adapter::registry& types,
                                                       const runtime* previous = nullptr);
+
+  // Applies this runtime's settings to the shared policies; called once, after every check
+  // passed and just before the runtime is swapped in. Never fails.
+  void commit() const;
 };
 
 using runtime_ptr = std::shared_ptr<const runtime>;
+
+// Whether `next` may replace the running configuration `running` on reload: `listen` and every
+// `server` key are fixed for the life of the process, and a configuration without clients needs
+// the address the process is bound to (`bound_address`) to be a loopback one. Fails with
+// invalid_parameter naming the key ("server.max_in_flight: cannot change on reload; restart to apply").
+result<void> check_reload(const config::gateway_config& running, const config::gateway_config& next,
+                          std::string_view bound_address);
 
 // Who is calling, and what they may reach.
 struct caller {

@@ -27,16 +27,20 @@ bool has_sane_id(std::string_view id) {
   });
 }
 
-response to_response(const request& req, answer a, std::string_view request_id) {
-  response res{static_cast<http::status>(a.status), req.version()};
+response make_response(unsigned version, bool keep_alive, answer a, std::string_view request_id) {
+  response res{static_cast<http::status>(a.status), version};
   res.set(http::field::content_type, "application/json; charset=utf-8");
   res.set("X-Request-Id", request_id);
   res.set(http::field::cache_control, "no-store");
   for (auto& [name, value] : a.headers) res.set(name, value);
   res.body() = json::serialize(a.body);
-  res.keep_alive(req.keep_alive());
+  res.keep_alive(keep_alive);
   res.prepare_payload();
   return res;
+}
+
+response to_response(const request& req, answer a, std::string_view request_id) {
+  return make_response(req.version(), req.keep_alive(), std::move(a), request_id);
 }
 
 // Adds CORS headers for an allowed Origin; true when the origin is allowed.
@@ -103,6 +107,10 @@ std::string request_id_for(const request& req) {
   return buf;
 }
 
+response error_response(const failure& f, std::string_view request_id, unsigned version, bool keep_alive) {
+  return make_response(version, keep_alive, error_answer(f, request_id), request_id);
+}
+
 service::service(runtime_ptr rt, std::shared_ptr<policy::client_limit_store> client_limits)
     : runtime_(std::move(rt)),
       client_limits_(client_limits ? std::move(client_limits)
@@ -117,9 +125,8 @@ net::awaitable<response> service::handle(const request& req, upstream::client& h
     co_return co_await dispatch(req, *rt, http, log);
   } catch (const std::exception&) {
     log.status = 500;
-    co_return to_response(
-        req, error_answer(failure::make(errc::internal, "internal error; quote the request id"), log.request_id),
-        log.request_id);
+    co_return error_response(failure::make(errc::internal, "internal error; quote the request id"), log.request_id,
+                             req.version(), req.keep_alive());
   }
 }
 
@@ -139,7 +146,11 @@ net::awaitable<response> service::dispatch(const request& req, const runtime& rt
     return res;
   };
   auto fail = [&](errc code, std::string message, std::string param = {}) {
-    return finish(error_answer(failure::make(code, std::move(message), std::move(param)), log.request_id));
+    log.status = http_status(code);
+    response res = error_response(failure::make(code, std::move(message), std::move(param)), log.request_id,
+                                  req.version(), req.keep_alive());
+    apply_cors(req, res, cfg.cors);
+    return res;
   };
 
   auto target = boost::urls::parse_origin_form(req.target());

@@ -78,4 +78,9 @@ class service {
 // The client's X-Request-Id when it is sane (1..128 of [A-Za-z0-9._-]), else a new random one.
 std::string request_id_for(const request& req);
 
+// The error response of the spec for `f` (error_answer's body, X-Request-Id, Retry-After when due),
+// for the API and the server layer alike. Never fails.
+response error_response(const failure& f, std::string_view request_id, unsigned version = 11,
+                        bool keep_alive = false);
+
 }  // namespace cgw::api

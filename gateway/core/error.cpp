@@ -10,10 +10,12 @@ const char* to_string(errc code) noexcept {
     case errc::unknown_parameter: return "unknown_parameter";
     case errc::invalid_cursor: return "invalid_cursor";
     case errc::invalid_id: return "invalid_id";
+    case errc::invalid_request: return "invalid_request";
     case errc::unauthorized: return "unauthorized";
     case errc::forbidden: return "forbidden";
     case errc::not_found: return "not_found";
     case errc::method_not_allowed: return "method_not_allowed";
+    case errc::request_timeout: return "request_timeout";
     case errc::payload_too_large: return "payload_too_large";
     case errc::rate_limited: return "rate_limited";
     case errc::internal: return "internal";
@@ -35,11 +37,13 @@ unsigned http_status(errc code) noexcept {
     case errc::invalid_parameter:
     case errc::unknown_parameter:
     case errc::invalid_cursor:
-    case errc::invalid_id: return 400;
+    case errc::invalid_id:
+    case errc::invalid_request: return 400;
     case errc::unauthorized: return 401;
     case errc::forbidden: return 403;
     case errc::not_found: return 404;
     case errc::method_not_allowed: return 405;
+    case errc::request_timeout: return 408;
     case errc::payload_too_large: return 413;
     case errc::rate_limited: return 429;
     case errc::internal: return 500;

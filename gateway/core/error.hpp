@@ -15,10 +15,12 @@ enum class errc {
   unknown_parameter,
   invalid_cursor,
   invalid_id,
+  invalid_request,  // ambiguous or malformed HTTP framing
   unauthorized,
   forbidden,
   not_found,
   method_not_allowed,
+  request_timeout,  // the header section did not arrive in time
   payload_too_large,
   rate_limited,
   internal,

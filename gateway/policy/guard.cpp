@@ -86,25 +86,54 @@ shared_state::shared_state(std::uint64_t cache_bytes, std::shared_ptr<budget_sto
 
 std::shared_ptr<circuit_breaker> shared_state::breaker(const std::string& vendor, const config::circuit_config& cfg) {
   std::lock_guard lock(mutex_);
-  auto& b = breakers_[vendor];
-  if (!b) b = std::make_shared<circuit_breaker>(cfg);
-  else b->reconfigure(cfg);
+  auto& [b, settings] = staged_.breakers[vendor];
+  settings = cfg;  // reconfigured at commit: the running one keeps its settings until then
+  if (!b) {
+    auto running = breakers_.find(vendor);
+    b = running != breakers_.end() ? running->second : std::make_shared<circuit_breaker>(cfg);
+  }
   return b;
 }
 
 std::shared_ptr<retry_budget> shared_state::retries(const std::string& vendor, std::uint32_t percent) {
   std::lock_guard lock(mutex_);
-  auto& r = retries_[vendor];
-  if (!r) r = std::make_shared<retry_budget>(percent);
-  else r->reconfigure(percent);
+  auto& [r, settings] = staged_.retries[vendor];
+  settings = percent;
+  if (!r) {
+    auto running = retries_.find(vendor);
+    r = running != retries_.end() ? running->second : std::make_shared<retry_budget>(percent);
+  }
   return r;
 }
 
 std::shared_ptr<concurrency_limit> shared_state::concurrency(const std::string& account, std::uint32_t limit) {
   std::lock_guard lock(mutex_);
-  auto& c = limits_[account];
-  if (!c || c->limit() != limit) c = std::make_shared<concurrency_limit>(limit);
+  auto& c = staged_.limits[account];
+  if (c && c->limit() == limit) return c;
+  auto running = limits_.find(account);
+  c = running != limits_.end() && running->second->limit() == limit ? running->second
+                                                                     : std::make_shared<concurrency_limit>(limit);
   return c;
+}
+
+void shared_state::begin_build() {
+  std::lock_guard lock(mutex_);
+  staged_ = {};
+}
+
+void shared_state::commit(std::uint64_t cache_bytes) {
+  std::lock_guard lock(mutex_);
+  for (auto& [vendor, entry] : staged_.breakers) {
+    entry.first->reconfigure(entry.second);
+    breakers_[vendor] = entry.first;
+  }
+  for (auto& [vendor, entry] : staged_.retries) {
+    entry.first->reconfigure(entry.second);
+    retries_[vendor] = entry.first;
+  }
+  for (auto& [account, limit] : staged_.limits) limits_[account] = limit;
+  staged_ = {};
+  cache_.set_capacity(cache_bytes);
 }
 
 std::string account_key(std::string_view origin, std::string_view authorization) {

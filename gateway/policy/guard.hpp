@@ -25,6 +25,12 @@
 namespace cgw::policy {
 
 // What outlives a configuration: the stores, and the breakers and limits by vendor or account.
+//
+// A configuration takes effect in two steps, so that a rejected one changes nothing: while its
+// runtime is built (after begin_build()), breaker(), retries() and concurrency() return the running
+// object untouched, or a new one kept aside; commit() then applies the settings asked for since
+// begin_build() and makes the new objects the running ones. Builds and commits run on one thread
+// (start-up, then the reload signal's); requests only use the objects they were handed.
 class shared_state {
  public:
   explicit shared_state(std::uint64_t cache_bytes, std::shared_ptr<budget_store> budgets = nullptr);
@@ -40,7 +46,18 @@ class shared_state {
   // One limit per account and size: a reload that changes the size starts a new one.
   std::shared_ptr<concurrency_limit> concurrency(const std::string& account, std::uint32_t limit);
 
+  // Forgets what an earlier build asked for and did not commit. Never fails.
+  void begin_build();
+  // Applies the settings asked for since begin_build(), and the cache capacity. Never fails.
+  void commit(std::uint64_t cache_bytes);
+
  private:
+  struct staged {
+    std::map<std::string, std::pair<std::shared_ptr<circuit_breaker>, config::circuit_config>> breakers;
+    std::map<std::string, std::pair<std::shared_ptr<retry_budget>, std::uint32_t>> retries;
+    std::map<std::string, std::shared_ptr<concurrency_limit>> limits;
+  };
+
   std::shared_ptr<budget_store> budgets_;
   memory_cache cache_;
   std::shared_ptr<shared_cache> remote_cache_;
@@ -49,6 +66,7 @@ class shared_state {
   std::map<std::string, std::shared_ptr<circuit_breaker>> breakers_;
   std::map<std::string, std::shared_ptr<retry_budget>> retries_;
   std::map<std::string, std::shared_ptr<concurrency_limit>> limits_;
+  staged staged_;  // asked for by the build in progress, applied by commit()
 };
 
 // A vendor account: who pays for a call. Vendor instances with the same origin and the

@@ -8,7 +8,10 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
+#include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 namespace cgw::server {
@@ -30,8 +33,11 @@ class server {
 
  private:
   struct worker;
+  class connection_slot;
   net::awaitable<void> accept_loop();
-  net::awaitable<void> session(tcp::socket socket, worker& w);
+  net::awaitable<void> session(tcp::socket socket, worker& w, std::shared_ptr<connection_slot> slot);
+  // A slot for a new connection from `address`; null when max_connections or max_connections_per_ip is reached.
+  std::shared_ptr<connection_slot> admit_connection(const std::string& address);
 
   api::service& service_;
   config::server_config limits_;
@@ -39,7 +45,9 @@ class server {
   std::vector<std::unique_ptr<worker>> workers_;
   std::unique_ptr<tcp::acceptor> acceptor_;
   std::atomic<std::size_t> in_flight_{0};
-  std::atomic<std::size_t> connections_{0};
+  std::atomic<std::size_t> connections_{0};  // counted at accept, released when the session ends
+  std::mutex per_ip_mutex_;                   // sessions end on every io thread
+  std::unordered_map<std::string, std::uint32_t> per_ip_;  // open connections by remote address
   std::atomic<bool> stopped_{false};
 };
 

@@ -51,6 +51,7 @@ gateway::gateway(const std::string& config_json) {
   if (!cfg) throw std::runtime_error("test configuration refused: " + cfg.error().message);
   auto rt = api::runtime::build(*cfg, types_);
   if (!rt) throw std::runtime_error("test runtime refused: " + rt.error().message);
+  (*rt)->commit();
   service_ = std::make_unique<api::service>(*rt);
   server_ = std::make_unique<server::server>(*service_, **cfg);
   port_ = server_->start();

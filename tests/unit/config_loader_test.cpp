@@ -40,12 +40,16 @@ constexpr std::string_view full_config = R"({
     "read_timeout_ms": 1003,
     "idle_timeout_ms": 1004,
     "shutdown_grace_ms": 1005,
-    "max_connections": 1006
+    "max_connections": 1006,
+    "max_in_flight": 1007,
+    "header_timeout_ms": 1008,
+    "max_connections_per_ip": 1009
   },
   "logging": { "level": "warn", "format": "text" },
   "clients": [
     { "name": "dashboards",
-      "key_sha256": "31fef8ba06f007497d5544de1c5dfe75608177acf81f7daa6e0fc33e2cc17adb", "tenant": "acme" },
+      "key_sha256": "31fef8ba06f007497d5544de1c5dfe75608177acf81f7daa6e0fc33e2cc17adb", "tenant": "acme",
+      "rate_limit": { "requests_per_s": 0.5, "burst": 3 } },
     { "name": "reports",
       "key_sha256": "F419A5D2391693CD94732479418A1B59054794A32E82CF25E93F4235ED84914F", "tenant": "support" }
   ],
@@ -152,6 +156,9 @@ TEST(config_loader, full_config_fields_land) {
   EXPECT_EQ(config.server.idle_timeout_ms, 1004u);
   EXPECT_EQ(config.server.shutdown_grace_ms, 1005u);
   EXPECT_EQ(config.server.max_connections, 1006u);
+  EXPECT_EQ(config.server.max_in_flight, 1007u);
+  EXPECT_EQ(config.server.header_timeout_ms, 1008u);
+  EXPECT_EQ(config.server.max_connections_per_ip, 1009u);
 
   EXPECT_EQ(config.logging.level, "warn");
   EXPECT_EQ(config.logging.format, "text");
@@ -160,6 +167,10 @@ TEST(config_loader, full_config_fields_land) {
   EXPECT_EQ(config.clients[0].name, "dashboards");
   EXPECT_EQ(to_hex(config.clients[0].key_sha256), sha256_hex("dashboards-key"));
   EXPECT_EQ(config.clients[0].tenant, "acme");
+  ASSERT_TRUE(config.clients[0].rate_limit.has_value());
+  EXPECT_EQ(config.clients[0].rate_limit->requests_per_s, 0.5);
+  EXPECT_EQ(config.clients[0].rate_limit->burst, 3.0);
+  EXPECT_FALSE(config.clients[1].rate_limit.has_value());  // absent: no limit
   EXPECT_EQ(config.clients[1].name, "reports");
   EXPECT_EQ(to_hex(config.clients[1].key_sha256), sha256_hex("reports-key"));  // upper-case hex accepted
   EXPECT_EQ(config.clients[1].tenant, "support");
@@ -219,6 +230,9 @@ TEST(config_loader, defaults_apply_to_absent_keys) {
   EXPECT_EQ(config.server.idle_timeout_ms, defaults.server.idle_timeout_ms);
   EXPECT_EQ(config.server.shutdown_grace_ms, defaults.server.shutdown_grace_ms);
   EXPECT_EQ(config.server.max_connections, defaults.server.max_connections);
+  EXPECT_EQ(config.server.max_in_flight, 1024u);
+  EXPECT_EQ(config.server.header_timeout_ms, 10'000u);
+  EXPECT_EQ(config.server.max_connections_per_ip, 256u);
   EXPECT_EQ(config.logging.level, defaults.logging.level);
   EXPECT_EQ(config.logging.format, defaults.logging.format);
   EXPECT_TRUE(config.clients.empty());
@@ -455,6 +469,30 @@ const std::vector<error_case> error_cases{
     {"deadline_zero", {set("/request_deadline_ms", 0)}, "request_deadline_ms: " + positive},
     {"server_limit_zero", {set("/server/max_body_bytes", 0)}, "server.max_body_bytes: " + positive},
     {"threads_negative", {set("/server/threads", -1)}, "server.threads: expected a non-negative integer"},
+    {"max_in_flight_zero", {set("/server/max_in_flight", 0)}, "server.max_in_flight: " + positive},
+    {"max_in_flight_fraction", {set("/server/max_in_flight", 1.5)}, "server.max_in_flight: " + positive},
+    {"header_timeout_zero", {set("/server/header_timeout_ms", 0)}, "server.header_timeout_ms: " + positive},
+    {"header_timeout_string", {set("/server/header_timeout_ms", "10s")}, "server.header_timeout_ms: " + positive},
+    {"per_ip_negative", {set("/server/max_connections_per_ip", -3)}, "server.max_connections_per_ip: " + positive},
+    {"client_rate_limit_not_object", {set("/clients/0/rate_limit", 50)}, "clients[0].rate_limit: expected an object"},
+    {"client_rate_zero",
+     {set("/clients/0/rate_limit", json::object{{"requests_per_s", 0}, {"burst", 5}})},
+     "clients[0].rate_limit.requests_per_s: expected a positive number"},
+    {"client_rate_negative",
+     {set("/clients/1/rate_limit", json::object{{"requests_per_s", -2.5}, {"burst", 5}})},
+     "clients[1].rate_limit.requests_per_s: expected a positive number"},
+    {"client_rate_text",
+     {set("/clients/0/rate_limit", json::object{{"requests_per_s", "50/s"}, {"burst", 5}})},
+     "clients[0].rate_limit.requests_per_s: expected a positive number"},
+    {"client_burst_below_one",
+     {set("/clients/0/rate_limit", json::object{{"requests_per_s", 5}, {"burst", 0.5}})},
+     "clients[0].rate_limit.burst: expected a number of at least 1"},
+    {"client_burst_missing",
+     {set("/clients/0/rate_limit", json::object{{"requests_per_s", 5}})},
+     "clients[0].rate_limit.burst: required key is missing"},
+    {"client_rate_limit_unknown_key",
+     {set("/clients/0/rate_limit", json::object{{"requests_per_s", 5}, {"burst", 5}, {"window_s", 1}})},
+     "clients[0].rate_limit.window_s: unknown key"},
     {"max_age_null", {set("/cors/max_age_s", nullptr)}, "cors.max_age_s: expected a non-negative integer"},
     {"port_negative", {set("/listen/port", -1)}, "listen.port: expected an integer from 0 to 65535"},
     {"port_string", {set("/listen/port", "8080")}, "listen.port: expected an integer from 0 to 65535"},
