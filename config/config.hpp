@@ -114,6 +114,25 @@ struct cache_config {
   std::uint64_t max_bytes = 32ull << 20;  // least recently used answers go first
 };
 
+// Where the fleet keeps what its replicas share (spec deployment.md): Redis.
+struct redis_config {
+  std::string url;  // as written: redis://[user@]host[:port][/db], or rediss:// (TLS, verified)
+  bool tls = false;
+  std::string host;
+  std::uint16_t port = 6379;
+  unsigned db = 0;
+  std::string username;            // AUTH username (Redis 6 ACLs); empty: the default user
+  secret password;                 // AUTH; typically ${file:/run/secrets/...}
+  std::string ca_file;             // rediss only: verify against this CA instead of the system store
+  std::string key_prefix = "cgw:";
+  std::uint32_t timeout_ms = 50;   // each Redis operation at most (and never past the request's deadline)
+};
+
+struct shared_state_config {
+  std::optional<redis_config> redis;   // absent: every replica keeps its state in its own memory
+  std::uint32_t expected_replicas = 1; // each replica's share of a limit while Redis cannot be reached
+};
+
 struct gateway_config {
   listen_config listen;
   secret cursor_secret;
@@ -125,6 +144,7 @@ struct gateway_config {
   std::vector<client_config> clients;
   std::map<std::string, tenant_config> tenants;
   std::map<std::string, vendor_config> vendors;  // ordered by name: a stable fan-out order
+  shared_state_config shared_state;
 };
 
 using config_ptr = std::shared_ptr<const gateway_config>;

@@ -553,10 +553,61 @@ result<vendor_config> parse_vendor(const json::value& value, const std::string& 
   return in.finish(std::move(out));
 }
 
+// redis://[user@]host[:port][/db] or rediss://...; a password in the URL is refused (it would be
+// logged with the URL): it belongs in shared_state.redis.password, which may come from ${file:...}.
+result<redis_config> parse_redis_url(const json::value& value, const std::string& path) {
+  auto text = parse_nonempty_string(value, path);
+  if (!text) return text.error();
+  auto url = urls::parse_absolute_uri(*text);
+  if (!url) return fail(path, "expected an absolute redis:// or rediss:// URL");
+  redis_config out;
+  out.url = *text;
+  if (url->scheme() == "rediss") out.tls = true;
+  else if (url->scheme() != "redis") return fail(path, "the scheme must be redis or rediss");
+  if (url->has_password()) return fail(path, "must not carry a password (set shared_state.redis.password)");
+  if (url->has_userinfo()) out.username = url->user();
+  out.host = url->encoded_host().decode();
+  if (out.host.size() > 2 && out.host.front() == '[') out.host = out.host.substr(1, out.host.size() - 2);
+  if (out.host.empty()) return fail(path, "has no host");
+  if (url->has_port()) {
+    if (!is_valid_port(url->port())) return fail(path, "the port is not a number from 1 to 65535");
+    out.port = url->port_number();
+  }
+  const std::string db(url->encoded_path());
+  if (!db.empty() && db != "/") {
+    const std::string_view n = std::string_view(db).substr(1);
+    if (n.empty() || n.size() > 2 || !std::ranges::all_of(n, is_digit))
+      return fail(path, "the path must be a database number, as /0");
+    out.db = static_cast<unsigned>(std::stoul(std::string(n)));
+  }
+  if (url->has_query() || url->has_fragment()) return fail(path, "takes no query or fragment");
+  return out;
+}
+
+result<redis_config> parse_redis(const json::value& value, const std::string& path) {
+  object_reader in(value, path, {"url", "password", "key_prefix", "timeout_ms", "ca_file"});
+  redis_config out;
+  in.required("url", out, parse_redis_url);
+  in.optional("password", out.password, parse_secret);
+  in.optional("key_prefix", out.key_prefix, parse_string);
+  in.optional("timeout_ms", out.timeout_ms, parse_positive);
+  in.optional("ca_file", out.ca_file, parse_nonempty_string);
+  if (in.ok() && !out.ca_file.empty() && !out.tls) in.fail_at("ca_file", "allowed only with a rediss:// url");
+  return in.finish(std::move(out));
+}
+
+result<shared_state_config> parse_shared_state(const json::value& value, const std::string& path) {
+  object_reader in(value, path, {"redis", "expected_replicas"});
+  shared_state_config out;
+  in.optional("redis", out.redis, parse_redis);
+  in.optional("expected_replicas", out.expected_replicas, parse_positive);
+  return in.finish(std::move(out));
+}
+
 result<gateway_config> parse_gateway(const json::value& value, const load_options& options) {
   object_reader in(value, "",
                    {"listen", "cursor_secret", "request_deadline_ms", "cors", "cache", "server", "logging",
-                    "clients", "tenants", "vendors"});
+                    "clients", "tenants", "vendors", "shared_state"});
   gateway_config out;
   in.optional("listen", out.listen, parse_listen);
   in.required("cursor_secret", out.cursor_secret, parse_cursor_secret);
@@ -565,6 +616,7 @@ result<gateway_config> parse_gateway(const json::value& value, const load_option
   in.optional("cache", out.cache, parse_cache);
   in.optional("server", out.server, parse_server);
   in.optional("logging", out.logging, parse_logging);
+  in.optional("shared_state", out.shared_state, parse_shared_state);
   in.optional("clients", out.clients, array_of(parse_client));
   in.optional("tenants", out.tenants, map_of(parse_tenant));
   in.optional("vendors", out.vendors,

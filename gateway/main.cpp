@@ -5,11 +5,13 @@
 #include "gateway/metrics/metrics.hpp"
 #include "gateway/server/logging.hpp"
 #include "gateway/server/server.hpp"
+#include "gateway/shared_state/stores.hpp"
 
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <optional>
 
 #include <boost/asio/signal_set.hpp>
 #include <malloc.h>
@@ -43,12 +45,19 @@ int main(int argc, char** argv) {
   config::load_options options;
   options.known_vendor_type = [&](std::string_view t) { return types.knows(t); };
 
-  auto load = [&]() -> result<api::runtime_ptr> {
-    auto cfg = config::load_file(path, options);
-    if (!cfg) return cfg.error();
-    return api::runtime::build(*cfg, types);
-  };
-  auto rt = load();
+  auto loaded = config::load_file(path, options);
+  // A fleet's replica keeps its budgets, client limits and cache in Redis (connected in the background).
+  std::optional<shared_state::fleet> fleet;
+  if (loaded && (*loaded)->shared_state.redis && !check_only)
+    fleet = shared_state::join_fleet(**loaded, [](bool degraded, const std::string& why) {
+      if (degraded)
+        logging::emit(spdlog::level::warn, "shared_state", "shared state degraded: each limit falls back to this "
+                                                           "replica's share", {{"reason", why}});
+      else
+        logging::emit(spdlog::level::info, "shared_state", "shared state restored", {{"reason", why}});
+    });
+  auto rt = loaded ? api::runtime::build(*loaded, types, nullptr, fleet ? fleet->policies : nullptr)
+                   : result<api::runtime_ptr>(loaded.error());
   if (!rt) {
     std::fprintf(stderr, "conversation-gateway: %s\n", rt.error().message.c_str());
     return 1;
@@ -69,7 +78,7 @@ int main(int argc, char** argv) {
 
   metrics::registry::global().set("cgw_build_info", {{"version", "0.1.0"}}, 1);
   (*rt)->commit();
-  api::service service(*rt);
+  api::service service(*rt, fleet ? fleet->client_limits : nullptr);
   server::server srv(service, cfg);
   std::uint16_t port = 0;
   try {

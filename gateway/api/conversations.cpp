@@ -254,6 +254,10 @@ json::object vendor_health_json(const runtime& rt, const std::string& name) {
   json::object health = rt.health.at(name)->to_json();
   if (auto guard = rt.guards.find(name); guard != rt.guards.end())
     for (auto& [key, value] : guard->second->describe()) health[key] = value;
+  // Where this vendor's budget and cache live: this process ("memory"), the fleet's Redis
+  // ("redis"), or this replica's share while Redis cannot be reached ("degraded").
+  const auto* fleet = rt.policies->fleet();
+  health["shared_state"] = !fleet ? "memory" : fleet->degraded() ? "degraded" : "redis";
   return health;
 }
 

@@ -56,10 +56,13 @@ boost::json::object vendor_health::to_json() const {
   return o;
 }
 
-result<runtime_ptr> runtime::build(config::config_ptr cfg, const adapter::registry& types, const runtime* previous) {
+result<runtime_ptr> runtime::build(config::config_ptr cfg, const adapter::registry& types, const runtime* previous,
+                                   std::shared_ptr<policy::shared_state> fresh) {
   auto rt = std::make_shared<runtime>();
   rt->cfg = cfg;
-  rt->policies = previous ? previous->policies : std::make_shared<policy::shared_state>(cfg->cache.max_bytes);
+  rt->policies = previous ? previous->policies
+                          : fresh ? std::move(fresh)
+                                  : std::make_shared<policy::shared_state>(cfg->cache.max_bytes);
   rt->policies->begin_build();
   for (const auto& [name, vendor] : cfg->vendors) {
     auto a = types.create(vendor);
@@ -78,6 +81,12 @@ result<runtime_ptr> runtime::build(config::config_ptr cfg, const adapter::regist
 }
 
 void runtime::commit() const { policies->commit(cfg->cache.max_bytes); }
+
+namespace {
+std::string redis_url(const config::gateway_config& cfg) {
+  return cfg.shared_state.redis ? cfg.shared_state.redis->url : std::string{};
+}
+}  // namespace
 
 result<void> check_reload(const config::gateway_config& running, const config::gateway_config& next,
                           std::string_view bound_address) {
@@ -102,6 +111,7 @@ result<void> check_reload(const config::gateway_config& running, const config::g
       {"server.max_in_flight", a.max_in_flight == b.max_in_flight},
       {"server.header_timeout_ms", a.header_timeout_ms == b.header_timeout_ms},
       {"server.max_connections_per_ip", a.max_connections_per_ip == b.max_connections_per_ip},
+      {"shared_state.redis.url", redis_url(running) == redis_url(next)},
   };
   for (const auto& [key, same] : fixed)
     if (!same)

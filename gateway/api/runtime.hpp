@@ -42,8 +42,11 @@ struct runtime {
   // carry over from `previous`. Changes nothing that a running request sees: the new settings
   // of shared policies (breakers, retry budgets, cache size) wait for commit(). A failure names
   // the config key at fault.
+  // `fresh`: the policies' state to start from when there is no `previous` (the fleet's stores);
+  // nullptr: everything in this process's memory.
   static result<std::shared_ptr<const runtime>> build(config::config_ptr cfg, const adapter::registry& types,
-                                                      const runtime* previous = nullptr);
+                                                      const runtime* previous = nullptr,
+                                                      std::shared_ptr<policy::shared_state> fresh = nullptr);
 
   // Applies this runtime's settings to the shared policies; called once, after every check
   // passed and just before the runtime is swapped in. Never fails.
@@ -52,8 +55,8 @@ struct runtime {
 
 using runtime_ptr = std::shared_ptr<const runtime>;
 
-// Whether `next` may replace the running configuration `running` on reload: `listen` and every
-// `server` key are fixed for the life of the process, and a configuration without clients needs
+// Whether `next` may replace the running configuration `running` on reload: `listen`, every
+// `server` key and `shared_state.redis.url` are fixed for the life of the process, and a configuration without clients needs
 // the address the process is bound to (`bound_address`) to be a loopback one. Fails with
 // invalid_parameter naming the key ("server.max_in_flight: cannot change on reload; restart to apply").
 result<void> check_reload(const config::gateway_config& running, const config::gateway_config& next,

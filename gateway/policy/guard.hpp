@@ -13,6 +13,7 @@
 #include "gateway/policy/cache.hpp"
 #include "gateway/policy/concurrency.hpp"
 #include "gateway/policy/retry.hpp"
+#include "gateway/policy/shared_health.hpp"
 #include "gateway/upstream/client.hpp"
 
 #include <map>
@@ -40,6 +41,9 @@ class shared_state {
   // The fleet's tier behind cache(); nullptr in one process. Set once, before any request.
   shared_cache* remote_cache() const { return remote_cache_.get(); }
   void set_remote_cache(std::shared_ptr<shared_cache> tier) { remote_cache_ = std::move(tier); }
+  // Whether the fleet's shared state is reachable; nullptr in one process. Set once, before any request.
+  const shared_health* fleet() const { return fleet_.get(); }
+  void set_fleet(std::shared_ptr<const shared_health> health) { fleet_ = std::move(health); }
   singleflight& flights() { return flights_; }
   std::shared_ptr<circuit_breaker> breaker(const std::string& vendor, const config::circuit_config& cfg);
   std::shared_ptr<retry_budget> retries(const std::string& vendor, std::uint32_t percent);
@@ -61,6 +65,7 @@ class shared_state {
   std::shared_ptr<budget_store> budgets_;
   memory_cache cache_;
   std::shared_ptr<shared_cache> remote_cache_;
+  std::shared_ptr<const shared_health> fleet_;
   singleflight flights_;
   std::mutex mutex_;
   std::map<std::string, std::shared_ptr<circuit_breaker>> breakers_;

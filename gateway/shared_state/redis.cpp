@@ -21,7 +21,6 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
-#include <boost/url/parse.hpp>
 #include <hiredis/hiredis.h>
 #include <openssl/evp.h>
 
@@ -89,40 +88,6 @@ std::string hex_sha1(std::string_view text) {
 
 }  // namespace
 
-result<redis_url> parse_redis_url(std::string_view text) {
-  const std::string terminated(text);  // Boost.URL 1.81 parsers may read up to a NUL
-  auto url = boost::urls::parse_absolute_uri(terminated);
-  if (!url) return failure::make(errc::invalid_parameter, "shared_state.redis.url: not an absolute URL");
-  redis_url out;
-  if (url->scheme() == "rediss") out.tls = true;
-  else if (url->scheme() != "redis")
-    return failure::make(errc::invalid_parameter, "shared_state.redis.url: the scheme must be redis or rediss");
-  if (url->has_password())
-    return failure::make(errc::invalid_parameter,
-                         "shared_state.redis.url: must not carry a password (use shared_state.redis.password)");
-  if (url->has_userinfo()) out.username = url->user();
-  out.host = url->encoded_host().decode();
-  if (out.host.size() > 2 && out.host.front() == '[') out.host = out.host.substr(1, out.host.size() - 2);
-  if (out.host.empty()) return failure::make(errc::invalid_parameter, "shared_state.redis.url: has no host");
-  if (url->has_port()) {
-    const std::string_view port = url->port();
-    const bool digits = !port.empty() && port.size() <= 5 && port.find_first_not_of("0123456789") == std::string_view::npos;
-    if (!digits || url->port_number() == 0)
-      return failure::make(errc::invalid_parameter, "shared_state.redis.url: the port is not a number from 1 to 65535");
-    out.port = url->port_number();
-  }
-  const std::string path(url->encoded_path());
-  if (!path.empty() && path != "/") {
-    const std::string_view db = std::string_view(path).substr(1);
-    if (db.empty() || db.size() > 2 || db.find_first_not_of("0123456789") != std::string_view::npos)
-      return failure::make(errc::invalid_parameter, "shared_state.redis.url: the path must be a database number (/0)");
-    out.db = static_cast<unsigned>(std::stoul(std::string(db)));
-  }
-  if (url->has_query() || url->has_fragment())
-    return failure::make(errc::invalid_parameter, "shared_state.redis.url: takes no query or fragment");
-  return out;
-}
-
 script::script(std::string src) : source(std::move(src)), sha1(hex_sha1(source)) {}
 
 namespace {
@@ -148,6 +113,7 @@ struct connection {
 
 struct redis_client::impl {
   explicit impl(redis_options o) : opts(std::move(o)) {}
+  std::chrono::milliseconds timeout() const { return std::chrono::milliseconds(opts.where.timeout_ms); }
 
   redis_options opts;
   net::io_context ioc{1};
@@ -166,7 +132,7 @@ struct redis_client::impl {
 
   // A command whose reply is this late means the connection is dead even if TCP says nothing.
   clock::duration stall_limit() const {
-    return std::max<clock::duration>(std::chrono::milliseconds(500), 4 * opts.timeout);
+    return std::max<clock::duration>(std::chrono::milliseconds(500), 4 * timeout());
   }
 
   void submit(const std::shared_ptr<call>& c, std::string bytes) {
@@ -251,17 +217,17 @@ struct redis_client::impl {
   // Connects, authenticates and selects the database; on success the connection is up.
   net::awaitable<result<void>> connect_once(reader_ptr& reader) {
     tcp::resolver resolver(ioc);
-    auto [rec, endpoints] = co_await resolver.async_resolve(opts.url.host, std::to_string(opts.url.port), use_tuple);
-    if (rec) co_return failure::make(errc::upstream_error, "cannot resolve " + opts.url.host + ": " + rec.message());
+    auto [rec, endpoints] = co_await resolver.async_resolve(opts.where.host, std::to_string(opts.where.port), use_tuple);
+    if (rec) co_return failure::make(errc::upstream_error, "cannot resolve " + opts.where.host + ": " + rec.message());
     std::shared_ptr<connection> c;
-    if (opts.url.tls) {
+    if (opts.where.tls) {
       if (!tls) {
         tls = std::make_unique<ssl::context>(ssl::context::tls_client);
         beast::error_code ec;
         tls->set_verify_mode(ssl::verify_peer, ec);
         SSL_CTX_set_min_proto_version(tls->native_handle(), TLS1_2_VERSION);
-        if (opts.ca_file.empty()) tls->set_default_verify_paths(ec);
-        else tls->load_verify_file(opts.ca_file, ec);
+        if (opts.where.ca_file.empty()) tls->set_default_verify_paths(ec);
+        else tls->load_verify_file(opts.where.ca_file, ec);
         if (ec) {
           tls.reset();
           co_return failure::make(errc::upstream_error, "cannot load the CA certificates: " + ec.message());
@@ -273,31 +239,31 @@ struct redis_client::impl {
     }
     c->lowest().expires_after(opts.connect_timeout);
     auto [cec, _] = co_await c->lowest().async_connect(endpoints, use_tuple);
-    if (cec) co_return failure::make(errc::upstream_error, "cannot connect to " + opts.url.host + ": " + cec.message());
+    if (cec) co_return failure::make(errc::upstream_error, "cannot connect to " + opts.where.host + ": " + cec.message());
     c->lowest().socket().set_option(tcp::no_delay(true));
     if (auto* s = std::get_if<tls_stream>(&c->stream)) {
-      if (!SSL_set_tlsext_host_name(s->native_handle(), opts.url.host.c_str()))
+      if (!SSL_set_tlsext_host_name(s->native_handle(), opts.where.host.c_str()))
         co_return failure::make(errc::upstream_error, "cannot set the TLS server name");
-      s->set_verify_callback(ssl::host_name_verification(opts.url.host));
+      s->set_verify_callback(ssl::host_name_verification(opts.where.host));
       auto [hec] = co_await s->async_handshake(ssl::stream_base::client, use_tuple);
       if (hec) co_return failure::make(errc::upstream_error, "TLS handshake failed: " + hec.message());
     }
     std::string hello;
     std::size_t asked = 0;
-    if (!opts.password.empty()) {
-      hello += opts.url.username.empty() ? format_command({"AUTH", opts.password})
-                                         : format_command({"AUTH", opts.url.username, opts.password});
+    if (!opts.where.password.empty()) {
+      hello += opts.where.username.empty() ? format_command({"AUTH", opts.where.password.reveal()})
+                                         : format_command({"AUTH", opts.where.username, opts.where.password.reveal()});
       ++asked;
     }
-    if (opts.url.db != 0) {
-      hello += format_command({"SELECT", std::to_string(opts.url.db)});
+    if (opts.where.db != 0) {
+      hello += format_command({"SELECT", std::to_string(opts.where.db)});
       ++asked;
     }
     hello += format_command({"PING"});
     ++asked;
     auto [wec, wn] =
         co_await std::visit([&](auto& s) { return net::async_write(s, net::buffer(hello), use_tuple); }, c->stream);
-    if (wec) co_return failure::make(errc::upstream_error, "cannot write to " + opts.url.host + ": " + wec.message());
+    if (wec) co_return failure::make(errc::upstream_error, "cannot write to " + opts.where.host + ": " + wec.message());
     reader.reset(redisReaderCreate());
     auto replies = co_await read_replies(*c, *reader, asked);
     if (!replies) co_return replies.error();
@@ -368,10 +334,10 @@ net::awaitable<result<reply>> redis_client::command(std::vector<std::string> arg
   auto c = std::make_shared<call>();
   // A raw pointer: a handler left in the queue at shutdown must not keep the client alive.
   net::post(impl_->ioc, [i = impl_.get(), c, bytes = format_command(argv)]() mutable { i->submit(c, std::move(bytes)); });
-  const deadline by = std::min(until, clock::now() + impl_->opts.timeout);
+  const deadline by = std::min(until, clock::now() + impl_->timeout());
   if (!co_await c->done.wait(by))
     co_return failure::make(errc::upstream_error,
-                            "redis: no reply within " + std::to_string(impl_->opts.timeout.count()) + " ms");
+                            "redis: no reply within " + std::to_string(impl_->timeout().count()) + " ms");
   co_return c->value;
 }
 

@@ -10,6 +10,7 @@
 // reconnect state serves every caller, and one pipeline batches every io thread's commands.
 #pragma once
 
+#include "config/config.hpp"
 #include "gateway/core/error.hpp"
 #include "gateway/net/net.hpp"
 
@@ -22,19 +23,6 @@
 
 namespace cgw::shared_state {
 
-// Where Redis is: "redis://[user@]host[:port][/db]" or "rediss://..." (TLS, verified).
-struct redis_url {
-  bool tls = false;
-  std::string host;
-  std::uint16_t port = 6379;
-  unsigned db = 0;
-  std::string username;  // AUTH username (Redis 6 ACLs); empty: the default user
-};
-
-// Fails with invalid_parameter naming what is wrong; a password in the URL is refused
-// (it belongs in shared_state.redis.password, which may come from ${file:...}).
-result<redis_url> parse_redis_url(std::string_view url);
-
 // One reply, copied out of hiredis's reply tree.
 struct reply {
   enum class kind { nil, integer, string, status, error, array } type = kind::nil;
@@ -46,11 +34,8 @@ struct reply {
 };
 
 struct redis_options {
-  redis_url url;
-  std::string password;                      // AUTH; empty: none
-  std::string ca_file;                       // rediss: verify against this CA (empty: the system store)
-  std::chrono::milliseconds timeout{50};     // each operation, at most
-  std::chrono::milliseconds connect_timeout{1000};
+  config::redis_config where;                        // host, port, database, TLS, AUTH, timeout_ms
+  std::chrono::milliseconds connect_timeout{1000};   // connecting, TLS and AUTH together
 };
 
 // A Lua script, called by SHA (EVALSHA) and sent whole once when the server says NOSCRIPT.

@@ -40,26 +40,6 @@ result<const std::vector<reply>*> array_of(const result<reply>& r, std::size_t n
 
 }  // namespace
 
-shared_health::shared_health(listener on_change) : on_change_(std::move(on_change)) {
-  metrics::registry::global().set("cgw_shared_state_degraded", {}, 0);
-}
-
-void shared_health::succeeded() {
-  if (!degraded_.load()) return;
-  std::lock_guard lock(mutex_);
-  if (!degraded_.exchange(false)) return;
-  metrics::registry::global().set("cgw_shared_state_degraded", {}, 0);
-  if (on_change_) on_change_(false, "redis answers again");
-}
-
-void shared_health::failed(const std::string& why) {
-  if (degraded_.load()) return;
-  std::lock_guard lock(mutex_);
-  if (degraded_.exchange(true)) return;
-  metrics::registry::global().set("cgw_shared_state_degraded", {}, 1);
-  if (on_change_) on_change_(true, why);
-}
-
 config::rate_limit_config local_share(const config::rate_limit_config& limit, unsigned replicas) {
   if (limit.points == 0 || replicas <= 1) return limit;
   return {std::max<std::uint32_t>(1, limit.points / replicas), limit.per_s};
@@ -71,7 +51,7 @@ config::client_rate_limit local_share(const config::client_rate_limit& limit, un
 }
 
 redis_budget_store::redis_budget_store(std::shared_ptr<redis_client> redis, store_options opts,
-                                       std::shared_ptr<shared_health> health)
+                                       std::shared_ptr<policy::shared_health> health)
     : redis_(std::move(redis)), opts_(std::move(opts)), health_(std::move(health)) {}
 
 std::vector<std::string> redis_budget_store::keys(const std::string& account) const {
@@ -139,7 +119,7 @@ net::awaitable<void> redis_budget_store::refund(const std::string& account, cons
 }
 
 redis_client_limit_store::redis_client_limit_store(std::shared_ptr<redis_client> redis, store_options opts,
-                                                   std::shared_ptr<shared_health> health)
+                                                   std::shared_ptr<policy::shared_health> health)
     : redis_(std::move(redis)), opts_(std::move(opts)), health_(std::move(health)) {}
 
 net::awaitable<policy::client_limit_verdict> redis_client_limit_store::take(const std::string& client,
@@ -157,7 +137,7 @@ net::awaitable<policy::client_limit_verdict> redis_client_limit_store::take(cons
   co_return policy::verdict_for((**fields)[0].integer == 1, tokens, limit);
 }
 
-redis_cache::redis_cache(std::shared_ptr<redis_client> redis, store_options opts, std::shared_ptr<shared_health> health,
+redis_cache::redis_cache(std::shared_ptr<redis_client> redis, store_options opts, std::shared_ptr<policy::shared_health> health,
                          std::size_t max_entry_bytes)
     : redis_(std::move(redis)), opts_(std::move(opts)), health_(std::move(health)), max_entry_bytes_(max_entry_bytes) {}
 
@@ -233,6 +213,20 @@ net::awaitable<bool> redis_cache::lease(const std::string& key, clock::duration 
 net::awaitable<void> redis_cache::release(const std::string& key) {
   std::vector<std::string> argv{"DEL", key_for("lease", key)};
   co_await redis_->command(std::move(argv), deadline::max());
+}
+
+fleet join_fleet(const config::gateway_config& cfg, policy::shared_health::listener on_change) {
+  const auto& redis_cfg = *cfg.shared_state.redis;
+  fleet f;
+  f.redis = std::make_shared<redis_client>(redis_options{redis_cfg});
+  f.health = std::make_shared<policy::shared_health>(std::move(on_change));
+  const store_options opts{redis_cfg.key_prefix, cfg.shared_state.expected_replicas};
+  f.policies = std::make_shared<policy::shared_state>(cfg.cache.max_bytes,
+                                                      std::make_shared<redis_budget_store>(f.redis, opts, f.health));
+  f.policies->set_remote_cache(std::make_shared<redis_cache>(f.redis, opts, f.health));
+  f.policies->set_fleet(f.health);
+  f.client_limits = std::make_shared<redis_client_limit_store>(f.redis, opts, f.health);
+  return f;
 }
 
 }  // namespace cgw::shared_state

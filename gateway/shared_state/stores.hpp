@@ -9,32 +9,15 @@
 #include "gateway/policy/budget.hpp"
 #include "gateway/policy/cache.hpp"
 #include "gateway/policy/client_limit.hpp"
+#include "gateway/policy/guard.hpp"
+#include "gateway/policy/shared_health.hpp"
 #include "gateway/shared_state/redis.hpp"
 
-#include <atomic>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 
 namespace cgw::shared_state {
-
-// Whether this replica reaches the shared state now. Shared by every store of a replica.
-class shared_health {
- public:
-  // Called once per transition (degraded, why) — never per request. May be empty.
-  using listener = std::function<void(bool degraded, const std::string& why)>;
-  explicit shared_health(listener on_change = {});
-
-  void succeeded();
-  void failed(const std::string& why);
-  bool degraded() const noexcept { return degraded_.load(); }
-
- private:
-  listener on_change_;
-  std::mutex mutex_;  // orders transitions, so their log lines come in order
-  std::atomic<bool> degraded_{false};
-};
 
 struct store_options {
   std::string key_prefix = "cgw:";
@@ -47,7 +30,7 @@ config::client_rate_limit local_share(const config::client_rate_limit& limit, un
 
 class redis_budget_store final : public policy::budget_store {
  public:
-  redis_budget_store(std::shared_ptr<redis_client> redis, store_options opts, std::shared_ptr<shared_health> health);
+  redis_budget_store(std::shared_ptr<redis_client> redis, store_options opts, std::shared_ptr<policy::shared_health> health);
 
   net::awaitable<policy::budget_decision> reserve(const std::string& account, const config::rate_limit_config& limit,
                                                   double cost, deadline latest) override;
@@ -61,14 +44,14 @@ class redis_budget_store final : public policy::budget_store {
 
   std::shared_ptr<redis_client> redis_;
   store_options opts_;
-  std::shared_ptr<shared_health> health_;
+  std::shared_ptr<policy::shared_health> health_;
   policy::memory_budget_store local_;  // the fallback: this replica's share of each budget
 };
 
 class redis_client_limit_store final : public policy::client_limit_store {
  public:
   redis_client_limit_store(std::shared_ptr<redis_client> redis, store_options opts,
-                           std::shared_ptr<shared_health> health);
+                           std::shared_ptr<policy::shared_health> health);
 
   net::awaitable<policy::client_limit_verdict> take(const std::string& client,
                                                     const config::client_rate_limit& limit) override;
@@ -76,7 +59,7 @@ class redis_client_limit_store final : public policy::client_limit_store {
  private:
   std::shared_ptr<redis_client> redis_;
   store_options opts_;
-  std::shared_ptr<shared_health> health_;
+  std::shared_ptr<policy::shared_health> health_;
   policy::memory_client_limit_store local_;
 };
 
@@ -87,7 +70,7 @@ class redis_client_limit_store final : public policy::client_limit_store {
 // go long before budget and client-limit keys (minutes).
 class redis_cache final : public policy::shared_cache {
  public:
-  redis_cache(std::shared_ptr<redis_client> redis, store_options opts, std::shared_ptr<shared_health> health,
+  redis_cache(std::shared_ptr<redis_client> redis, store_options opts, std::shared_ptr<policy::shared_health> health,
               std::size_t max_entry_bytes = 1 << 20);
 
   net::awaitable<std::optional<policy::shared_response>> find(const std::string& key, deadline until) override;
@@ -104,8 +87,19 @@ class redis_cache final : public policy::shared_cache {
 
   std::shared_ptr<redis_client> redis_;
   store_options opts_;
-  std::shared_ptr<shared_health> health_;
+  std::shared_ptr<policy::shared_health> health_;
   std::size_t max_entry_bytes_;
 };
+
+// What a replica of a fleet shares, wired from `shared_state`: the policies' state (budgets in
+// Redis, the cache with its Redis tier, the fleet's health) and the client limits. The Redis
+// client connects in the background; until it does, every store uses its local share.
+struct fleet {
+  std::shared_ptr<redis_client> redis;
+  std::shared_ptr<policy::shared_health> health;
+  std::shared_ptr<policy::shared_state> policies;
+  std::shared_ptr<policy::client_limit_store> client_limits;
+};
+fleet join_fleet(const config::gateway_config& cfg, policy::shared_health::listener on_change);
 
 }  // namespace cgw::shared_state

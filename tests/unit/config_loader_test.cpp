@@ -301,6 +301,58 @@ TEST(config_loader, policy_keys_land) {
   EXPECT_EQ(zild.cache_ttl_ms, 3000u);
 }
 
+// A shared_state text with `redis` set to the given fragment.
+std::string with_redis(std::string_view redis) {
+  return R"({"cursor_secret": "unit-test-cursor-secret-0123456789abcdef",
+             "shared_state": {"expected_replicas": 3, "redis": )" + std::string(redis) + "}}";
+}
+
+TEST(config_loader, shared_state_keys_land) {
+  const config_ptr loaded = load_ok(with_redis(R"({"url": "rediss://cgw@redis.internal:6380/2",
+      "password": "redis-password-literal", "key_prefix": "gw:", "timeout_ms": 40, "ca_file": "/etc/ca.pem"})"),
+                                    test_options());
+  ASSERT_TRUE(loaded);
+  EXPECT_EQ(loaded->shared_state.expected_replicas, 3u);
+  ASSERT_TRUE(loaded->shared_state.redis);
+  const auto& r = *loaded->shared_state.redis;
+  EXPECT_TRUE(r.tls);
+  EXPECT_EQ(r.host, "redis.internal");
+  EXPECT_EQ(r.port, 6380);
+  EXPECT_EQ(r.db, 2u);
+  EXPECT_EQ(r.username, "cgw");
+  EXPECT_EQ(r.password.reveal(), "redis-password-literal");
+  EXPECT_EQ(r.key_prefix, "gw:");
+  EXPECT_EQ(r.timeout_ms, 40u);
+  const config_ptr plain = load_ok(with_redis(R"({"url": "redis://127.0.0.1"})"), test_options());
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->shared_state.redis->port, 6379);
+  EXPECT_EQ(plain->shared_state.redis->db, 0u);
+  EXPECT_EQ(plain->shared_state.redis->timeout_ms, 50u);
+  const config_ptr none = load_ok(R"({"cursor_secret": "unit-test-cursor-secret-0123456789abcdef"})", test_options());
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(none->shared_state.redis);  // one process: everything in memory
+  EXPECT_EQ(none->shared_state.expected_replicas, 1u);
+}
+
+TEST(config_loader, shared_state_errors_name_the_key) {
+  const std::pair<std::string, std::string> cases[] = {
+      {R"({"url": "http://redis"})", "shared_state.redis.url: the scheme must be redis or rediss"},
+      {R"({"url": "redis://user:hunter2@redis"})", "shared_state.redis.url: must not carry a password"},
+      {R"({"url": "redis://redis:0"})", "shared_state.redis.url: the port is not a number from 1 to 65535"},
+      {R"({"url": "redis://redis/db"})", "shared_state.redis.url: the path must be a database number"},
+      {R"({"url": "redis://redis", "timeout_ms": 0})", "shared_state.redis.timeout_ms"},
+      {R"({"url": "redis://redis", "ca_file": "/ca.pem"})", "shared_state.redis.ca_file: allowed only with a rediss"},
+      {R"({"url": "redis://redis", "pasword": "x"})", "shared_state.redis.pasword: unknown key"},
+      {R"({"password": "x"})", "shared_state.redis.url: required key is missing"},
+  };
+  for (const auto& [redis, expected] : cases) {
+    auto loaded = load_text(with_redis(redis), test_options());
+    ASSERT_FALSE(loaded) << redis;
+    EXPECT_NE(loaded.error().message.find(expected), std::string::npos) << loaded.error().message;
+    EXPECT_EQ(loaded.error().message.find("hunter2"), std::string::npos);
+  }
+}
+
 TEST(config_loader, port_zero_means_any_free_port) {
   const config_ptr config =
       load_ok(R"({"listen": {"port": 0}, "cursor_secret": "unit-test-cursor-secret-0123456789abcdef"})",
