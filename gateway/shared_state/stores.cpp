@@ -91,7 +91,11 @@ net::awaitable<void> redis_budget_store::settle(const std::string& account, cons
                                                 const policy::budget_ticket& ticket,
                                                 const policy::budget_report& report) {
   if (ticket.local) {
-    local_.settle_at(account, local_share(limit, opts_.expected_replicas), ticket, report, clock::now());
+    // The vendor's figure counts every replica's calls: this replica's share of it is what it may
+    // spend, so that all of them together stay within it.
+    policy::budget_report share = report;
+    if (share.remaining && opts_.expected_replicas > 1) *share.remaining /= opts_.expected_replicas;
+    local_.settle_at(account, local_share(limit, opts_.expected_replicas), ticket, share, clock::now());
     co_return;
   }
   if (!report.answered) co_return;  // it stays counted as possibly spent until its window is over
