@@ -407,8 +407,14 @@ def k8s():
         h = hpas[0]["spec"]
         check(h.get("minReplicas", 1) <= gw["spec"].get("replicas", 1) <= h["maxReplicas"],
               f"k8s HPA: minReplicas {h.get('minReplicas')} <= replicas <= maxReplicas {h['maxReplicas']}")
-        check(shared.get("expected_replicas", 1) >= h["maxReplicas"],
-              f"k8s: shared_state.expected_replicas {shared.get('expected_replicas')} >= HPA maxReplicas {h['maxReplicas']} "
+        # A rolling update at maxReplicas runs maxSurge more pods at once.
+        ru = (gw["spec"].get("strategy") or {}).get("rollingUpdate") or {}
+        surge = ru.get("maxSurge", "25%") if (gw["spec"].get("strategy") or {}).get("type", "RollingUpdate") == "RollingUpdate" else 0
+        if isinstance(surge, str) and surge.endswith("%"):
+            surge = -(-h["maxReplicas"] * int(surge[:-1]) // 100)
+        most = h["maxReplicas"] + int(surge)
+        check(shared.get("expected_replicas", 1) >= most,
+              f"k8s: shared_state.expected_replicas {shared.get('expected_replicas')} >= HPA maxReplicas {h['maxReplicas']} + maxSurge {surge} "
               "(the Redis-down shares never add up to more than a vendor's quota)")
 
     # Redis: the URL's host is a Service in front of a Redis with persistence off, same password
