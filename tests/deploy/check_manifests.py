@@ -164,6 +164,7 @@ def dockerfile():
 
 
 DOCKER = dockerfile()
+CONFIGS = {}  # where -> the gateway config it mounts, for the loader check
 
 
 # --- compose.yaml -----------------------------------------------------------------------------
@@ -198,6 +199,7 @@ def compose():
                      f"{where}: the --config path {cfg_path} is a mounted file of the repository ({source})"):
             continue
         config = json.loads(read(os.path.join(base, source)))
+        CONFIGS.setdefault(f"compose.yaml ({source})", config)
         port = config["listen"]["port"]
         exposed = [int(str(p).split("/")[0]) for p in s.get("expose", [])]
         exposed += [int(str(p).split(":")[-1].split("/")[0]) for p in s.get("ports", [])]
@@ -344,6 +346,7 @@ def k8s():
                  f"{where}: --config {cfg_path} is a key of a ConfigMap mounted there ({key})"):
         return
     config = json.loads(cm[0]["data"][key])
+    CONFIGS[f"k8s ConfigMap/{cm[0]['metadata']['name']}"] = config
     port = config["listen"]["port"]
     ports = {p.get("name"): p["containerPort"] for p in container.get("ports", [])}
     check(port in ports.values(), f"{where}: containerPort {sorted(ports.values())} is the config's listen.port {port}")
@@ -492,6 +495,67 @@ def metrics():
 
 
 metrics()
+
+
+# --- the gateway's own loader accepts every mounted config ------------------------------------
+def loader():
+    binary = os.environ.get("CGW_GATEWAY_BIN", "")
+    if not binary or not os.access(binary, os.X_OK):
+        print("note no conversation-gateway binary found: the mounted configs were not run through --check-config")
+        return
+    import subprocess
+    import tempfile
+    pending_path = os.path.join(ROOT, "tests/deploy/pending_config_keys.txt")
+    pending = {l.split("#")[0].strip() for l in read(pending_path).splitlines()} - {""} if os.path.exists(pending_path) else set()
+
+    def strip(config, path):  # path like clients[].rate_limit or server.max_in_flight
+        parts = path.split(".")
+        def go(node, i):
+            key = parts[i]
+            many = key.endswith("[]")
+            key = key[:-2] if many else key
+            if not isinstance(node, dict) or key not in node:
+                return
+            if i == len(parts) - 1:
+                del node[key]
+            elif many:
+                for item in node[key]:
+                    go(item, i + 1)
+            else:
+                go(node[key], i + 1)
+        go(config, 0)
+
+    for where, original in CONFIGS.items():
+        config = json.loads(json.dumps(original))
+        with tempfile.TemporaryDirectory() as d:
+            # Each ${file:...} becomes a file of dummy bytes here (32+, as cursor_secret needs).
+            text = json.dumps(config)
+            for i, ref in enumerate(file_refs(config)):
+                f = os.path.join(d, f"secret-{i}")
+                with open(f, "w") as out:
+                    out.write("dummy-value-for-check-config-0123456789")
+                text = text.replace("${file:" + ref + "}", "${file:" + f + "}")
+            config = json.loads(text)
+            stripped = []
+            for _ in range(len(pending) + 1):
+                path = os.path.join(d, "config.json")
+                with open(path, "w") as out:
+                    json.dump(config, out)
+                r = subprocess.run([binary, "--check-config", path], capture_output=True, text=True)
+                message = (r.stderr or r.stdout).strip().removeprefix("conversation-gateway: ")
+                m = re.match(r"^(\S+): unknown key$", message)
+                key = re.sub(r"\[\d+\]", "[]", m.group(1)) if m else None
+                if r.returncode != 0 and key in pending:
+                    stripped.append(key)
+                    strip(config, key)
+                    continue
+                break
+            if stripped:
+                print(f"note {where}: this build's loader does not know {stripped} yet (tests/deploy/pending_config_keys.txt); checked without them")
+            check(r.returncode == 0, f"{where}: conversation-gateway --check-config accepts it ({message})")
+
+
+loader()
 
 print(f"check_manifests.py: {passes} passed, {len(failures)} failed")
 sys.exit(1 if failures else 0)

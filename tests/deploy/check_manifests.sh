@@ -4,7 +4,8 @@
 # 1. yamllint (Debian) on compose.yaml, k8s/*.yaml and prometheus/alerts.yaml;
 # 2. dockerfilelint (npm) on deploy/Dockerfile;
 # 3. check_manifests.py (python3 + Debian's python3-yaml): ports, probe paths, mounted config and
-#    secret paths, grace periods, non-root, Redis persistence, metric names against the code;
+#    secret paths, grace periods, non-root, Redis persistence, metric names against the code, and
+#    each mounted config through the built gateway's --check-config (when a binary is there);
 # 4. validate_k8s.js: every Kubernetes object against Kubernetes' own schemas (npm kubernetes-models);
 # 5. haproxy -c and promtool check rules, when those are installed.
 # What is missing is installed first: Debian packages through apt (as root or with sudo), the npm
@@ -62,6 +63,11 @@ step() {  # step NAME CMD...: runs one check, reports it, remembers a failure
 step yamllint yamllint -s -c "$here/yamllint.yaml" "$root/deploy/compose.yaml" "$root/deploy/k8s" \
   "$root/deploy/prometheus/alerts.yaml"
 step dockerfilelint "$cache/node_modules/.bin/dockerfilelint" "$root/deploy/Dockerfile"
+# The gateway of the build under test (ctest runs this from <build>/tests), else build/: the mounted
+# configs go through its own --check-config.
+for b in "${CGW_GATEWAY_BIN:-}" "$PWD/../bin/conversation-gateway" "$root/build/bin/conversation-gateway"; do
+  if [ -n "$b" ] && [ -x "$b" ]; then export CGW_GATEWAY_BIN=$b; break; fi
+done
 step "contract (check_manifests.py)" "$python" "$here/check_manifests.py" "$root" "$work/k8s-objects.json"
 if [ -s "$work/k8s-objects.json" ]; then
   step "kubernetes schemas (kubernetes-models)" env NODE_PATH="$cache/node_modules" node "$here/validate_k8s.js" "$work/k8s-objects.json"
