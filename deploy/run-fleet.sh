@@ -274,8 +274,27 @@ if [ "$smoke" = 1 ]; then
   exit 0
 fi
 
-# Until Ctrl-C, or until any of them exits on its own (then the rest are stopped too).
+# Until Ctrl-C. A replica that exits (killed, or drained by a SIGTERM) leaves the rotation at
+# haproxy's next /readyz check and the others carry on; if Redis, the sandboxes, haproxy or the
+# last replica exits, the rest are stopped too.
 set +e
-wait -n "${pids[@]}"
-say "a process of the fleet exited on its own; stopping the rest"
-exit 1
+alive=("${pids[@]}")
+replicas_left=$replicas
+while :; do
+  wait -n -p gone "${alive[@]}"
+  status=$?
+  [ -n "${gone:-}" ] || continue
+  for i in "${!pids[@]}"; do [ "${pids[$i]}" = "$gone" ] && who=${names[$i]}; done
+  next=()
+  for p in "${alive[@]}"; do [ "$p" = "$gone" ] || next+=("$p"); done
+  alive=("${next[@]}")
+  case $who in
+    replica-*)
+      replicas_left=$((replicas_left - 1))
+      say "$who exited (status $status); haproxy routes around it, $replicas_left replicas left (log: $state/$who.log)"
+      [ "$replicas_left" -gt 0 ] && continue
+      ;;
+  esac
+  say "$who exited (status $status); stopping the rest"
+  exit 1
+done
