@@ -281,20 +281,30 @@ set +e
 alive=("${pids[@]}")
 replicas_left=$replicas
 while :; do
-  wait -n -p gone "${alive[@]}"
-  status=$?
-  [ -n "${gone:-}" ] || continue
-  for i in "${!pids[@]}"; do [ "${pids[$i]}" = "$gone" ] && who=${names[$i]}; done
+  # A short sleep waited on, rather than `wait -n` on the fleet: a trapped Ctrl-C ends the wait at
+  # once either way, and this never depends on which child's exit the shell saw first.
+  sleep 1 &
+  wait $!
   next=()
-  for p in "${alive[@]}"; do [ "$p" = "$gone" ] || next+=("$p"); done
+  for i in "${!pids[@]}"; do
+    p=${pids[$i]}
+    case " ${alive[*]} " in *" $p "*) ;; *) continue ;; esac
+    if kill -0 "$p" 2>/dev/null; then next+=("$p"); continue; fi
+    wait "$p"
+    status=$?
+    who=${names[$i]}
+    case $who in
+      replica-*)
+        replicas_left=$((replicas_left - 1))
+        if [ "$replicas_left" -gt 0 ]; then
+          say "$who exited (status $status); haproxy routes around it, $replicas_left left (log: $state/$who.log)"
+          continue
+        fi
+        who="the last replica ($who)"
+        ;;
+    esac
+    say "$who exited (status $status); stopping the rest"
+    exit 1
+  done
   alive=("${next[@]}")
-  case $who in
-    replica-*)
-      replicas_left=$((replicas_left - 1))
-      say "$who exited (status $status); haproxy routes around it, $replicas_left replicas left (log: $state/$who.log)"
-      [ "$replicas_left" -gt 0 ] && continue
-      ;;
-  esac
-  say "$who exited (status $status); stopping the rest"
-  exit 1
 done
