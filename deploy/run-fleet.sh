@@ -37,7 +37,10 @@ while [ $# -gt 0 ]; do
 done
 case $replicas in '' | *[!0-9]* | 0) echo "run-fleet: --replicas needs a positive number" >&2; exit 2 ;; esac
 
-say() { echo "run-fleet: $*"; }
+# Messages go to the script's own stdout (fd 9) even from a trap that fires while a command's
+# output is redirected to a file.
+exec 9>&1
+say() { echo "run-fleet: $*" >&9; }
 
 # --- install and build ------------------------------------------------------------------------
 "$root/deploy/install-deps.sh"
@@ -68,6 +71,8 @@ stop_all() {
   [ "$stopping" -eq 0 ] || return 0
   stopping=1
   trap - INT TERM EXIT
+  rm -f "$state/pids"
+  kill -TERM "$watchdog" 2>/dev/null || true
   local i
   for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
     kill -TERM "${pids[$i]}" 2>/dev/null || true
@@ -89,7 +94,21 @@ trap 'stop_all' EXIT
 started() {  # started NAME PID
   names+=("$1")
   pids+=("$2")
+  echo "$2" >>"$state/pids"
 }
+# A safety net: should this script die without running stop_all (SIGKILL, say), a watchdog stops
+# what it had started and removes the state directory (it holds the Redis password).
+parent=$$
+(
+  trap '' INT HUP
+  while kill -0 "$parent" 2>/dev/null; do sleep 1; done
+  if [ -f "$state/pids" ]; then
+    tac "$state/pids" | while read -r p; do kill -TERM "$p" 2>/dev/null; done
+    sleep 2
+    rm -rf "$state"
+  fi
+) </dev/null >/dev/null 2>&1 9>&- &
+watchdog=$!
 
 # --- free loopback ports ---------------------------------------------------------------------
 # Outside the kernel's ephemeral range, so an outgoing connection's local port never takes one
@@ -101,7 +120,8 @@ port_free() {  # nothing listens on 127.0.0.1:$1 and this script has not handed 
   case $taken in *" $1 "*) return 1 ;; esac
   ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
-free_port() {  # free_port [COUNT]: the first of COUNT consecutive free ports
+free_port() {  # free_port [COUNT]: sets $port_found to the first of COUNT consecutive free ports
+  # (not called as $(free_port): it records what it hands out, which a subshell would forget)
   local count=${1:-1} p i ok
   for _ in $(seq 1 200); do
     p=$((pick_from + (RANDOM * 32768 + RANDOM) % pick_span))
@@ -109,7 +129,7 @@ free_port() {  # free_port [COUNT]: the first of COUNT consecutive free ports
     for ((i = 0; i < count; i++)); do port_free $((p + i)) || { ok=0; break; }; done
     if [ $ok = 1 ]; then
       for ((i = 0; i < count; i++)); do taken+="$((p + i)) "; done
-      echo "$p"
+      port_found=$p
       return 0
     fi
   done
@@ -130,7 +150,7 @@ wait_for() {  # wait_for WHAT PID CMD...: until CMD succeeds, the process is ali
 }
 
 # --- redis-server: persistence off, loopback, AUTH with a generated password -----------------
-redis_port=$(free_port)
+free_port && redis_port=$port_found
 head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$state/redis-password"
 chmod 600 "$state/redis-password"
 { # the password goes in a file, never on a command line (ps) or in a log
@@ -138,15 +158,15 @@ chmod 600 "$state/redis-password"
 } >"$state/redis.conf"
 chmod 600 "$state/redis.conf"
 "$redis_server" "$state/redis.conf" --bind 127.0.0.1 --port "$redis_port" --protected-mode yes \
-  --save "" --appendonly no --dir "$state" --daemonize no --logfile "" >"$state/redis.log" 2>&1 &
+  --save "" --appendonly no --dir "$state" --daemonize no --logfile "" >"$state/redis.log" 2>&1 9>&- &
 started redis $!
 redis_ping() { REDISCLI_AUTH=$(cat "$state/redis-password") "$redis_cli" -h 127.0.0.1 -p "$redis_port" --no-auth-warning ping | grep -q PONG; }
 wait_for redis "${pids[-1]}" redis_ping
 say "redis-server on 127.0.0.1:$redis_port (persistence off, AUTH on)"
 
 # --- the vendor sandboxes ----------------------------------------------------------------------
-sandbox_base=$(free_port 4)
-"$bin/vendor-sandbox" --all --address 127.0.0.1 --base-port "$sandbox_base" >"$state/sandboxes.log" 2>&1 &
+free_port 4 && sandbox_base=$port_found
+"$bin/vendor-sandbox" --all --address 127.0.0.1 --base-port "$sandbox_base" >"$state/sandboxes.log" 2>&1 9>&- &
 started sandboxes $!
 sandboxes_up() { [ "$(grep -c 'listening on' "$state/sandboxes.log")" -eq 4 ]; }
 wait_for sandboxes "${pids[-1]}" sandboxes_up
@@ -173,7 +193,7 @@ make_config() {  # make_config PORT > FILE
 }
 replica_ports=()
 for ((i = 1; i <= replicas; i++)); do
-  port=$(free_port)
+  free_port && port=$port_found
   replica_ports+=("$port")
   make_config "$port" >"$state/replica-$i.json"
   # config/sandbox.json changed shape under the substitutions: say so rather than run the wrong thing
@@ -188,7 +208,7 @@ for ((i = 1; i <= replicas; i++)); do
   fi
 done
 for ((i = 1; i <= replicas; i++)); do
-  "$bin/conversation-gateway" --config "$state/replica-$i.json" >"$state/replica-$i.log" 2>&1 &
+  "$bin/conversation-gateway" --config "$state/replica-$i.json" >"$state/replica-$i.log" 2>&1 9>&- &
   started "replica-$i" $!
 done
 for ((i = 1; i <= replicas; i++)); do
@@ -203,7 +223,7 @@ elif port_free 8080; then
   lb_port=8080
   taken+="8080 "
 else
-  lb_port=$(free_port)
+  free_port && lb_port=$port_found
 fi
 {
   cat <<CFG
@@ -238,7 +258,7 @@ CFG
   done
 } >"$state/haproxy.cfg"
 "$haproxy" -c -q -f "$state/haproxy.cfg"
-"$haproxy" -db -f "$state/haproxy.cfg" >"$state/haproxy.log" 2>&1 &
+"$haproxy" -db -f "$state/haproxy.cfg" >"$state/haproxy.log" 2>&1 9>&- &
 started haproxy $!
 wait_for haproxy "${pids[-1]}" curl -fsS "http://127.0.0.1:$lb_port/readyz"
 
