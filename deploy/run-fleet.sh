@@ -67,12 +67,13 @@ chmod 700 "$state"
 pids=()    # in start order; stopped in reverse
 names=()
 stopping=0
+watchdog=""
 stop_all() {
   [ "$stopping" -eq 0 ] || return 0
   stopping=1
   trap - INT TERM EXIT
   rm -f "$state/pids"
-  kill -TERM "$watchdog" 2>/dev/null || true
+  [ -z "$watchdog" ] || kill -TERM "$watchdog" 2>/dev/null || true
   local i
   for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
     kill -TERM "${pids[$i]}" 2>/dev/null || true
