@@ -479,7 +479,17 @@ def metrics():
         path = os.path.join(ROOT, name)
         text = read(path)
         if name.endswith(".json"):
-            json.loads(text)
+            dash = json.loads(text)
+            panels = [p for p in dash.get("panels", []) if p.get("type") != "row"]
+            exprs = [t.get("expr", "") for p in panels for t in p.get("targets", [])]
+            ids = [p.get("id") for p in dash.get("panels", [])]
+            check(len(panels) > 0 and all(p.get("targets") for p in panels) and all(exprs),
+                  f"{name}: {len(panels)} panels, each with queries ({len(exprs)} expressions)")
+            check(len(ids) == len(set(ids)) and all(p["gridPos"]["x"] + p["gridPos"]["w"] <= 24 for p in dash["panels"]),
+                  f"{name}: panel ids unique, every panel within the 24-column grid")
+            used_vars = set(re.findall(r"\$\{?(\w+)", text)) - {"__rate_interval", "__interval", "__range"}
+            defined = {v["name"] for v in dash.get("templating", {}).get("list", [])}
+            check(used_vars <= defined, f"{name}: every $variable it uses is defined ({sorted(used_vars)})")
         else:
             doc = yaml.safe_load(text)
             rules = [r for g in doc.get("groups", []) for r in g.get("rules", [])]
