@@ -9,6 +9,7 @@ packages=(
   libspdlog-dev libssl-dev ca-certificates
   libgtest-dev libgmock-dev
   libhiredis-dev redis-server                                  # the fleet's shared state, and the tests that run a real Redis
+  haproxy yamllint python3-yaml                                # the fleet script and the deploy/ checks
   curl
 )
 

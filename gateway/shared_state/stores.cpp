@@ -202,7 +202,8 @@ net::awaitable<void> redis_cache::put(const std::string& key, const upstream::re
   if (ms <= 0) co_return;
   std::vector<std::string> argv{"SET", key_for("cache", key), encode(value), "PX", std::to_string(ms)};
   auto r = co_await redis_->command(std::move(argv), deadline::max());
-  if (!r || r->is_error()) health_->failed(r ? "redis: SET failed" : r.error().message);
+  // An error reply (a full Redis refusing the write) only means this answer is not shared.
+  if (!r) health_->failed(r.error().message);
 }
 
 net::awaitable<bool> redis_cache::lease(const std::string& key, clock::duration ttl, deadline until) {
