@@ -229,16 +229,22 @@ net::awaitable<result<shared_response>> vendor_guard::send(upstream::client& htt
     bool leased = false;
     if (remote) {
       const auto lease_for = std::min<clock::duration>(until - clock::now(), std::chrono::seconds(5));
-      while (!(leased = co_await remote->lease(key, lease_for, until)) &&
-             clock::now() + lease_poll + min_send_time < until) {
-        co_await sleep_for(lease_poll);
-        if (auto found = co_await remote->find(key, until)) {
+      for (bool waited = false;; waited = true) {
+        leased = co_await remote->lease(key, lease_for, until);
+        // A lease taken after waiting may follow the holder's answer (it writes the answer, then
+        // ends its lease): look once more before calling.
+        std::optional<shared_response> found;
+        if (!leased || waited) found = co_await remote->find(key, until);
+        if (found) {
+          if (leased) co_await remote->release(key);
           shared_.cache().put(key, *found, ttl, clock::now());
           ++stats.coalesced;
           m.add("cgw_cache_requests_total", {{"vendor", vendor_}, {"result", "coalesced"}});
           landing.land(*found);
           co_return *found;
         }
+        if (leased || clock::now() + lease_poll + min_send_time >= until) break;
+        co_await sleep_for(lease_poll);
       }
     }
     ++stats.misses;

@@ -8,20 +8,21 @@ shared_health::shared_health(listener on_change) : on_change_(std::move(on_chang
   metrics::registry::global().set("cgw_shared_state_degraded", {}, 0);
 }
 
-void shared_health::succeeded() {
-  if (!degraded_.load()) return;
-  std::lock_guard lock(mutex_);
-  if (!degraded_.exchange(false)) return;
-  metrics::registry::global().set("cgw_shared_state_degraded", {}, 0);
-  if (on_change_) on_change_(false, "redis answers again");
+void shared_health::succeeded(clock::time_point asked) {
+  if (degraded_.load()) change(false, asked, "redis answers again");
 }
 
-void shared_health::failed(const std::string& why) {
-  if (degraded_.load()) return;
+void shared_health::failed(clock::time_point asked, const std::string& why) {
+  if (!degraded_.load()) change(true, asked, why);
+}
+
+void shared_health::change(bool degraded, clock::time_point asked, const std::string& why) {
   std::lock_guard lock(mutex_);
-  if (degraded_.exchange(true)) return;
-  metrics::registry::global().set("cgw_shared_state_degraded", {}, 1);
-  if (on_change_) on_change_(true, why);
+  if (degraded_.load() == degraded || asked < changed_) return;
+  degraded_ = degraded;
+  changed_ = clock::now();
+  metrics::registry::global().set("cgw_shared_state_degraded", {}, degraded ? 1 : 0);
+  if (on_change_) on_change_(degraded, why);
 }
 
 }  // namespace cgw::policy

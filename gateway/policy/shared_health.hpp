@@ -3,6 +3,8 @@
 // the cgw_shared_state_degraded gauge), never once per request, and /v1/vendors shows it.
 #pragma once
 
+#include "gateway/net/net.hpp"
+
 #include <atomic>
 #include <functional>
 #include <mutex>
@@ -16,14 +18,20 @@ class shared_health {
   using listener = std::function<void(bool degraded, const std::string& why)>;
   explicit shared_health(listener on_change = {});
 
-  void succeeded();
-  void failed(const std::string& why);
+  // The outcome of an operation asked at `asked`. An outcome of one asked before the last
+  // transition is stale (a reply that was on its way when Redis died, a refusal queued before it
+  // came back) and changes nothing, so a transition is never undone by its own stragglers.
+  void succeeded(clock::time_point asked);
+  void failed(clock::time_point asked, const std::string& why);
   bool degraded() const noexcept { return degraded_.load(); }
 
  private:
+  void change(bool degraded, clock::time_point asked, const std::string& why);
+
   listener on_change_;
   std::mutex mutex_;  // orders transitions, so their log lines come in order
   std::atomic<bool> degraded_{false};
+  clock::time_point changed_{};  // guarded by mutex_
 };
 
 }  // namespace cgw::policy

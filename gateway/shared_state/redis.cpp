@@ -330,6 +330,12 @@ redis_client::~redis_client() {
 
 bool redis_client::connected() const noexcept { return impl_->up.load(); }
 
+bool redis_client::wait_connected(std::chrono::milliseconds at_most) const {
+  const auto until = clock::now() + at_most;
+  while (!connected() && clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  return connected();
+}
+
 net::awaitable<result<reply>> redis_client::command(std::vector<std::string> argv, deadline until) {
   auto c = std::make_shared<call>();
   // A raw pointer: a handler left in the queue at shutdown must not keep the client alive.

@@ -63,6 +63,9 @@ class redis_client {
 
   // True while a connection is up and authenticated.
   bool connected() const noexcept;
+  // Blocks the calling thread (never an io thread: start-up only) until connected or `at_most`
+  // passed; returns connected().
+  bool wait_connected(std::chrono::milliseconds at_most) const;
 
  private:
   struct impl;

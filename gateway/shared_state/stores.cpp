@@ -63,6 +63,7 @@ std::vector<std::string> redis_budget_store::keys(const std::string& account) co
 net::awaitable<policy::budget_decision> redis_budget_store::reserve(const std::string& account,
                                                                     const config::rate_limit_config& limit,
                                                                     double cost, deadline latest) {
+  const auto asked = clock::now();
   const std::vector<std::string> args{std::to_string(limit.points), std::to_string(limit.per_s), number(cost),
                                       std::to_string(ms_left(latest))};
   auto r = co_await redis_->eval(reserve_script, keys(account), args, latest + policy::min_call_time);
@@ -70,12 +71,12 @@ net::awaitable<policy::budget_decision> redis_budget_store::reserve(const std::s
   if (!fields) {
     // Cut by the request's own deadline rather than Redis's timeout: Redis is not to blame.
     const bool cut_by_request = !r && clock::now() >= latest + policy::min_call_time;
-    if (!cut_by_request) health_->failed(fields.error().message);
+    if (!cut_by_request) health_->failed(asked, fields.error().message);
     auto d = local_.reserve_at(account, local_share(limit, opts_.expected_replicas), cost, latest, clock::now());
     d.ticket.local = true;
     co_return d;
   }
-  health_->succeeded();
+  health_->succeeded(asked);
   const auto& f = **fields;
   policy::budget_decision d;
   d.what = f[0].integer == 0   ? policy::budget_decision::verdict::go
@@ -90,6 +91,7 @@ net::awaitable<policy::budget_decision> redis_budget_store::reserve(const std::s
 net::awaitable<void> redis_budget_store::settle(const std::string& account, const config::rate_limit_config& limit,
                                                 const policy::budget_ticket& ticket,
                                                 const policy::budget_report& report) {
+  const auto asked = clock::now();
   if (ticket.local) {
     // The vendor's figure counts every replica's calls: this replica's share of it is what it may
     // spend, so that all of them together stay within it.
@@ -106,20 +108,21 @@ net::awaitable<void> redis_budget_store::settle(const std::string& account, cons
   args.push_back(std::to_string(report.retry_after_s));
   auto r = co_await redis_->eval(settle_script, keys(account), args, deadline::max());
   // A lost settle leaves the call counted until its window ends: the budget errs on the safe side.
-  if (!r || r->is_error()) health_->failed(r ? "redis: the settle script failed" : r.error().message);
-  else health_->succeeded();
+  if (!r || r->is_error()) health_->failed(asked, r ? "redis: the settle script failed" : r.error().message);
+  else health_->succeeded(asked);
 }
 
 net::awaitable<void> redis_budget_store::refund(const std::string& account, const config::rate_limit_config& limit,
                                                 const policy::budget_ticket& ticket) {
+  const auto asked = clock::now();
   if (ticket.local) {
     local_.refund_at(account, local_share(limit, opts_.expected_replicas), ticket);
     co_return;
   }
   const std::vector<std::string> args{std::to_string(limit.points), std::to_string(ticket.seq)};
   auto r = co_await redis_->eval(refund_script, keys(account), args, deadline::max());
-  if (!r || r->is_error()) health_->failed(r ? "redis: the refund script failed" : r.error().message);
-  else health_->succeeded();
+  if (!r || r->is_error()) health_->failed(asked, r ? "redis: the refund script failed" : r.error().message);
+  else health_->succeeded(asked);
 }
 
 redis_client_limit_store::redis_client_limit_store(std::shared_ptr<redis_client> redis, store_options opts,
@@ -128,15 +131,16 @@ redis_client_limit_store::redis_client_limit_store(std::shared_ptr<redis_client>
 
 net::awaitable<policy::client_limit_verdict> redis_client_limit_store::take(const std::string& client,
                                                                             const config::client_rate_limit& limit) {
+  const auto asked = clock::now();
   const std::vector<std::string> keys{opts_.key_prefix + "client:{" + client + "}"};
   const std::vector<std::string> args{number(limit.requests_per_s), number(limit.burst)};
   auto r = co_await redis_->eval(take_script, keys, args, deadline::max());
   auto fields = array_of(r, 2, 1);
   if (!fields || (**fields)[1].type != reply::kind::string) {
-    health_->failed(fields ? "redis: an unexpected reply to a script" : fields.error().message);
+    health_->failed(asked, fields ? "redis: an unexpected reply to a script" : fields.error().message);
     co_return local_.take_at(client, local_share(limit, opts_.expected_replicas), clock::now());
   }
-  health_->succeeded();
+  health_->succeeded(asked);
   const double tokens = std::strtod((**fields)[1].text.c_str(), nullptr);
   co_return policy::verdict_for((**fields)[0].integer == 1, tokens, limit);
 }
@@ -185,25 +189,27 @@ std::optional<policy::shared_response> redis_cache::decode(std::string_view byte
 }
 
 net::awaitable<std::optional<policy::shared_response>> redis_cache::find(const std::string& key, deadline until) {
+  const auto asked = clock::now();
   std::vector<std::string> argv{"GET", key_for("cache", key)};
   auto r = co_await redis_->command(std::move(argv), until);
   if (!r || r->is_error()) {
-    if (!r && clock::now() < until) health_->failed(r.error().message);
+    if (!r && clock::now() < until) health_->failed(asked, r.error().message);
     co_return std::nullopt;
   }
-  health_->succeeded();
+  health_->succeeded(asked);
   if (r->type != reply::kind::string) co_return std::nullopt;
   co_return decode(r->text);  // something else under our key is a miss, not a crash
 }
 
 net::awaitable<void> redis_cache::put(const std::string& key, const upstream::response& value, clock::duration ttl) {
+  const auto asked = clock::now();
   if (value.body().size() > max_entry_bytes_) co_return;
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(ttl).count();
   if (ms <= 0) co_return;
   std::vector<std::string> argv{"SET", key_for("cache", key), encode(value), "PX", std::to_string(ms)};
   auto r = co_await redis_->command(std::move(argv), deadline::max());
   // An error reply (a full Redis refusing the write) only means this answer is not shared.
-  if (!r) health_->failed(r.error().message);
+  if (!r) health_->failed(asked, r.error().message);
 }
 
 net::awaitable<bool> redis_cache::lease(const std::string& key, clock::duration ttl, deadline until) {
@@ -224,6 +230,9 @@ fleet join_fleet(const config::gateway_config& cfg, policy::shared_health::liste
   const auto& redis_cfg = *cfg.shared_state.redis;
   fleet f;
   f.redis = std::make_shared<redis_client>(redis_options{redis_cfg});
+  // A replica joins the shared state at once (deployment.md): its first requests should not run on
+  // local shares just because the connection was still being made. Redis down: it starts degraded.
+  f.redis->wait_connected(std::chrono::seconds(1));
   f.health = std::make_shared<policy::shared_health>(std::move(on_change));
   const store_options opts{redis_cfg.key_prefix, cfg.shared_state.expected_replicas};
   f.policies = std::make_shared<policy::shared_state>(cfg.cache.max_bytes,

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <sys/types.h>
 
@@ -13,7 +14,9 @@ namespace cgw::testing {
 
 class redis_server {
  public:
-  redis_server();   // starts it; fails the test when it does not answer within 5 s
+  // Starts it with `extra` arguments (e.g. --requirepass, or TLS: then it listens on --tls-port
+  // only, and is ready when it accepts); fails the test when it is not ready within 5 s.
+  explicit redis_server(std::vector<std::string> extra = {}, bool tls = false);
   ~redis_server();  // stops it
   redis_server(const redis_server&) = delete;
   redis_server& operator=(const redis_server&) = delete;
@@ -27,6 +30,8 @@ class redis_server {
  private:
   std::uint16_t port_ = 0;
   pid_t pid_ = -1;
+  std::vector<std::string> extra_;
+  bool tls_ = false;
 };
 
 // A loopback port that was free a moment ago.

@@ -3,11 +3,14 @@
 // rule, reservations in flight, a dead replica's reservations expiring, replicas racing for
 // the last points), the client-limit script, and the fallback when Redis dies.
 #include "gateway/shared_state/stores.hpp"
+#include "tests/integration/certificates.hpp"
 #include "tests/integration/redis_server.hpp"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <future>
 #include <thread>
 
@@ -37,14 +40,15 @@ struct io_thread {
   }
 };
 
-std::shared_ptr<redis_client> client_for(const redis_server& server, std::chrono::milliseconds timeout = 200ms) {
-  redis_options opts;
-  opts.where.host = "127.0.0.1";
-  opts.where.port = server.port();
-  opts.where.timeout_ms = static_cast<std::uint32_t>(timeout.count());
-  auto c = std::make_shared<redis_client>(opts);
+// A client of `server`, connected (or, with `expect_up` false, given a second to fail).
+std::shared_ptr<redis_client> client_for(const redis_server& server, std::chrono::milliseconds timeout = 200ms,
+                                         config::redis_config where = {}, bool expect_up = true) {
+  where.host = where.host.empty() ? "127.0.0.1" : where.host;
+  where.port = server.port();
+  where.timeout_ms = static_cast<std::uint32_t>(timeout.count());
+  auto c = std::make_shared<redis_client>(redis_options{where});
   for (int i = 0; i < 100 && !c->connected(); ++i) std::this_thread::sleep_for(10ms);
-  EXPECT_TRUE(c->connected());
+  EXPECT_EQ(c->connected(), expect_up);
   return c;
 }
 
@@ -109,6 +113,69 @@ TEST(RedisClient, FailsAtOnceWhileDownAndReconnectsWhenRedisIsBack) {
   auto pong = t.sync(redis->command({"PING"}, in(1s)));
   ASSERT_TRUE(pong);
   EXPECT_EQ(pong->text, "PONG");
+}
+
+TEST(RedisClient, AuthenticatesWithThePasswordAndNamesARefusal) {
+  redis_server server({"--requirepass", "a-redis-password-for-tests"});
+  io_thread t;
+  config::redis_config right;
+  right.password = config::secret("a-redis-password-for-tests");
+  right.db = 3;
+  auto ok = client_for(server, 200ms, right);
+  ASSERT_TRUE(t.sync(ok->command({"SET", "k", "v"}, in(1s))));
+  auto db = t.sync(ok->command({"CLIENT", "INFO"}, in(1s)));
+  ASSERT_TRUE(db);
+  EXPECT_NE(db->text.find("db=3"), std::string::npos) << db->text;  // SELECT went with AUTH
+
+  config::redis_config wrong;
+  wrong.password = config::secret("not-the-password");
+  auto refused = client_for(server, 200ms, wrong, false);
+  auto r = t.sync(refused->command({"PING"}, in(1s)));
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("refused the handshake"), std::string::npos) << r.error().message;
+  EXPECT_EQ(r.error().message.find("not-the-password"), std::string::npos);
+}
+
+TEST(RedisClient, RedissVerifiesTheServersCertificate) {
+  const auto dir = std::filesystem::temp_directory_path() / ("cgw-redis-tls-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto trusted = testing::make_ca("redis test CA"), stranger = testing::make_ca("a CA nobody trusts");
+  const auto server_pem = testing::server_cert(trusted, "IP:127.0.0.1,DNS:localhost", -3600, 86400);
+  auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream((dir / name).string()) << text;
+    return (dir / name).string();
+  };
+  const auto ca = write("ca.pem", testing::to_pem(trusted.cert.get()));
+  const auto other_ca = write("other-ca.pem", testing::to_pem(stranger.cert.get()));
+  redis_server server({"--tls-cert-file", write("server.pem", server_pem.cert), "--tls-key-file",
+                       write("server.key", server_pem.key), "--tls-ca-cert-file", ca, "--tls-auth-clients", "no"},
+                      true);
+  io_thread t;
+  config::redis_config verified;
+  verified.tls = true;
+  verified.ca_file = ca;
+  auto good = client_for(server, 500ms, verified);
+  auto pong = t.sync(good->command({"PING"}, in(1s)));
+  ASSERT_TRUE(pong) << pong.error().message;
+  EXPECT_EQ(pong->text, "PONG");
+
+  config::redis_config untrusted = verified;
+  untrusted.ca_file = other_ca;
+  auto refused = client_for(server, 500ms, untrusted, false);
+  auto r = t.sync(refused->command({"PING"}, in(1s)));
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("TLS"), std::string::npos) << r.error().message;
+
+  // A certificate the trusted CA signed, but for another name than the one connected to.
+  const auto elsewhere = testing::server_cert(trusted, "DNS:redis.elsewhere.example", -3600, 86400);
+  redis_server misnamed({"--tls-cert-file", write("elsewhere.pem", elsewhere.cert), "--tls-key-file",
+                         write("elsewhere.key", elsewhere.key), "--tls-ca-cert-file", ca, "--tls-auth-clients", "no"},
+                        true);
+  auto mismatch = client_for(misnamed, 500ms, verified, false);
+  auto m = t.sync(mismatch->command({"PING"}, in(1s)));
+  ASSERT_FALSE(m);
+  EXPECT_NE(m.error().message.find("TLS"), std::string::npos) << m.error().message;
+  std::filesystem::remove_all(dir);
 }
 
 TEST(RedisBudget, AWindowOfPointsThenTheNext) {
