@@ -21,13 +21,13 @@
 #include <vector>
 
 #include <arpa/inet.h>
-#include <boost/json/parse.hpp>
 #include <netinet/in.h>
 #include <poll.h>
 #include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <boost/json/parse.hpp>
 
 extern char** environ;
 
@@ -190,13 +190,16 @@ TEST(IsolationServer, MalformedFramingIsRefusedWith400AndNothingBehindItIsAnswer
     std::string head;
     std::string request_id;  // what the client sent as X-Request-Id ("": none, a new one is made)
   } cases[] = {
-      {"chunked GET", "GET /healthz HTTP/1.1\r\nHost: gw\r\nX-Request-Id: te-1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+      {"chunked GET",
+       "GET /healthz HTTP/1.1\r\nHost: gw\r\nX-Request-Id: te-1\r\nTransfer-Encoding: "
+       "chunked\r\n\r\n0\r\n\r\n",
        "te-1"},
       {"Content-Length with Transfer-Encoding",
        "GET /healthz HTTP/1.1\r\nHost: gw\r\nX-Request-Id: clte-1\r\nContent-Length: 5\r\nTransfer-Encoding: "
        "chunked\r\n\r\n0\r\n\r\n",
        ""},  // Beast refuses this head while parsing: the id it carried may not be read yet
-      {"a body on GET", "GET /healthz HTTP/1.1\r\nHost: gw\r\nX-Request-Id: body-1\r\nContent-Length: 5\r\n\r\nhello",
+      {"a body on GET",
+       "GET /healthz HTTP/1.1\r\nHost: gw\r\nX-Request-Id: body-1\r\nContent-Length: 5\r\n\r\nhello",
        "body-1"},
       {"garbage request line", "HELLO\x01 THERE\r\n\r\n", ""},
       {"bad header", "GET /healthz HTTP/1.1\r\nHost: gw\r\nBad Header: y\r\n\r\n", ""},
@@ -241,7 +244,8 @@ TEST(IsolationServer, AHeaderSectionTrickledSlowlyIsClosedWithinTheHeaderTimeout
   conn.read_until_close(3s);
   const auto elapsed = steady::now() - first_byte;
   EXPECT_TRUE(conn.closed());
-  EXPECT_LE(elapsed, 2000ms) << std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count() << " ms";
+  EXPECT_LE(elapsed, 2000ms) << std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count()
+                             << " ms";
   EXPECT_GE(elapsed, 900ms);  // not before the timeout either
   auto answer = first_response(conn.received());
   EXPECT_EQ(answer.status, 408u) << conn.received();
@@ -253,7 +257,8 @@ TEST(IsolationServer, AHeaderSectionTrickledSlowlyIsClosedWithinTheHeaderTimeout
 
 TEST(IsolationServer, AnOversizedRequestGets413WithARequestId) {
   gateway gw(config_with("{}"));
-  const auto res = request(gw.port(), "/healthz", {{"X-Fill", std::string(20'000, 'a')}, {"X-Request-Id", "big-1"}});
+  const auto res =
+      request(gw.port(), "/healthz", {{"X-Fill", std::string(20'000, 'a')}, {"X-Request-Id", "big-1"}});
   EXPECT_EQ(res.status, 413u);
   ASSERT_TRUE(res.body.is_object()) << res.text;
   EXPECT_EQ(res.body.at("error").at("code"), "payload_too_large");
@@ -294,7 +299,8 @@ TEST(IsolationServer, BeyondMaxInFlightRequestsAre503OverloadedAtOnce) {
   }
   EXPECT_GE(ok, 1);
   EXPECT_GE(overloaded, 1);
-  EXPECT_EQ(metric(gw.port(), R"(cgw_http_refusals_total{reason="overloaded"})") - refused_before, overloaded);
+  EXPECT_EQ(metric(gw.port(), R"(cgw_http_refusals_total{reason="overloaded"})") - refused_before,
+            overloaded);
   // The gauge comes back down: only the /metrics request itself is in flight.
   EXPECT_EQ(metric(gw.port(), "cgw_http_in_flight_requests"), 1);
 }
@@ -353,10 +359,12 @@ TEST(IsolationServer, AClientThatGoesAwayCancelsItsRequest) {
   const auto gone = steady::now();
   bool seen = false;
   while (!seen && steady::now() - gone < 1500ms) {
-    seen = metric(gw.port(), cancelled) - before == 1 && metric(gw.port(), "cgw_http_in_flight_requests") == 1;
+    seen =
+        metric(gw.port(), cancelled) - before == 1 && metric(gw.port(), "cgw_http_in_flight_requests") == 1;
     if (!seen) std::this_thread::sleep_for(50ms);
   }
-  EXPECT_TRUE(seen) << "the request was not cancelled within 1.5 s of the disconnect (the vendor answers after 3 s)";
+  EXPECT_TRUE(seen)
+      << "the request was not cancelled within 1.5 s of the disconnect (the vendor answers after 3 s)";
   // The gateway stays healthy and the vendor can be reached again.
   vendor.set_faults({});
   EXPECT_EQ(gw.get(list_target).status, 200u);
@@ -461,7 +469,8 @@ std::uint16_t listening_port(child& gw) {
 TEST(IsolationServer, AReloadThatChangesMaxInFlightIsRejectedAndTheOldLimitHolds) {
   sandbox::server vendor(small_salesloft(20));
   const auto vendors = salesloft_vendor(vendor.start());
-  const auto path = write_config("iso_inflight.json", at_info(with_server(config_with(vendors), R"("max_in_flight": 2)")));
+  const auto path =
+      write_config("iso_inflight.json", at_info(with_server(config_with(vendors), R"("max_in_flight": 2)")));
   child gw = child::spawn({binary, "--config", path});
   const auto port = listening_port(gw);
   ASSERT_NE(port, 0);
@@ -469,7 +478,8 @@ TEST(IsolationServer, AReloadThatChangesMaxInFlightIsRejectedAndTheOldLimitHolds
   replace_file(path, at_info(with_server(config_with(vendors), R"("max_in_flight": 64)")));
   kill(gw.pid, SIGHUP);
   const auto line = gw.line_with("reload rejected");
-  EXPECT_NE(line.find("server.max_in_flight: cannot change on reload; restart to apply"), std::string::npos) << line;
+  EXPECT_NE(line.find("server.max_in_flight: cannot change on reload; restart to apply"), std::string::npos)
+      << line;
   EXPECT_EQ(metric(port, R"(cgw_config_reloads_total{result="rejected"})"), 1);
 
   // Still 2: eight slow requests at once cannot all be admitted.
@@ -486,9 +496,9 @@ TEST(IsolationServer, AReloadThatChangesListenIsRejectedAndAKeyIsStillRequired) 
   sandbox::server vendor(small_salesloft(20));
   const auto vendors = salesloft_vendor(vendor.start());
   const std::string key_hash = config::sha256_hex("iso-client-key");
-  const auto keyed = at_info(config_with(vendors, R"([{"name": "dash", "key_sha256": ")" + key_hash +
-                                                      R"(", "tenant": "acme"}])",
-                                         R"({"acme": {"vendors": ["salesloft"]}})"));
+  const auto keyed = at_info(
+      config_with(vendors, R"([{"name": "dash", "key_sha256": ")" + key_hash + R"(", "tenant": "acme"}])",
+                  R"({"acme": {"vendors": ["salesloft"]}})"));
   const auto path = write_config("iso_listen.json", keyed);
   child gw = child::spawn({binary, "--config", path});
   const auto port = listening_port(gw);
@@ -510,7 +520,8 @@ TEST(IsolationServer, ARejectedReloadAppliesNoneOfItsBreakerSettings) {
   sandbox::server vendor(small_salesloft(20));
   const auto port_v = vendor.start();
   const std::string policies = R"(, "retry": {"max_attempts": 1})";
-  const auto path = write_config("iso_partial.json", at_info(config_with(salesloft_vendor(port_v, policies))));
+  const auto path =
+      write_config("iso_partial.json", at_info(config_with(salesloft_vendor(port_v, policies))));
   child gw = child::spawn({binary, "--config", path});
   const auto port = listening_port(gw);
   ASSERT_NE(port, 0);
