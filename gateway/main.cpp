@@ -95,12 +95,15 @@ int main(int argc, char** argv) {
     if (ec) return;
     if (sig == SIGHUP) {
       // Load, check against what the process is fixed to, build: none of it changes anything that runs.
-      // Only a file that passed all three is committed (its breaker, retry and cache settings) and swapped in.
+      // Only a file that passed all three is committed (its breaker, retry and cache settings) and swapped
+      // in.
       auto previous = service.current();
       auto cfg_next = config::load_file(path, options);
-      auto fixed = cfg_next ? api::check_reload(*previous->cfg, **cfg_next, cfg.listen.address)  // cfg: as bound
-                            : result<void>(cfg_next.error());
-      auto next = fixed ? api::runtime::build(*cfg_next, types, previous.get()) : result<api::runtime_ptr>(fixed.error());
+      auto fixed = cfg_next
+                       ? api::check_reload(*previous->cfg, **cfg_next, cfg.listen.address)  // cfg: as bound
+                       : result<void>(cfg_next.error());
+      auto next = fixed ? api::runtime::build(*cfg_next, types, previous.get())
+                        : result<api::runtime_ptr>(fixed.error());
       if (next) {
         (*next)->commit();
         service.swap(*next);

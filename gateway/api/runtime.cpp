@@ -1,7 +1,7 @@
 #include "gateway/api/runtime.hpp"
 
-#include "gateway/adapter/vendor_http.hpp"
 #include "config/loader.hpp"
+#include "gateway/adapter/vendor_http.hpp"
 
 #include <algorithm>
 
@@ -80,7 +80,9 @@ result<runtime_ptr> runtime::build(config::config_ptr cfg, const adapter::regist
   return runtime_ptr(std::move(rt));
 }
 
-void runtime::commit() const { policies->commit(cfg->cache.max_bytes); }
+void runtime::commit() const {
+  policies->commit(cfg->cache.max_bytes);
+}
 
 namespace {
 std::string redis_url(const config::gateway_config& cfg) {
@@ -92,10 +94,12 @@ result<void> check_reload(const config::gateway_config& running, const config::g
                           std::string_view bound_address) {
   // The loader checked this against the new file's listen.address; what matters is the socket.
   if (next.clients.empty() && !config::is_loopback(bound_address))
-    return failure::make(errc::invalid_parameter,
-                         "clients: a configuration without clients is allowed only on a loopback address; this "
-                         "process is bound to " + std::string(bound_address),
-                         "clients");
+    return failure::make(
+        errc::invalid_parameter,
+        "clients: a configuration without clients is allowed only on a loopback address; this "
+        "process is bound to " +
+            std::string(bound_address),
+        "clients");
   const auto& a = running.server;
   const auto& b = next.server;
   const std::pair<const char*, bool> fixed[] = {
@@ -115,8 +119,8 @@ result<void> check_reload(const config::gateway_config& running, const config::g
   };
   for (const auto& [key, same] : fixed)
     if (!same)
-      return failure::make(errc::invalid_parameter, std::string(key) + ": cannot change on reload; restart to apply",
-                           key);
+      return failure::make(errc::invalid_parameter,
+                           std::string(key) + ": cannot change on reload; restart to apply", key);
   return {};
 }
 

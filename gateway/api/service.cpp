@@ -125,8 +125,8 @@ net::awaitable<response> service::handle(const request& req, upstream::client& h
     co_return co_await dispatch(req, *rt, http, log);
   } catch (const std::exception&) {
     log.status = 500;
-    co_return error_response(failure::make(errc::internal, "internal error; quote the request id"), log.request_id,
-                             req.version(), req.keep_alive());
+    co_return error_response(failure::make(errc::internal, "internal error; quote the request id"),
+                             log.request_id, req.version(), req.keep_alive());
   }
 }
 

@@ -111,8 +111,9 @@ std::shared_ptr<concurrency_limit> shared_state::concurrency(const std::string& 
   auto& c = staged_.limits[account];
   if (c && c->limit() == limit) return c;
   auto running = limits_.find(account);
-  c = running != limits_.end() && running->second->limit() == limit ? running->second
-                                                                     : std::make_shared<concurrency_limit>(limit);
+  c = running != limits_.end() && running->second->limit() == limit
+          ? running->second
+          : std::make_shared<concurrency_limit>(limit);
   return c;
 }
 

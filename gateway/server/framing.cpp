@@ -9,12 +9,13 @@ result<void> check_framing(const http::request_header<>& head, std::optional<std
   // request-smuggling paths where a proxy in front frames the bytes differently than Beast does.
   if (head.find(http::field::transfer_encoding) != head.end()) {
     if (head.find(http::field::content_length) != head.end())
-      return failure::make(errc::invalid_request, "a request must not have both Content-Length and Transfer-Encoding");
+      return failure::make(errc::invalid_request,
+                           "a request must not have both Content-Length and Transfer-Encoding");
     return failure::make(errc::invalid_request, "Transfer-Encoding is not accepted on a request");
   }
   const auto verb = head.method();
-  if ((verb == http::verb::get || verb == http::verb::head || verb == http::verb::options) && content_length &&
-      *content_length > 0)
+  if ((verb == http::verb::get || verb == http::verb::head || verb == http::verb::options) &&
+      content_length && *content_length > 0)
     return failure::make(errc::invalid_request,
                          "a " + std::string(head.method_string()) + " request must not have a body");
   return {};

@@ -25,7 +25,7 @@ result<void> check_framing(const http::request_parser<http::string_body>& parser
 // invalid_request for anything else (a bad request line, header or chunk). Never fails itself.
 failure parse_failure(const beast::error_code& ec);
 
-// A request parser with the server's limits (header and body sizes).
+// Gives a request parser the server's limits (header and body sizes). Never fails.
 void apply_limits(http::request_parser<http::string_body>& parser, const config::server_config& limits);
 
 }  // namespace cgw::server

@@ -157,7 +157,8 @@ net::awaitable<void> server::accept_loop() {
     if (ec) {
       // E.g. EMFILE or ENFILE: the connection stays queued and an accept at once would fail the same way,
       // in a busy loop, until connections close; wait a little instead.
-      logging::emit(spdlog::level::warn, "gateway", "accept failed; retrying in 50 ms", {{"error", ec.message()}});
+      logging::emit(spdlog::level::warn, "gateway", "accept failed; retrying in 50 ms",
+                    {{"error", ec.message()}});
       backoff.expires_after(milliseconds(50));
       co_await backoff.async_wait(use_tuple);
       continue;
@@ -238,8 +239,9 @@ net::awaitable<void> server::session(tcp::socket socket, worker& w,
     } else if (in_flight_.fetch_add(1) >= limits_.max_in_flight && !operations_endpoint(req.target())) {
       set_in_flight(--in_flight_);
       count_refusal("overloaded");
-      auto busy = failure::make(errc::overloaded, "the gateway has " + std::to_string(limits_.max_in_flight) +
-                                                      " requests in flight (server.max_in_flight); retry shortly");
+      auto busy =
+          failure::make(errc::overloaded, "the gateway has " + std::to_string(limits_.max_in_flight) +
+                                              " requests in flight (server.max_in_flight); retry shortly");
       busy.retry_after_s = 1;
       res = api::error_response(busy, log.request_id, req.version(), req.keep_alive());
       log.status = 503;
@@ -248,7 +250,8 @@ net::awaitable<void> server::session(tcp::socket socket, worker& w,
       set_in_flight(in_flight_.load());
       // A client that goes away cancels its request: the vendor calls made for it alone stop at their next
       // step (the cancellation reaches them through Asio's per-operation cancellation).
-      auto outcome = co_await (service_.handle(req, w.http, log) || watch_for_disconnect(stream.socket(), buffer));
+      auto outcome =
+          co_await (service_.handle(req, w.http, log) || watch_for_disconnect(stream.socket(), buffer));
       if (outcome.index() == 0) {
         res = std::move(std::get<0>(outcome));
       } else {

@@ -36,7 +36,8 @@ class server {
   class connection_slot;
   net::awaitable<void> accept_loop();
   net::awaitable<void> session(tcp::socket socket, worker& w, std::shared_ptr<connection_slot> slot);
-  // A slot for a new connection from `address`; null when max_connections or max_connections_per_ip is reached.
+  // A slot for a new connection from `address`; null when max_connections or max_connections_per_ip is
+  // reached.
   std::shared_ptr<connection_slot> admit_connection(const std::string& address);
 
   api::service& service_;
@@ -46,7 +47,7 @@ class server {
   std::unique_ptr<tcp::acceptor> acceptor_;
   std::atomic<std::size_t> in_flight_{0};
   std::atomic<std::size_t> connections_{0};  // counted at accept, released when the session ends
-  std::mutex per_ip_mutex_;                   // sessions end on every io thread
+  std::mutex per_ip_mutex_;                  // sessions end on every io thread
   std::unordered_map<std::string, std::uint32_t> per_ip_;  // open connections by remote address
   std::atomic<bool> stopped_{false};
 };

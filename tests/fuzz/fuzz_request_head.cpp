@@ -21,12 +21,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   if (ec == http::error::need_more) ec = {};
   std::optional<failure> refusal;
-  if (ec) refusal = server::parse_failure(ec);
+  if (ec)
+    refusal = server::parse_failure(ec);
   else if (parser.is_header_done())
     if (auto framing = server::check_framing(parser); !framing) refusal = framing.error();
   if (refusal) {
     auto res = api::error_response(*refusal, api::request_id_for(parser.get()));
-    if (res.body().empty() || res.find("X-Request-Id") == res.end()) __builtin_trap();  // every refusal says who
+    if (res.body().empty() || res.find("X-Request-Id") == res.end())
+      __builtin_trap();  // every refusal says who
   }
   return 0;
 }

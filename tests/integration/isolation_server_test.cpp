@@ -17,16 +17,17 @@
 #include <future>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <arpa/inet.h>
-#include <boost/json/parse.hpp>
 #include <netinet/in.h>
 #include <poll.h>
 #include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <boost/json/parse.hpp>
 
 extern char** environ;
 
@@ -189,13 +190,16 @@ TEST(IsolationServer, MalformedFramingIsRefusedWith400AndNothingBehindItIsAnswer
     std::string head;
     std::string request_id;  // what the client sent as X-Request-Id ("": none, a new one is made)
   } cases[] = {
-      {"chunked GET", "GET /healthz HTTP/1.1\r\nHost: gw\r\nX-Request-Id: te-1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+      {"chunked GET",
+       "GET /healthz HTTP/1.1\r\nHost: gw\r\nX-Request-Id: te-1\r\nTransfer-Encoding: "
+       "chunked\r\n\r\n0\r\n\r\n",
        "te-1"},
       {"Content-Length with Transfer-Encoding",
        "GET /healthz HTTP/1.1\r\nHost: gw\r\nX-Request-Id: clte-1\r\nContent-Length: 5\r\nTransfer-Encoding: "
        "chunked\r\n\r\n0\r\n\r\n",
        ""},  // Beast refuses this head while parsing: the id it carried may not be read yet
-      {"a body on GET", "GET /healthz HTTP/1.1\r\nHost: gw\r\nX-Request-Id: body-1\r\nContent-Length: 5\r\n\r\nhello",
+      {"a body on GET",
+       "GET /healthz HTTP/1.1\r\nHost: gw\r\nX-Request-Id: body-1\r\nContent-Length: 5\r\n\r\nhello",
        "body-1"},
       {"garbage request line", "HELLO\x01 THERE\r\n\r\n", ""},
       {"bad header", "GET /healthz HTTP/1.1\r\nHost: gw\r\nBad Header: y\r\n\r\n", ""},
@@ -240,7 +244,8 @@ TEST(IsolationServer, AHeaderSectionTrickledSlowlyIsClosedWithinTheHeaderTimeout
   conn.read_until_close(3s);
   const auto elapsed = steady::now() - first_byte;
   EXPECT_TRUE(conn.closed());
-  EXPECT_LE(elapsed, 2000ms) << std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count() << " ms";
+  EXPECT_LE(elapsed, 2000ms) << std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count()
+                             << " ms";
   EXPECT_GE(elapsed, 900ms);  // not before the timeout either
   auto answer = first_response(conn.received());
   EXPECT_EQ(answer.status, 408u) << conn.received();
@@ -252,7 +257,8 @@ TEST(IsolationServer, AHeaderSectionTrickledSlowlyIsClosedWithinTheHeaderTimeout
 
 TEST(IsolationServer, AnOversizedRequestGets413WithARequestId) {
   gateway gw(config_with("{}"));
-  const auto res = request(gw.port(), "/healthz", {{"X-Fill", std::string(20'000, 'a')}, {"X-Request-Id", "big-1"}});
+  const auto res =
+      request(gw.port(), "/healthz", {{"X-Fill", std::string(20'000, 'a')}, {"X-Request-Id", "big-1"}});
   EXPECT_EQ(res.status, 413u);
   ASSERT_TRUE(res.body.is_object()) << res.text;
   EXPECT_EQ(res.body.at("error").at("code"), "payload_too_large");
@@ -266,7 +272,7 @@ TEST(IsolationServer, AnOversizedRequestGets413WithARequestId) {
 TEST(IsolationServer, BeyondMaxInFlightRequestsAre503OverloadedAtOnce) {
   sandbox::server vendor(small_salesloft(20));
   gateway gw(with_server(config_with(salesloft_vendor(vendor.start())), R"("max_in_flight": 4)"));
-  vendor.set_faults({.latency_ms = 600});
+  vendor.set_faults({.latency_ms = 1500});
   const double refused_before = metric(gw.port(), R"(cgw_http_refusals_total{reason="overloaded"})");
 
   std::vector<std::future<std::pair<http_answer, double>>> calls;
@@ -289,11 +295,12 @@ TEST(IsolationServer, BeyondMaxInFlightRequestsAre503OverloadedAtOnce) {
     EXPECT_EQ(res.body.at("error").at("code"), "overloaded");
     EXPECT_EQ(res.headers["retry-after"], "1");
     EXPECT_EQ(res.body.at("error").at("request_id").as_string(), res.headers["x-request-id"]);
-    EXPECT_LT(ms, 400) << "a refusal waited for the slow vendor";
+    EXPECT_LT(ms, 1000) << "a refusal waited for the slow vendor";
   }
   EXPECT_GE(ok, 1);
   EXPECT_GE(overloaded, 1);
-  EXPECT_EQ(metric(gw.port(), R"(cgw_http_refusals_total{reason="overloaded"})") - refused_before, overloaded);
+  EXPECT_EQ(metric(gw.port(), R"(cgw_http_refusals_total{reason="overloaded"})") - refused_before,
+            overloaded);
   // The gauge comes back down: only the /metrics request itself is in flight.
   EXPECT_EQ(metric(gw.port(), "cgw_http_in_flight_requests"), 1);
 }
@@ -306,7 +313,7 @@ TEST(IsolationServer, ConnectionsBeyondThePerAddressCapAreClosedUnserved) {
     held.push_back(std::make_unique<raw_connection>(gw.port()));
     ASSERT_TRUE(held.back()->connected());
   }
-  std::this_thread::sleep_for(100ms);  // the three are accepted (and counted) first
+  std::this_thread::sleep_for(300ms);  // the three are accepted (and counted) first
   raw_connection fourth(gw.port());
   ASSERT_TRUE(fourth.connected());  // the kernel completes the handshake; the gateway then closes it
   fourth.send("GET /healthz HTTP/1.1\r\nHost: gw\r\n\r\n");
@@ -352,10 +359,12 @@ TEST(IsolationServer, AClientThatGoesAwayCancelsItsRequest) {
   const auto gone = steady::now();
   bool seen = false;
   while (!seen && steady::now() - gone < 1500ms) {
-    seen = metric(gw.port(), cancelled) - before == 1 && metric(gw.port(), "cgw_http_in_flight_requests") == 1;
+    seen =
+        metric(gw.port(), cancelled) - before == 1 && metric(gw.port(), "cgw_http_in_flight_requests") == 1;
     if (!seen) std::this_thread::sleep_for(50ms);
   }
-  EXPECT_TRUE(seen) << "the request was not cancelled within 1.5 s of the disconnect (the vendor answers after 3 s)";
+  EXPECT_TRUE(seen)
+      << "the request was not cancelled within 1.5 s of the disconnect (the vendor answers after 3 s)";
   // The gateway stays healthy and the vendor can be reached again.
   vendor.set_faults({});
   EXPECT_EQ(gw.get(list_target).status, 200u);
@@ -384,7 +393,8 @@ const std::string binary = std::string(CGW_BINARY_DIR) + "/bin/conversation-gate
 
 struct child {
   pid_t pid = -1;
-  FILE* err = nullptr;
+  int err = -1;         // the program's stderr (its logs)
+  std::string pending;  // read from it, not yet returned
 
   static child spawn(const std::vector<std::string>& args) {
     int fds[2];
@@ -400,22 +410,38 @@ struct child {
     EXPECT_EQ(posix_spawn(&c.pid, argv[0], &actions, nullptr, argv.data(), environ), 0);
     posix_spawn_file_actions_destroy(&actions);
     ::close(fds[1]);
-    c.err = fdopen(fds[0], "r");
+    c.err = fds[0];
     return c;
   }
-  // The next log line containing `needle` (empty at end of output).
-  std::string line_with(const std::string& needle) {
-    char buf[8192];
-    while (fgets(buf, sizeof buf, err))
-      if (std::string(buf).find(needle) != std::string::npos) return buf;
-    return {};
+  child() = default;
+  child(child&& o) noexcept
+      : pid(std::exchange(o.pid, -1)), err(std::exchange(o.err, -1)), pending(std::move(o.pending)) {}
+
+  // The next log line containing `needle`; empty at the end of the output or after `limit` (a line
+  // that never comes fails the test instead of hanging it).
+  std::string line_with(const std::string& needle, std::chrono::milliseconds limit = 10s) {
+    const auto until = steady::now() + limit;
+    for (;;) {
+      for (std::size_t eol; (eol = pending.find('\n')) != std::string::npos;) {
+        std::string line = pending.substr(0, eol + 1);
+        pending.erase(0, eol + 1);
+        if (line.find(needle) != std::string::npos) return line;
+      }
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - steady::now()).count();
+      pollfd p{err, POLLIN, 0};
+      if (left <= 0 || ::poll(&p, 1, static_cast<int>(left)) <= 0) return {};
+      char buf[8192];
+      const auto n = ::read(err, buf, sizeof buf);
+      if (n <= 0) return {};
+      pending.append(buf, static_cast<std::size_t>(n));
+    }
   }
   ~child() {
     if (pid > 0) {
       kill(pid, SIGKILL);
       waitpid(pid, nullptr, 0);
     }
-    if (err) fclose(err);
+    if (err >= 0) ::close(err);
   }
 };
 
@@ -443,7 +469,8 @@ std::uint16_t listening_port(child& gw) {
 TEST(IsolationServer, AReloadThatChangesMaxInFlightIsRejectedAndTheOldLimitHolds) {
   sandbox::server vendor(small_salesloft(20));
   const auto vendors = salesloft_vendor(vendor.start());
-  const auto path = write_config("iso_inflight.json", at_info(with_server(config_with(vendors), R"("max_in_flight": 2)")));
+  const auto path =
+      write_config("iso_inflight.json", at_info(with_server(config_with(vendors), R"("max_in_flight": 2)")));
   child gw = child::spawn({binary, "--config", path});
   const auto port = listening_port(gw);
   ASSERT_NE(port, 0);
@@ -451,11 +478,12 @@ TEST(IsolationServer, AReloadThatChangesMaxInFlightIsRejectedAndTheOldLimitHolds
   replace_file(path, at_info(with_server(config_with(vendors), R"("max_in_flight": 64)")));
   kill(gw.pid, SIGHUP);
   const auto line = gw.line_with("reload rejected");
-  EXPECT_NE(line.find("server.max_in_flight: cannot change on reload; restart to apply"), std::string::npos) << line;
+  EXPECT_NE(line.find("server.max_in_flight: cannot change on reload; restart to apply"), std::string::npos)
+      << line;
   EXPECT_EQ(metric(port, R"(cgw_config_reloads_total{result="rejected"})"), 1);
 
   // Still 2: eight slow requests at once cannot all be admitted.
-  vendor.set_faults({.latency_ms = 500});
+  vendor.set_faults({.latency_ms = 1500});
   std::vector<std::future<unsigned>> calls;
   for (int i = 0; i < 8; ++i)
     calls.push_back(std::async(std::launch::async, [&] { return request(port, list_target).status; }));
@@ -468,9 +496,9 @@ TEST(IsolationServer, AReloadThatChangesListenIsRejectedAndAKeyIsStillRequired) 
   sandbox::server vendor(small_salesloft(20));
   const auto vendors = salesloft_vendor(vendor.start());
   const std::string key_hash = config::sha256_hex("iso-client-key");
-  const auto keyed = at_info(config_with(vendors, R"([{"name": "dash", "key_sha256": ")" + key_hash +
-                                                      R"(", "tenant": "acme"}])",
-                                         R"({"acme": {"vendors": ["salesloft"]}})"));
+  const auto keyed = at_info(
+      config_with(vendors, R"([{"name": "dash", "key_sha256": ")" + key_hash + R"(", "tenant": "acme"}])",
+                  R"({"acme": {"vendors": ["salesloft"]}})"));
   const auto path = write_config("iso_listen.json", keyed);
   child gw = child::spawn({binary, "--config", path});
   const auto port = listening_port(gw);
@@ -492,7 +520,8 @@ TEST(IsolationServer, ARejectedReloadAppliesNoneOfItsBreakerSettings) {
   sandbox::server vendor(small_salesloft(20));
   const auto port_v = vendor.start();
   const std::string policies = R"(, "retry": {"max_attempts": 1})";
-  const auto path = write_config("iso_partial.json", at_info(config_with(salesloft_vendor(port_v, policies))));
+  const auto path =
+      write_config("iso_partial.json", at_info(config_with(salesloft_vendor(port_v, policies))));
   child gw = child::spawn({binary, "--config", path});
   const auto port = listening_port(gw);
   ASSERT_NE(port, 0);

@@ -61,7 +61,8 @@ TEST(ConfigReload, EveryListenAndServerKeyIsFixed) {
       {"server.max_connections", [](config::gateway_config& c) { c.server.max_connections = 1; }},
       {"server.max_in_flight", [](config::gateway_config& c) { c.server.max_in_flight = 1; }},
       {"server.header_timeout_ms", [](config::gateway_config& c) { c.server.header_timeout_ms = 1; }},
-      {"server.max_connections_per_ip", [](config::gateway_config& c) { c.server.max_connections_per_ip = 1; }},
+      {"server.max_connections_per_ip",
+       [](config::gateway_config& c) { c.server.max_connections_per_ip = 1; }},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.key);
