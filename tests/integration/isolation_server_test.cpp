@@ -6,6 +6,7 @@
 #include "adapters/salesloft/sandbox/sandbox.hpp"
 #include "config/loader.hpp"
 #include "tests/integration/harness.hpp"
+#include "tests/integration/program.hpp"
 
 #include <gtest/gtest.h>
 
@@ -29,7 +30,6 @@
 #include <unistd.h>
 #include <boost/json/parse.hpp>
 
-extern char** environ;
 
 namespace cgw::testing {
 namespace {
@@ -389,82 +389,7 @@ TEST(IsolationServer, APipelinedRequestDoesNotCancelTheOneBeforeIt) {
 
 // ---- Reload (the real program) -------------------------------------------------------------------------
 
-const std::string binary = std::string(CGW_BINARY_DIR) + "/bin/conversation-gateway";
-
-struct child {
-  pid_t pid = -1;
-  int err = -1;         // the program's stderr (its logs)
-  std::string pending;  // read from it, not yet returned
-
-  static child spawn(const std::vector<std::string>& args) {
-    int fds[2];
-    EXPECT_EQ(pipe(fds), 0);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, fds[1], 2);
-    posix_spawn_file_actions_addclose(&actions, fds[0]);
-    std::vector<char*> argv;
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    child c;
-    EXPECT_EQ(posix_spawn(&c.pid, argv[0], &actions, nullptr, argv.data(), environ), 0);
-    posix_spawn_file_actions_destroy(&actions);
-    ::close(fds[1]);
-    c.err = fds[0];
-    return c;
-  }
-  child() = default;
-  child(child&& o) noexcept
-      : pid(std::exchange(o.pid, -1)), err(std::exchange(o.err, -1)), pending(std::move(o.pending)) {}
-
-  // The next log line containing `needle`; empty at the end of the output or after `limit` (a line
-  // that never comes fails the test instead of hanging it).
-  std::string line_with(const std::string& needle, std::chrono::milliseconds limit = 10s) {
-    const auto until = steady::now() + limit;
-    for (;;) {
-      for (std::size_t eol; (eol = pending.find('\n')) != std::string::npos;) {
-        std::string line = pending.substr(0, eol + 1);
-        pending.erase(0, eol + 1);
-        if (line.find(needle) != std::string::npos) return line;
-      }
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - steady::now()).count();
-      pollfd p{err, POLLIN, 0};
-      if (left <= 0 || ::poll(&p, 1, static_cast<int>(left)) <= 0) return {};
-      char buf[8192];
-      const auto n = ::read(err, buf, sizeof buf);
-      if (n <= 0) return {};
-      pending.append(buf, static_cast<std::size_t>(n));
-    }
-  }
-  ~child() {
-    if (pid > 0) {
-      kill(pid, SIGKILL);
-      waitpid(pid, nullptr, 0);
-    }
-    if (err >= 0) ::close(err);
-  }
-};
-
-std::string write_config(const std::string& name, const std::string& text) {
-  std::string path = ::testing::TempDir() + name;
-  std::ofstream(path) << text;
-  return path;
-}
-
-void replace_file(const std::string& path, const std::string& text) {
-  std::ofstream(path + ".next") << text;
-  std::filesystem::rename(path + ".next", path);
-}
-
-std::string at_info(std::string text) {
-  text.replace(text.find(R"("level": "warn")"), 15, R"("level": "info")");
-  return text;
-}
-
-std::uint16_t listening_port(child& gw) {
-  const auto line = gw.line_with("\"listening\"");
-  return line.empty() ? 0 : static_cast<std::uint16_t>(boost::json::parse(line).at("port").as_int64());
-}
+const std::string& binary = gateway_binary;
 
 TEST(IsolationServer, AReloadThatChangesMaxInFlightIsRejectedAndTheOldLimitHolds) {
   sandbox::server vendor(small_salesloft(20));

@@ -3,6 +3,7 @@
 // that lets a request in flight finish.
 #include "adapters/salesloft/sandbox/sandbox.hpp"
 #include "tests/integration/harness.hpp"
+#include "tests/integration/program.hpp"
 
 #include <gtest/gtest.h>
 
@@ -16,76 +17,14 @@
 #include <thread>
 
 #include <boost/json/parse.hpp>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-extern char** environ;
 
 namespace cgw::testing {
 namespace {
 
-const std::string binary = std::string(CGW_BINARY_DIR) + "/bin/conversation-gateway";
-
-struct child {
-  pid_t pid = -1;
-  FILE* err = nullptr;  // the program's stderr (its logs)
-
-  // Starts the program with `args`; stderr is readable through `err`.
-  static child spawn(const std::vector<std::string>& args) {
-    int fds[2];
-    EXPECT_EQ(pipe(fds), 0);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, fds[1], 2);
-    posix_spawn_file_actions_addclose(&actions, fds[0]);
-    std::vector<char*> argv;
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    child c;
-    EXPECT_EQ(posix_spawn(&c.pid, argv[0], &actions, nullptr, argv.data(), environ), 0);
-    posix_spawn_file_actions_destroy(&actions);
-    close(fds[1]);
-    c.err = fdopen(fds[0], "r");
-    return c;
-  }
-
-  // The next log line containing `needle` (empty at end of output).
-  std::string line_with(const std::string& needle) {
-    char buf[8192];
-    while (fgets(buf, sizeof buf, err))
-      if (std::string(buf).find(needle) != std::string::npos) return buf;
-    return {};
-  }
-
-  int wait_exit() {
-    int status = 0;
-    waitpid(pid, &status, 0);
-    pid = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-
-  ~child() {
-    if (pid > 0) {
-      kill(pid, SIGKILL);
-      waitpid(pid, nullptr, 0);
-    }
-    if (err) fclose(err);
-  }
-};
-
-std::string write_config(const std::string& name, const std::string& text) {
-  std::string path = ::testing::TempDir() + name;
-  std::ofstream(path) << text;
-  return path;
-}
-
-// Replaces a configuration file at once (write aside, then rename), as an operator's deploy
-// should: a SIGHUP never reads half a file.
-void replace_file(const std::string& path, const std::string& text) {
-  std::ofstream(path + ".next") << text;
-  std::filesystem::rename(path + ".next", path);
-}
+const std::string& binary = gateway_binary;
 
 std::string salesloft_vendor(std::uint16_t port) {
   return R"({"salesloft": {"type": "salesloft", "base_url": "http://127.0.0.1:)" + std::to_string(port) +
@@ -102,15 +41,7 @@ std::unique_ptr<sandbox::handler> small_salesloft(std::uint32_t records) {
 
 // A gateway configuration in front of that sandbox, logging at info level (reloads, access lines).
 std::string info_config(std::uint16_t sandbox_port) {
-  std::string text = config_with(salesloft_vendor(sandbox_port));
-  text.replace(text.find(R"("level": "warn")"), 15, R"("level": "info")");
-  return text;
-}
-
-// The port a started program names in its "listening" line; 0 when it never listened.
-std::uint16_t listening_port(child& gw) {
-  const auto line = gw.line_with("\"listening\"");
-  return line.empty() ? 0 : static_cast<std::uint16_t>(boost::json::parse(line).at("port").as_int64());
+  return at_info(config_with(salesloft_vendor(sandbox_port)));
 }
 
 TEST(Program, CheckConfigNamesTheKey) {

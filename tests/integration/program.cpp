@@ -7,8 +7,10 @@
 #include <fstream>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 #include <boost/json/parse.hpp>
+#include <poll.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -25,10 +27,11 @@ struct child::drain {
   std::thread thread;
 };
 
-child::child(child&& other) noexcept : pid(other.pid), err(other.err), drain_(std::move(other.drain_)) {
-  other.pid = -1;
-  other.err = nullptr;
-}
+child::child(child&& other) noexcept
+    : pid(std::exchange(other.pid, -1)),
+      err(std::exchange(other.err, -1)),
+      pending(std::move(other.pending)),
+      drain_(std::move(other.drain_)) {}
 
 child child::spawn(const std::vector<std::string>& args) {
   int fds[2];
@@ -44,25 +47,44 @@ child child::spawn(const std::vector<std::string>& args) {
   EXPECT_EQ(posix_spawn(&c.pid, argv[0], &actions, nullptr, argv.data(), environ), 0);
   posix_spawn_file_actions_destroy(&actions);
   close(fds[1]);
-  c.err = fdopen(fds[0], "r");
+  c.err = fds[0];
   return c;
 }
 
-std::string child::line_with(const std::string& needle) {
-  char buf[8192];
-  while (fgets(buf, sizeof buf, err))
-    if (std::string(buf).find(needle) != std::string::npos) return buf;
-  return {};
+std::string child::line_with(const std::string& needle, std::chrono::milliseconds limit) {
+  const auto until = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    for (std::size_t eol; (eol = pending.find('\n')) != std::string::npos;) {
+      std::string line = pending.substr(0, eol + 1);
+      pending.erase(0, eol + 1);
+      if (line.find(needle) != std::string::npos) return line;
+    }
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now()).count();
+    pollfd p{err, POLLIN, 0};
+    if (left <= 0 || ::poll(&p, 1, static_cast<int>(left)) <= 0) return {};
+    char buf[8192];
+    const auto n = ::read(err, buf, sizeof buf);
+    if (n <= 0) return {};
+    pending.append(buf, static_cast<std::size_t>(n));
+  }
 }
 
 void child::keep_draining(const std::string& keep) {
   drain_ = std::make_shared<drain>();
-  drain_->thread = std::thread([d = drain_, f = err, keep] {
+  drain_->thread = std::thread([d = drain_, fd = err, keep, rest = std::move(pending)]() mutable {
     char buf[8192];
-    while (fgets(buf, sizeof buf, f)) {  // ends when the program's stderr closes (it exited)
-      if (std::string_view(buf).find(keep) == std::string_view::npos) continue;
-      std::lock_guard lock(d->mutex);
-      d->kept.emplace_back(buf);
+    for (;;) {
+      for (std::size_t eol; (eol = rest.find('\n')) != std::string::npos;) {
+        if (rest.substr(0, eol).find(keep) != std::string::npos) {
+          std::lock_guard lock(d->mutex);
+          d->kept.push_back(rest.substr(0, eol + 1));
+        }
+        rest.erase(0, eol + 1);
+      }
+      const auto n = ::read(fd, buf, sizeof buf);  // ends when the program's stderr closes (it exited)
+      if (n <= 0) return;
+      rest.append(buf, static_cast<std::size_t>(n));
     }
   });
 }
@@ -86,7 +108,7 @@ child::~child() {
     waitpid(pid, nullptr, 0);
   }
   if (drain_ && drain_->thread.joinable()) drain_->thread.join();  // the pipe is at its end now
-  if (err) fclose(err);
+  if (err >= 0) ::close(err);
 }
 
 std::string write_config(const std::string& name, const std::string& text) {

@@ -2,8 +2,8 @@
 // arguments, its stderr (the logs) readable line by line, killed if the test did not stop it.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
-#include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,17 +17,19 @@ extern const std::string gateway_binary;
 
 struct child {
   pid_t pid = -1;
-  FILE* err = nullptr;  // the program's stderr (its logs)
+  int err = -1;         // the program's stderr (its logs)
+  std::string pending;  // read from it, not yet returned
 
   child() = default;
   child(child&& other) noexcept;
   child& operator=(child&&) = delete;
   ~child();  // SIGKILL if still running; stops the drain
 
-  // Starts the program with `args`; stderr is readable through `err`.
+  // Starts the program with `args`; its stderr is read by line_with() or keep_draining().
   static child spawn(const std::vector<std::string>& args);
-  // The next log line containing `needle` (empty at end of output).
-  std::string line_with(const std::string& needle);
+  // The next log line containing `needle`; empty at the end of the output or after `limit` (a line
+  // that never comes fails the test instead of hanging it).
+  std::string line_with(const std::string& needle, std::chrono::milliseconds limit = std::chrono::seconds(30));
   // From now on a thread reads the logs (so a chatty program never blocks on a full pipe) and
   // keeps the lines containing `keep`; lines_kept() returns them so far.
   void keep_draining(const std::string& keep);
