@@ -322,8 +322,7 @@ void partial::merge(const partial& o) {
   else durations.clear();
 }
 
-void stats_table::add(const conversation& c, const stats_query& q) {
-  const bool keep = q.needs_records();
+std::vector<group_key> group_keys(const conversation& c, const stats_query& q) {
   // The cartesian product of the fields' values: only `agent` has more than one.
   std::vector<group_key> keys{group_key{}};
   for (const auto& f : q.group_by) {
@@ -337,7 +336,12 @@ void stats_table::add(const conversation& c, const stats_query& q) {
       }
     keys = std::move(next);
   }
-  for (const auto& k : keys) rows_[k].add_duration(c.duration_ms, keep);
+  return keys;
+}
+
+void stats_table::add(const conversation& c, const stats_query& q) {
+  const bool keep = q.needs_records();
+  for (const auto& k : group_keys(c, q)) rows_[k].add_duration(c.duration_ms, keep);
 }
 
 void stats_table::merge(const group_key& key, const partial& p) {
