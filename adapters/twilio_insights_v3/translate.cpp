@@ -558,6 +558,14 @@ std::variant<json::object, std::string> aggregate_body(const stats_query& q, con
     if (std::find(dimensions.begin(), dimensions.end(), json::value(dims[*f])) == dimensions.end())
       dimensions.emplace_back(dims[*f]);
   }
+  // IN on a list dimension matches any element, the unified filter only the first (MAPPING.md): the
+  // filtered list dimensions are grouped by too, so that each group can be judged by its first element.
+  for (filter f : {filter::language, filter::channel}) {
+    const std::string& d = dims[*field_of(f)];
+    if (q.filters.filters().test(static_cast<std::size_t>(f)) &&
+        std::find(dimensions.begin(), dimensions.end(), json::value(d)) == dimensions.end())
+      dimensions.emplace_back(d);
+  }
   const adapter::page_ask ask{q.filters, false, std::nullopt, {}, max_per_page};
   json::object base = query_body(ask, dims, vendor);
   json::object& query = base.at("query").as_object();
@@ -577,6 +585,11 @@ result<void> add_aggregate_items(const json::array& items, const stats_query& q,
     as_record[dims[field::native_id]] = "aggregate";
     auto c = to_conversation(as_record, dims, vendor);
     if (!c) return c.error();
+    const filter_set set = q.filters.filters();
+    if ((has(set, filter::language) && !q.filters.matches(*c, filter::language)) ||
+        (has(set, filter::channel) && !q.filters.matches(*c, filter::channel)))
+      continue;  // the vendor's IN matched a later element of the list
+
     const json::object& o = item.get_object();
     partial p;
     p.complete = false;
