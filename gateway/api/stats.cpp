@@ -1,5 +1,6 @@
 #include "gateway/api/stats.hpp"
 
+#include "gateway/api/cursor.hpp"
 #include "gateway/api/fanout.hpp"
 #include "gateway/metrics/metrics.hpp"
 
@@ -11,6 +12,7 @@
 #include <boost/asio/experimental/parallel_group.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 namespace cgw::api {
@@ -246,6 +248,27 @@ stats_run prepare(const std::string& name, const adapter::adapter& a, const list
   return run;
 }
 
+// The answer cache's key: the normalized query, the vendors it reached and the tenant (whose
+// vendor credentials answered), as a digest: filter values never sit in the cache's index.
+std::string answer_key(const stats_query& q, const std::vector<std::string>& names, const caller& who) {
+  std::string material = q.normalized() + "|tenant:" + who.tenant;
+  for (const auto& n : names) material += "|" + n;
+  const fingerprint fp = fingerprint_of(material);
+  return "stats:" + std::string(reinterpret_cast<const char*>(fp.data()), fp.size());
+}
+
+// A cached answer's meta as of now: nothing was asked of any vendor.
+void mark_cached(json::object& meta) {
+  meta["cache"] = "hit";
+  if (auto* vendors = meta.if_contains("vendors"); vendors && vendors->is_object())
+    for (auto& [name, v] : vendors->get_object()) {
+      if (!v.is_object() || !v.get_object().contains("upstream_requests")) continue;
+      v.get_object()["upstream_requests"] = 0;
+      v.get_object()["budget_points"] = 0;
+      v.get_object()["cache"] = "hit";
+    }
+}
+
 }  // namespace
 
 void use_csv(response& res, std::string csv) {
@@ -264,6 +287,31 @@ net::awaitable<stats_answer> conversation_stats(const request_scope& scope, std:
   const stats_query& q = *parsed;
   auto names = select_vendors(scope, q.filters);
   if (!names) co_return stats_answer{error_answer(names.error(), scope.request_id)};
+
+  // Complete answers are kept like vendor answers are (cache.ttl_ms), keyed by the normalized query,
+  // so an equivalent query (measures in another order, say) reads neither vendors nor cached pages.
+  const bool csv = accepts_csv(accept);
+  const std::uint32_t ttl_ms = scope.rt.cfg && scope.rt.policies ? scope.rt.cfg->cache.ttl_ms : 0;
+  const std::string key = ttl_ms > 0 && !q.explain ? answer_key(q, *names, scope.who) : std::string();
+  if (!key.empty())
+    if (auto hit = scope.rt.policies->cache().find(key, clock::now())) {
+      boost::system::error_code ec;
+      json::value cached = json::parse((*hit)->body(), ec);
+      if (!ec && cached.is_object() && cached.get_object().contains("meta") && cached.get_object().contains("csv")) {
+        stats_answer out;
+        json::object& meta = cached.get_object()["meta"].get_object();
+        mark_cached(meta);
+        if (csv) {
+          out.csv = std::string(cached.at("csv").as_string());
+          out.a.headers.emplace_back(meta_header, json::serialize(meta));
+          out.a.body["meta"] = std::move(meta);
+        } else {
+          out.a.body["data"] = std::move(cached.get_object()["data"]);
+          out.a.body["meta"] = std::move(meta);
+        }
+        co_return out;
+      }
+    }
 
   std::vector<stats_run> runs;
   for (const auto& name : *names) runs.push_back(prepare(name, *scope.rt.adapters.at(name), q.filters));
@@ -350,7 +398,13 @@ net::awaitable<stats_answer> conversation_stats(const request_scope& scope, std:
     meta["tz"] = tz;
   }
   stats_answer out;
-  if (accepts_csv(accept)) {
+  if (!key.empty() && !partial) {
+    // Both forms at once: the same query with the other Accept is served from the same entry.
+    auto kept = std::make_shared<upstream::response>();
+    kept->body() = json::serialize(json::object{{"data", rows_json(merged, q)}, {"meta", meta}, {"csv", rows_csv(merged, q)}});
+    scope.rt.policies->cache().put(key, std::move(kept), std::chrono::milliseconds(ttl_ms), clock::now());
+  }
+  if (csv) {
     out.csv = rows_csv(merged, q);
     out.a.headers.emplace_back(meta_header, json::serialize(meta));
     out.a.body["meta"] = std::move(meta);  // kept for the access log; the CSV replaces the body

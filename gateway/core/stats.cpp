@@ -143,7 +143,12 @@ std::string_view to_string(measure m) noexcept { return measure_names[static_cas
 bool stats_query::wants(measure m) const { return std::find(measures.begin(), measures.end(), m) != measures.end(); }
 
 std::string stats_query::normalized() const {
-  std::string out = filters.fingerprint_material();
+  // The vendor list is a set here, and the walk's sort decides nothing of the answer.
+  list_query f = filters;
+  std::sort(f.vendors.begin(), f.vendors.end());
+  f.vendors.erase(std::unique(f.vendors.begin(), f.vendors.end()), f.vendors.end());
+  f.sort = {};
+  std::string out = f.fingerprint_material();
   auto field = [&](std::string_view s) { out.append(std::to_string(s.size())).append(1, ':').append(s); };
   field(std::to_string(group_by.size()));
   for (const auto& g : group_by) field(g.name());

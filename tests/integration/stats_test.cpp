@@ -9,6 +9,7 @@
 #include "adapters/twilio_insights_v3/sandbox/sandbox.hpp"
 #include "adapters/zild/sandbox/sandbox.hpp"
 #include "gateway/core/time.hpp"
+#include "gateway/metrics/metrics.hpp"
 #include "tests/integration/harness.hpp"
 
 #include <gtest/gtest.h>
@@ -400,6 +401,11 @@ TEST_F(Stats, AllVendorsCountEachOnceAndZildIsUnsupported) {
   }
   EXPECT_EQ(a.meta().at("vendors").at("zild").at("status"), "unsupported");
   EXPECT_EQ(a.meta().at("vendors").at("twilio_flex").at("method"), "records");
+  // Each vendor's method is counted.
+  const metrics::labels insights{{"vendor", "twilio_insights"}, {"method", "vendor_aggregate"}, {"status", "ok"}};
+  const double before = metrics::registry::global().value("cgw_stats_requests_total", insights);
+  ASSERT_EQ(gw_->get("/v1/conversations/stats?vendor=twilio_insights&group_by=channel").status, 200u);
+  EXPECT_EQ(metrics::registry::global().value("cgw_stats_requests_total", insights), before + 1);
 }
 
 TEST_F(Stats, ForcedVendorAggregationLeavesPercentilesNullAndInexact) {
@@ -584,6 +590,24 @@ TEST_F(Stats, ARepeatedQueryIsServedFromTheCache) {
     EXPECT_EQ(v.at("cache"), "hit") << name;
   }
   EXPECT_EQ(json::serialize(first.data()), json::serialize(again.data()));
+  ASSERT_TRUE(again.meta().contains("cache")) << again.text;
+  EXPECT_EQ(again.meta().at("cache"), "hit");
+  EXPECT_FALSE(first.meta().contains("cache"));
+  // Keyed by the normalized query: the same query spelled otherwise, and its CSV form, are hits too.
+  auto same = cached.get("/v1/conversations/stats?group_by=channel&measures=count&vendor=twilio_insights,salesloft");
+  ASSERT_EQ(same.status, 200u) << same.text;
+  ASSERT_TRUE(same.meta().contains("cache")) << same.text;
+  EXPECT_EQ(same.meta().at("cache"), "hit");
+  EXPECT_EQ(json::serialize(same.data()), json::serialize(first.data()));
+  auto csv = cached.get(target, {{"Accept", "text/csv"}});
+  ASSERT_EQ(csv.status, 200u);
+  EXPECT_EQ(csv.text.rfind("channel,count\r\n", 0), 0u) << csv.text;
+  EXPECT_NE(csv.headers["x-conversation-stats-meta"].find("\"cache\":\"hit\""), std::string::npos);
+  EXPECT_EQ(points(), spent);
+  // Another query is not.
+  auto other = cached.get("/v1/conversations/stats?vendor=salesloft,twilio_insights&group_by=language");
+  ASSERT_EQ(other.status, 200u);
+  EXPECT_FALSE(other.meta().contains("cache"));
 }
 
 // "Count by channel per day for 30 days, all vendors", by each method: what it costs upstream.
