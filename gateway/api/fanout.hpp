@@ -18,7 +18,8 @@ double ms_since(clock::time_point t0);
 std::string_view status_of(const failure& f);
 
 // The context of one vendor's calls within a request (its guard, its share of the deadline).
-adapter::call_context call_for(const request_scope& scope, const std::string& vendor, const config::vendor_config& cfg);
+adapter::call_context call_for(const request_scope& scope, const std::string& vendor,
+                               const config::vendor_config& cfg);
 
 // How the cache served a vendor's calls: miss, coalesced, hit, or "" without calls.
 std::string_view cache_outcome(const policy::call_stats& s);
@@ -29,6 +30,7 @@ result<std::vector<std::string>> select_vendors(const request_scope& scope, cons
 // A batch by ids from a vendor that cannot list: one get per id; the first failure other than
 // not_found / invalid_id is the vendor's.
 net::awaitable<result<adapter::list_result>> get_each(const adapter::adapter& a, const list_query& q,
-                                                      std::vector<std::string> ids, adapter::call_context& ctx);
+                                                      std::vector<std::string> ids,
+                                                      adapter::call_context& ctx);
 
 }  // namespace cgw::api

@@ -126,18 +126,20 @@ net::awaitable<stats_run> run_vendor(stats_run run, const request_scope& scope, 
     health.record_success(run.latency_ms);
     if (q.needs_records() && run.method != "records") {
       run.exact = false;
-      run.note = (run.note.empty() ? "" : run.note + "; ") +
-                 std::string("percentiles are null: the vendor aggregated server-side, and they need the records");
+      run.note =
+          (run.note.empty() ? "" : run.note + "; ") +
+          std::string("percentiles are null: the vendor aggregated server-side, and they need the records");
     }
   } else {
     run.status = status_of(outcome.error());
     run.error = outcome.error();
     run.table = {};
-    if (outcome.error().code != errc::deadline_exceeded) health.record_failure(outcome.error(), run.latency_ms);
+    if (outcome.error().code != errc::deadline_exceeded)
+      health.record_failure(outcome.error(), run.latency_ms);
   }
-  metrics::registry::global().add("cgw_stats_requests_total",
-                                  {{"vendor", run.name}, {"method", run.method.empty() ? "none" : run.method},
-                                   {"status", run.status}});
+  metrics::registry::global().add(
+      "cgw_stats_requests_total",
+      {{"vendor", run.name}, {"method", run.method.empty() ? "none" : run.method}, {"status", run.status}});
   co_return run;
 }
 
@@ -178,7 +180,8 @@ net::awaitable<stats_run> explain_vendor(stats_run run, const request_scope& sco
 }
 
 template <class Run>
-net::awaitable<void> run_all(std::vector<stats_run>& runs, const request_scope& scope, const stats_query& q, Run fn) {
+net::awaitable<void> run_all(std::vector<stats_run>& runs, const request_scope& scope, const stats_query& q,
+                             Run fn) {
   std::vector<std::size_t> which;
   for (std::size_t i = 0; i < runs.size(); ++i)
     if (runs[i].asked) which.push_back(i);
@@ -186,7 +189,8 @@ net::awaitable<void> run_all(std::vector<stats_run>& runs, const request_scope& 
   auto ex = co_await net::this_coro::executor;
   using op_type = decltype(net::co_spawn(ex, fn(stats_run{}, scope, q), net::deferred));
   std::vector<op_type> ops;
-  for (std::size_t i : which) ops.push_back(net::co_spawn(ex, fn(std::move(runs[i]), scope, q), net::deferred));
+  for (std::size_t i : which)
+    ops.push_back(net::co_spawn(ex, fn(std::move(runs[i]), scope, q), net::deferred));
   auto [order, exceptions, done] = co_await net::experimental::make_parallel_group(std::move(ops))
                                        .async_wait(net::experimental::wait_for_all(), net::use_awaitable);
   for (std::size_t k = 0; k < done.size(); ++k) {
@@ -230,7 +234,8 @@ stats_run prepare(const std::string& name, const adapter::adapter& a, const list
   const bool by_ids = set.test(static_cast<std::size_t>(filter::id));
   if (!caps.can_list && !(by_ids && caps.can_get)) {
     run.status = "unsupported";
-    run.reason = caps.list_unsupported_reason.empty() ? "the vendor has no list endpoint" : caps.list_unsupported_reason;
+    run.reason = caps.list_unsupported_reason.empty() ? "the vendor has no list endpoint"
+                                                      : caps.list_unsupported_reason;
     return run;
   }
   run.pushed = caps.can_list ? a.pushed_down(q) : filter_set{}.set(static_cast<std::size_t>(filter::id));
@@ -274,7 +279,8 @@ void mark_cached(json::object& meta) {
 void use_csv(response& res, std::string csv) {
   res.set(http::field::content_type, "text/csv; charset=utf-8; header=present");
   if (auto it = res.find(http::field::access_control_expose_headers); it != res.end())
-    res.set(http::field::access_control_expose_headers, std::string(it->value()) + ", " + std::string(meta_header));
+    res.set(http::field::access_control_expose_headers,
+            std::string(it->value()) + ", " + std::string(meta_header));
   res.body() = std::move(csv);
   res.prepare_payload();
 }
@@ -297,7 +303,8 @@ net::awaitable<stats_answer> conversation_stats(const request_scope& scope, std:
     if (auto hit = scope.rt.policies->cache().find(key, clock::now())) {
       boost::system::error_code ec;
       json::value cached = json::parse((*hit)->body(), ec);
-      if (!ec && cached.is_object() && cached.get_object().contains("meta") && cached.get_object().contains("csv")) {
+      if (!ec && cached.is_object() && cached.get_object().contains("meta") &&
+          cached.get_object().contains("csv")) {
         stats_answer out;
         json::object& meta = cached.get_object()["meta"].get_object();
         mark_cached(meta);
@@ -326,7 +333,8 @@ net::awaitable<stats_answer> conversation_stats(const request_scope& scope, std:
     for (auto& run : runs) {
       json::object m{{"status", run.status}};
       if (!run.reason.empty()) m["reason"] = run.reason;
-      if (run.error) m["error"] = json::object{{"code", to_string(run.error->code)}, {"message", run.error->message}};
+      if (run.error)
+        m["error"] = json::object{{"code", to_string(run.error->code)}, {"message", run.error->message}};
       if (run.asked && !run.error) {
         for (auto& [k, v] : run.plan) m[k] = v;
         m["pushed_down"] = filter_names(run.pushed);
@@ -335,7 +343,8 @@ net::awaitable<stats_answer> conversation_stats(const request_scope& scope, std:
       vendors[run.name] = std::move(m);
     }
     answer a;
-    a.body["plan"] = json::object{{"group_by", std::move(group_by)}, {"measures", std::move(measures)},
+    a.body["plan"] = json::object{{"group_by", std::move(group_by)},
+                                  {"measures", std::move(measures)},
                                   {"vendors", std::move(vendors)}};
     co_return stats_answer{std::move(a)};
   }
@@ -354,29 +363,34 @@ net::awaitable<stats_answer> conversation_stats(const request_scope& scope, std:
       all_timeouts &= run.error->code == errc::upstream_timeout || run.error->code == errc::deadline_exceeded;
       all_rate_limited &= run.status == "rate_limited";
       if (run.error->retry_after_s > 0)
-        retry_after_s = retry_after_s == 0 ? run.error->retry_after_s : std::min(retry_after_s, run.error->retry_after_s);
+        retry_after_s =
+            retry_after_s == 0 ? run.error->retry_after_s : std::min(retry_after_s, run.error->retry_after_s);
       continue;
     }
     if (run.status == "ok") any_ok = true;
     exact &= run.exact;
     for (const auto& [key, p] : run.table.rows()) {
       group_key k = key;
-      if (vendor_at != q.group_by.end()) k[static_cast<std::size_t>(vendor_at - q.group_by.begin())] = run.name;
+      if (vendor_at != q.group_by.end())
+        k[static_cast<std::size_t>(vendor_at - q.group_by.begin())] = run.name;
       merged.merge(k, p);
     }
     if (merged.size() > max_groups)
       co_return stats_answer{error_answer(
-          failure::make(errc::invalid_parameter,
-                        "group_by: the query makes more than 10000 groups; group by fewer fields or coarser buckets",
-                        "group_by"),
+          failure::make(
+              errc::invalid_parameter,
+              "group_by: the query makes more than 10000 groups; group by fewer fields or coarser buckets",
+              "group_by"),
           scope.request_id)};
   }
   json::object vendors;
   for (const auto& run : runs) vendors[run.name] = vendor_meta(run);
   if (!any_ok && partial) {
-    failure f = all_timeouts       ? failure::make(errc::deadline_exceeded, "no vendor answered within the deadline")
-                : all_rate_limited ? failure::make(errc::rate_limited, "every vendor asked is rate limiting this account")
-                                   : failure::make(errc::upstream_error, "every vendor failed");
+    failure f = all_timeouts
+                    ? failure::make(errc::deadline_exceeded, "no vendor answered within the deadline")
+                : all_rate_limited
+                    ? failure::make(errc::rate_limited, "every vendor asked is rate limiting this account")
+                    : failure::make(errc::upstream_error, "every vendor failed");
     if (all_rate_limited) f.retry_after_s = std::max(1, retry_after_s);
     answer a = error_answer(f, scope.request_id);
     a.body["meta"] = json::object{{"partial", true}, {"exact", false}, {"vendors", std::move(vendors)}};
@@ -401,7 +415,8 @@ net::awaitable<stats_answer> conversation_stats(const request_scope& scope, std:
   if (!key.empty() && !partial) {
     // Both forms at once: the same query with the other Accept is served from the same entry.
     auto kept = std::make_shared<upstream::response>();
-    kept->body() = json::serialize(json::object{{"data", rows_json(merged, q)}, {"meta", meta}, {"csv", rows_csv(merged, q)}});
+    kept->body() = json::serialize(
+        json::object{{"data", rows_json(merged, q)}, {"meta", meta}, {"csv", rows_csv(merged, q)}});
     scope.rt.policies->cache().put(key, std::move(kept), std::chrono::milliseconds(ttl_ms), clock::now());
   }
   if (csv) {

@@ -15,13 +15,17 @@ namespace json = boost::json;
 using namespace std::chrono;
 
 constexpr std::array<std::string_view, measure_count> measure_names = {
-    "count", "duration_ms.sum", "duration_ms.avg", "duration_ms.min", "duration_ms.max", "duration_ms.p50",
-    "duration_ms.p90"};
+    "count",           "duration_ms.sum", "duration_ms.avg", "duration_ms.min",
+    "duration_ms.max", "duration_ms.p50", "duration_ms.p90"};
 
-constexpr std::array<std::pair<std::string_view, group_kind>, 7> plain_groups = {{
-    {"vendor", group_kind::vendor}, {"channel", group_kind::channel}, {"platform", group_kind::platform},
-    {"language", group_kind::language}, {"agent", group_kind::agent}, {"status", group_kind::status},
-    {"sentiment", group_kind::sentiment}}};
+constexpr std::array<std::pair<std::string_view, group_kind>, 7> plain_groups = {
+    {{"vendor", group_kind::vendor},
+     {"channel", group_kind::channel},
+     {"platform", group_kind::platform},
+     {"language", group_kind::language},
+     {"agent", group_kind::agent},
+     {"status", group_kind::status},
+     {"sentiment", group_kind::sentiment}}};
 
 constexpr std::array<std::string_view, 4> unit_names = {"hour", "day", "week", "month"};
 
@@ -29,10 +33,13 @@ constexpr micros hour_us = 3'600'000'000LL;
 constexpr micros day_us = 24 * hour_us;
 
 failure bad(std::string_view param, std::string_view why) {
-  return failure::make(errc::invalid_parameter, std::string(param) + ": " + std::string(why), std::string(param));
+  return failure::make(errc::invalid_parameter, std::string(param) + ": " + std::string(why),
+                       std::string(param));
 }
 
-micros floor_div(micros a, micros b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+micros floor_div(micros a, micros b) {
+  return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
+}
 
 result<std::vector<std::string>> items_of(std::string_view param, std::string_view value) {
   std::vector<std::string> out;
@@ -56,14 +63,20 @@ result<group_field> group_field_of(std::string_view item) {
   const std::size_t colon = item.find(':');
   const std::string_view field = item.substr(0, colon);
   group_field g{group_kind::time};
-  if (field == "started_at") g.time = sort_field::started_at;
-  else if (field == "created_at") g.time = sort_field::created_at;
-  else if (field == "updated_at") g.time = sort_field::updated_at;
+  if (field == "started_at")
+    g.time = sort_field::started_at;
+  else if (field == "created_at")
+    g.time = sort_field::created_at;
+  else if (field == "updated_at")
+    g.time = sort_field::updated_at;
   else
-    return bad("group_by", "expected vendor, channel, platform, language, agent, status, sentiment or "
-                           "<started_at|created_at|updated_at>:<hour|day|week|month>, not \"" + std::string(item) + "\"");
-  const auto unit = colon == std::string_view::npos ? unit_names.end()
-                                                    : std::find(unit_names.begin(), unit_names.end(), item.substr(colon + 1));
+    return bad("group_by",
+               "expected vendor, channel, platform, language, agent, status, sentiment or "
+               "<started_at|created_at|updated_at>:<hour|day|week|month>, not \"" +
+                   std::string(item) + "\"");
+  const auto unit = colon == std::string_view::npos
+                        ? unit_names.end()
+                        : std::find(unit_names.begin(), unit_names.end(), item.substr(colon + 1));
   if (unit == unit_names.end())
     return bad("group_by", "a time bucket is " + std::string(field) + ":hour, :day, :week or :month, not \"" +
                                std::string(item) + "\"");
@@ -113,13 +126,17 @@ std::string number_text(double v) {
 // The value of one measure of one group; null when it cannot be computed.
 json::value measure_value(const partial& p, measure m) {
   switch (m) {
-    case measure::count: return p.count;
-    case measure::sum: return p.with_duration ? json::value(p.sum) : json::value(nullptr);
+    case measure::count:
+      return p.count;
+    case measure::sum:
+      return p.with_duration ? json::value(p.sum) : json::value(nullptr);
     case measure::avg:
       return p.with_duration ? json::value(static_cast<double>(p.sum) / static_cast<double>(p.with_duration))
                              : json::value(nullptr);
-    case measure::min: return p.min ? json::value(*p.min) : json::value(nullptr);
-    case measure::max: return p.max ? json::value(*p.max) : json::value(nullptr);
+    case measure::min:
+      return p.min ? json::value(*p.min) : json::value(nullptr);
+    case measure::max:
+      return p.max ? json::value(*p.max) : json::value(nullptr);
     case measure::p50:
     case measure::p90: {
       if (!p.complete) return nullptr;
@@ -138,9 +155,13 @@ std::string group_field::name() const {
   return std::string(to_string(time)) + ":" + std::string(unit_names[static_cast<std::size_t>(unit)]);
 }
 
-std::string_view to_string(measure m) noexcept { return measure_names[static_cast<std::size_t>(m)]; }
+std::string_view to_string(measure m) noexcept {
+  return measure_names[static_cast<std::size_t>(m)];
+}
 
-bool stats_query::wants(measure m) const { return std::find(measures.begin(), measures.end(), m) != measures.end(); }
+bool stats_query::wants(measure m) const {
+  return std::find(measures.begin(), measures.end(), m) != measures.end();
+}
 
 std::string stats_query::normalized() const {
   // The vendor list is a set here, and the walk's sort decides nothing of the answer.
@@ -162,16 +183,19 @@ std::string stats_query::normalized() const {
 const std::vector<parameter_doc>& stats_parameters() {
   static const std::vector<parameter_doc> table = {
       {"group_by", "string", "channel,started_at:day",
-       "Comma list, at most 3, of vendor, channel, platform, language, agent, status, sentiment, or a time bucket "
+       "Comma list, at most 3, of vendor, channel, platform, language, agent, status, sentiment, or a time "
+       "bucket "
        "<started_at|created_at|updated_at>:<hour|day|week|month>; default: one row for everything"},
       {"measures", "string", "count,duration_ms.avg",
        "Comma list of count (default), duration_ms.sum, duration_ms.avg, duration_ms.min, duration_ms.max, "
        "duration_ms.p50, duration_ms.p90 (nearest rank)"},
       {"tz", "string", "+02:00",
-       "UTC (default) or a fixed offset +hh:mm / -hh:mm (send + as %2B): where day, week (ISO, Monday) and month "
+       "UTC (default) or a fixed offset +hh:mm / -hh:mm (send + as %2B): where day, week (ISO, Monday) and "
+       "month "
        "buckets start"},
       {"method", "string", "records",
-       "Overrides the planner, for checks and comparisons: records (read the records everywhere) or vendor (the "
+       "Overrides the planner, for checks and comparisons: records (read the records everywhere) or vendor "
+       "(the "
        "vendor's own aggregation or counts wherever they apply, whatever they cost); default: the cheapest"},
       {"explain", "boolean", "true",
        "true: answer with each vendor's plan (method, calls, their cost) instead of rows; reads no records"},
@@ -191,15 +215,17 @@ result<stats_query> parse_stats_query(std::string_view query_string) {
     const std::string value = param.value.decode();
     if (key.empty() && value.empty() && !param.has_value) continue;
     if (key == "sort" || key == "page_size" || key == "cursor" || key == "include")
-      return failure::make(errc::unknown_parameter,
-                           key + ": unknown parameter here: stats rows are ordered by their group values and not paged",
-                           key);
+      return failure::make(
+          errc::unknown_parameter,
+          key + ": unknown parameter here: stats rows are ordered by their group values and not paged", key);
     const bool own = key == "group_by" || key == "measures" || key == "tz" || key == "method";
     if (!own) {
-      rest += (rest.empty() ? "" : "&") + std::string(param.key) + (param.has_value ? "=" + std::string(param.value) : "");
+      rest += (rest.empty() ? "" : "&") + std::string(param.key) +
+              (param.has_value ? "=" + std::string(param.value) : "");
       continue;
     }
-    if (std::find(seen.begin(), seen.end(), key) != seen.end()) return bad(key, "given more than once; use a comma list");
+    if (std::find(seen.begin(), seen.end(), key) != seen.end())
+      return bad(key, "given more than once; use a comma list");
     seen.push_back(key);
     if (value.empty()) return bad(key, "must not be empty");
     if (key == "group_by") {
@@ -219,8 +245,10 @@ result<stats_query> parse_stats_query(std::string_view query_string) {
       for (const auto& item : *items) {
         const auto it = std::find(measure_names.begin(), measure_names.end(), item);
         if (it == measure_names.end())
-          return bad(key, "expected count, duration_ms.sum, duration_ms.avg, duration_ms.min, duration_ms.max, "
-                          "duration_ms.p50 or duration_ms.p90, not \"" + item + "\"");
+          return bad(key,
+                     "expected count, duration_ms.sum, duration_ms.avg, duration_ms.min, duration_ms.max, "
+                     "duration_ms.p50 or duration_ms.p90, not \"" +
+                         item + "\"");
         const auto m = static_cast<measure>(it - measure_names.begin());
         if (!q.wants(m)) q.measures.push_back(m);
       }
@@ -246,8 +274,10 @@ micros bucket_start(micros t, bucket_unit unit, int tz_minutes) {
   const micros offset = static_cast<micros>(tz_minutes) * 60'000'000LL;
   const micros local = t + offset;
   switch (unit) {
-    case bucket_unit::hour: return floor_div(local, hour_us) * hour_us - offset;
-    case bucket_unit::day: return floor_div(local, day_us) * day_us - offset;
+    case bucket_unit::hour:
+      return floor_div(local, hour_us) * hour_us - offset;
+    case bucket_unit::day:
+      return floor_div(local, day_us) * day_us - offset;
     case bucket_unit::week: {
       const micros day = floor_div(local, day_us);
       const micros monday = day - ((day + 3) % 7 + 7) % 7;  // 1970-01-01 was a Thursday
@@ -264,10 +294,14 @@ micros bucket_start(micros t, bucket_unit unit, int tz_minutes) {
 
 micros next_bucket(micros start, bucket_unit unit, int tz_minutes) {
   switch (unit) {
-    case bucket_unit::hour: return start + hour_us;
-    case bucket_unit::day: return start + day_us;
-    case bucket_unit::week: return start + 7 * day_us;
-    case bucket_unit::month: return bucket_start(start + 32 * day_us, unit, tz_minutes);
+    case bucket_unit::hour:
+      return start + hour_us;
+    case bucket_unit::day:
+      return start + day_us;
+    case bucket_unit::week:
+      return start + 7 * day_us;
+    case bucket_unit::month:
+      return bucket_start(start + 32 * day_us, unit, tz_minutes);
   }
   return start;
 }
@@ -282,18 +316,26 @@ bool group_less::operator()(const group_key& a, const group_key& b) const {
   return a.size() < b.size();
 }
 
-std::vector<std::optional<std::string>> group_values(const conversation& c, const group_field& f, int tz_minutes) {
+std::vector<std::optional<std::string>> group_values(const conversation& c, const group_field& f,
+                                                     int tz_minutes) {
   switch (f.kind) {
-    case group_kind::vendor: return {c.vendor};
-    case group_kind::channel: return {lower_opt(c.channel)};
-    case group_kind::platform: return {lower_opt(c.platform)};
-    case group_kind::language: return {c.language ? std::optional(canonical_language(*c.language)) : std::nullopt};
-    case group_kind::status: return {c.status};
-    case group_kind::sentiment: return {c.sentiment};
+    case group_kind::vendor:
+      return {c.vendor};
+    case group_kind::channel:
+      return {lower_opt(c.channel)};
+    case group_kind::platform:
+      return {lower_opt(c.platform)};
+    case group_kind::language:
+      return {c.language ? std::optional(canonical_language(*c.language)) : std::nullopt};
+    case group_kind::status:
+      return {c.status};
+    case group_kind::sentiment:
+      return {c.sentiment};
     case group_kind::agent: {
       std::vector<std::optional<std::string>> names;
       for (const auto& a : c.agents)
-        if (a.name && std::find(names.begin(), names.end(), a.name) == names.end()) names.emplace_back(a.name);
+        if (a.name && std::find(names.begin(), names.end(), a.name) == names.end())
+          names.emplace_back(a.name);
       if (names.empty()) names.emplace_back(std::nullopt);  // no named agent: the null group
       return names;
     }
@@ -323,8 +365,10 @@ void partial::merge(const partial& o) {
   if (o.min) min = min ? std::min(*min, *o.min) : *o.min;
   if (o.max) max = max ? std::max(*max, *o.max) : *o.max;
   complete = complete && o.complete;
-  if (complete) durations.insert(durations.end(), o.durations.begin(), o.durations.end());
-  else durations.clear();
+  if (complete)
+    durations.insert(durations.end(), o.durations.begin(), o.durations.end());
+  else
+    durations.clear();
 }
 
 std::vector<group_key> group_keys(const conversation& c, const stats_query& q) {
@@ -361,7 +405,8 @@ void stats_table::merge(const stats_table& other) {
 std::optional<std::int64_t> percentile(const std::vector<std::int64_t>& sorted, int p) {
   if (sorted.empty()) return std::nullopt;
   // Nearest rank: the smallest value with at least p % of the values at or below it.
-  const auto rank = static_cast<std::size_t>(std::ceil(static_cast<double>(p) / 100.0 * static_cast<double>(sorted.size())));
+  const auto rank = static_cast<std::size_t>(
+      std::ceil(static_cast<double>(p) / 100.0 * static_cast<double>(sorted.size())));
   return sorted[std::clamp<std::size_t>(rank, 1, sorted.size()) - 1];
 }
 
@@ -377,8 +422,10 @@ json::array rows_json(const stats_table& t, const stats_query& q) {
     json::object row{{"group", std::move(group)}};
     json::object duration;
     for (auto m : q.measures) {
-      if (m == measure::count) row["count"] = p.count;
-      else duration[to_string(m).substr(std::string_view("duration_ms.").size())] = measure_value(p, m);
+      if (m == measure::count)
+        row["count"] = p.count;
+      else
+        duration[to_string(m).substr(std::string_view("duration_ms.").size())] = measure_value(p, m);
     }
     if (!duration.empty()) row["duration_ms"] = std::move(duration);
     out.push_back(std::move(row));
@@ -404,8 +451,10 @@ std::string rows_csv(const stats_table& t, const stats_query& q) {
     for (const auto& v : key) cell(v ? *v : "");  // null: an empty field
     for (auto m : q.measures) {
       const json::value v = measure_value(p, m);
-      cell(v.is_null() ? "" : v.is_double() ? number_text(v.get_double()) : v.is_uint64() ? std::to_string(v.get_uint64())
-                                                                                          : std::to_string(v.to_number<std::int64_t>()));
+      cell(v.is_null()     ? ""
+           : v.is_double() ? number_text(v.get_double())
+           : v.is_uint64() ? std::to_string(v.get_uint64())
+                           : std::to_string(v.to_number<std::int64_t>()));
     }
     out += "\r\n";
   }

@@ -73,7 +73,8 @@ struct group_less {
 };
 
 // The value of one group field for a record; several for `agent` (one per distinct agent name).
-std::vector<std::optional<std::string>> group_values(const conversation& c, const group_field& f, int tz_minutes);
+std::vector<std::optional<std::string>> group_values(const conversation& c, const group_field& f,
+                                                     int tz_minutes);
 
 // Every group a record counts in: one, or one per distinct agent name when grouped by agent.
 std::vector<group_key> group_keys(const conversation& c, const stats_query& q);

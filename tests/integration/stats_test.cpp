@@ -54,8 +54,9 @@ std::string lower(std::string s) {
 std::string bcp47(std::string s) {
   const auto dash = s.find('-');
   for (std::size_t i = 0; i < s.size(); ++i)
-    s[i] = static_cast<char>(dash != std::string::npos && i > dash ? std::toupper(static_cast<unsigned char>(s[i]))
-                                                                   : std::tolower(static_cast<unsigned char>(s[i])));
+    s[i] = static_cast<char>(dash != std::string::npos && i > dash
+                                 ? std::toupper(static_cast<unsigned char>(s[i]))
+                                 : std::tolower(static_cast<unsigned char>(s[i])));
   return s;
 }
 
@@ -86,7 +87,8 @@ truth from_insights(const json::object& r) {
   if (auto l = first("Languages")) t.language = bcp47(*l);
   t.started = t.created = when(r, "DateCreated");
   t.sentiment = text(r, "OperatorResult.Value");
-  if (const auto* d = r.if_contains("Duration"); d && d->is_number()) t.duration = d->to_number<std::int64_t>();
+  if (const auto* d = r.if_contains("Duration"); d && d->is_number())
+    t.duration = d->to_number<std::int64_t>();
   if (const auto* a = r.if_contains("AgentNames"); a && a->is_array())
     for (const auto& n : a->as_array())
       if (n.is_string() && std::find(t.agents.begin(), t.agents.end(), n.as_string()) == t.agents.end())
@@ -98,8 +100,10 @@ truth from_insights(const json::object& r) {
 std::string bucket(std::int64_t us, const std::string& unit, int tz_min) {
   const auto local = sys_time<microseconds>(microseconds(us)) + minutes(tz_min);
   sys_time<microseconds> start;
-  if (unit == "hour") start = floor<hours>(local);
-  else if (unit == "day") start = floor<days>(local);
+  if (unit == "hour")
+    start = floor<hours>(local);
+  else if (unit == "day")
+    start = floor<days>(local);
   else if (unit == "week") {
     const sys_days d = floor<days>(local);
     start = d - (weekday(d) - Monday);
@@ -116,13 +120,16 @@ struct filters {
   std::vector<std::string> languages, channels, platforms;
   bool admits(const truth& t) const {
     auto in = [](const std::optional<std::int64_t>& v, const std::optional<std::int64_t>& a,
-                 const std::optional<std::int64_t>& b) { return (!a && !b) || (v && (!a || *v >= *a) && (!b || *v < *b)); };
+                 const std::optional<std::int64_t>& b) {
+      return (!a && !b) || (v && (!a || *v >= *a) && (!b || *v < *b));
+    };
     auto listed = [](const std::vector<std::string>& l, const opt& v) {
       return l.empty() || (v && std::find(l.begin(), l.end(), *v) != l.end());
     };
     return in(t.started, started_after, started_before) && in(t.created, created_after, created_before) &&
-           in(t.updated, updated_after, updated_before) && (!min_duration || (t.duration && *t.duration >= *min_duration)) &&
-           listed(languages, t.language) && listed(channels, t.channel) && listed(platforms, t.platform);
+           in(t.updated, updated_after, updated_before) &&
+           (!min_duration || (t.duration && *t.duration >= *min_duration)) && listed(languages, t.language) &&
+           listed(channels, t.channel) && listed(platforms, t.platform);
   }
 };
 
@@ -160,7 +167,8 @@ std::vector<opt> values_of(const truth& t, const std::string& g, int tz) {
   return {v ? opt(bucket(*v, unit, tz)) : std::nullopt};
 }
 
-expected_rows expect(const std::vector<truth>& all, const std::vector<std::string>& group_by, const filters& f, int tz) {
+expected_rows expect(const std::vector<truth>& all, const std::vector<std::string>& group_by,
+                     const filters& f, int tz) {
   expected_rows out;
   for (const auto& t : all) {
     if (!f.admits(t)) continue;
@@ -223,9 +231,11 @@ void check_rows(const json::array& rows, const expected_rows& want, const std::v
       const auto& v = row.at("duration_ms").at(m.substr(12));
       std::optional<double> expected;
       if (!d.empty()) {
-        if (m == "duration_ms.sum") expected = static_cast<double>(std::accumulate(d.begin(), d.end(), std::int64_t{0}));
+        if (m == "duration_ms.sum")
+          expected = static_cast<double>(std::accumulate(d.begin(), d.end(), std::int64_t{0}));
         if (m == "duration_ms.avg")
-          expected = static_cast<double>(std::accumulate(d.begin(), d.end(), std::int64_t{0})) / static_cast<double>(d.size());
+          expected = static_cast<double>(std::accumulate(d.begin(), d.end(), std::int64_t{0})) /
+                     static_cast<double>(d.size());
         if (m == "duration_ms.min") expected = static_cast<double>(d.front());
         if (m == "duration_ms.max") expected = static_cast<double>(d.back());
         if (m == "duration_ms.p50") expected = static_cast<double>(*rank(d, 0.5));
@@ -243,7 +253,8 @@ void check_rows(const json::array& rows, const expected_rows& want, const std::v
 }
 
 std::string iso(int y, unsigned m, unsigned d) {
-  return format_rfc3339_ms(duration_cast<microseconds>(sys_days{year{y} / month{m} / day{d}}.time_since_epoch()).count());
+  return format_rfc3339_ms(
+      duration_cast<microseconds>(sys_days{year{y} / month{m} / day{d}}.time_since_epoch()).count());
 }
 std::int64_t at(int y, unsigned m, unsigned d) {
   return duration_cast<microseconds>(sys_days{year{y} / month{m} / day{d}}.time_since_epoch()).count();
@@ -268,8 +279,10 @@ class Stats : public ::testing::Test {
     servers_.push_back(new sandbox::server(sandbox::zild::make_handler(zi)));
     for (auto* s : servers_) ports_.push_back(s->start());
     gw_ = new gateway(config_with(vendors_json("")));
-    for (const auto& r : sandbox::salesloft::dataset(servers_[0]->logic())) records_.push_back(from_salesloft(r));
-    for (const auto& r : sandbox::twilio_insights_v3::dataset(servers_[2]->logic())) records_.push_back(from_insights(r));
+    for (const auto& r : sandbox::salesloft::dataset(servers_[0]->logic()))
+      records_.push_back(from_salesloft(r));
+    for (const auto& r : sandbox::twilio_insights_v3::dataset(servers_[2]->logic()))
+      records_.push_back(from_insights(r));
   }
   static void TearDownTestSuite() {
     delete gw_;
@@ -287,12 +300,14 @@ class Stats : public ::testing::Test {
     const std::string alone = R"(, "retry": {"max_attempts": 1}, "circuit": {"failure_threshold": 1000000})";
     return R"({"salesloft": {"type": "salesloft", "base_url": ")" + base(0) +
            R"(", "auth": {"bearer_token": "sandbox-salesloft-token"})" + alone + salesloft_extra + R"(},
-      "twilio_flex": {"type": "twilio_flex_insights", "base_url": ")" + base(1) +
-           R"(", "auth": {"username": "ACsandbox", "password": "sandbox-flex-secret"})" + alone + R"(},
-      "twilio_insights": {"type": "twilio_insights_v3", "base_url": ")" + base(2) +
-           R"(", "auth": {"username": "ACsandbox", "password": "sandbox-insights-secret"})" + alone + R"(},
-      "zild": {"type": "zild", "base_url": ")" + base(3) + R"(", "auth": {"bearer_token": "sandbox-zild-jwt"})" +
-           alone + "}}";
+      "twilio_flex": {"type": "twilio_flex_insights", "base_url": ")" +
+           base(1) + R"(", "auth": {"username": "ACsandbox", "password": "sandbox-flex-secret"})" + alone +
+           R"(},
+      "twilio_insights": {"type": "twilio_insights_v3", "base_url": ")" +
+           base(2) + R"(", "auth": {"username": "ACsandbox", "password": "sandbox-insights-secret"})" +
+           alone + R"(},
+      "zild": {"type": "zild", "base_url": ")" +
+           base(3) + R"(", "auth": {"bearer_token": "sandbox-zild-jwt"})" + alone + "}}";
   }
   static std::uint64_t points() { return sandbox::salesloft::cost_spent(servers_[0]->logic()); }
 
@@ -333,10 +348,10 @@ TEST_F(Stats, EveryMethodGivesTheFiguresOfTheRawRecords) {
        "vendor_aggregate"},
       {"agent,sentiment", "count,duration_ms.p50,duration_ms.p90", "", {}, 0, "", ""},
       {"started_at:week", "count,duration_ms.max",
-       "&started_after=" + iso(2024, 9, 1) + "&started_before=" + iso(2024, 12, 1) + "&tz=%2B02:00", autumn, 120,
+       "&started_after=" + iso(2024, 9, 1) + "&started_before=" + iso(2024, 12, 1) + "&tz=%2B02:00", autumn,
+       120, "records", "vendor_aggregate"},
+      {"created_at:month,vendor", "count,duration_ms.sum", "&language=en-US,fr-FR&tz=-05:00", en_fr, -300,
        "records", "vendor_aggregate"},
-      {"created_at:month,vendor", "count,duration_ms.sum", "&language=en-US,fr-FR&tz=-05:00", en_fr, -300, "records",
-       "vendor_aggregate"},
       {"channel", "count", "&channel=voice,video&min_duration_ms=600000", long_av, 0, "vendor_counts",
        "vendor_aggregate"},
       {"language,platform", "count", "&platform=zoom,webex", zoom_webex, 0, "vendor_counts", "-"},
@@ -353,9 +368,10 @@ TEST_F(Stats, EveryMethodGivesTheFiguresOfTheRawRecords) {
     for (const std::string method : {"", "records", "vendor"}) {
       // Percentiles come only from records: forcing the vendor's way is checked in its own test.
       if (method == "vendor" && c.salesloft_vendor_method.empty()) continue;
-      const std::string target = "/v1/conversations/stats?vendor=salesloft,twilio_insights&measures=" + c.measures +
-                                 (c.group_by.empty() ? "" : "&group_by=" + c.group_by) + c.query +
-                                 (method.empty() ? "" : "&method=" + method);
+      const std::string target =
+          "/v1/conversations/stats?vendor=salesloft,twilio_insights&measures=" + c.measures +
+          (c.group_by.empty() ? "" : "&group_by=" + c.group_by) + c.query +
+          (method.empty() ? "" : "&method=" + method);
       auto a = gw_->get(target);
       ASSERT_EQ(a.status, 200u) << target << " -> " << a.text;
       check_rows(a.data(), want, group_by, measures, target);
@@ -364,7 +380,8 @@ TEST_F(Stats, EveryMethodGivesTheFiguresOfTheRawRecords) {
       EXPECT_FALSE(a.meta().at("partial").as_bool()) << target;
       auto method_of = [&](const char* name) {
         const auto* m = vendors.at(name).as_object().if_contains("method");
-        return m ? std::string(m->as_string()) : std::string("-");  // not asked: none of its records can match
+        return m ? std::string(m->as_string())
+                 : std::string("-");  // not asked: none of its records can match
       };
       if (method == "records") {
         EXPECT_EQ(method_of("salesloft"), "records") << target;
@@ -375,7 +392,8 @@ TEST_F(Stats, EveryMethodGivesTheFiguresOfTheRawRecords) {
         EXPECT_EQ(method_of("twilio_insights"), c.insights_vendor_method) << target;
       }
       if (method.empty())
-        for (const char* name : {"salesloft", "twilio_insights"}) ++chosen[std::string(name) + ":" + method_of(name)];
+        for (const char* name : {"salesloft", "twilio_insights"})
+          ++chosen[std::string(name) + ":" + method_of(name)];
     }
   }
   // The planner does use the vendors' own ways where they are cheaper, and records where they are not.
@@ -390,8 +408,10 @@ TEST_F(Stats, AllVendorsCountEachOnceAndZildIsUnsupported) {
   ASSERT_EQ(a.status, 200u) << a.text;
   std::uint64_t flex = 0;
   for (const auto& r : sandbox::twilio_flex_insights::dataset(servers_[1]->logic()))
-    if (const auto* id = r.if_contains("conversation_id"); id && id->is_string() && !id->as_string().empty()) ++flex;
-  const std::map<std::string, std::uint64_t> want{{"salesloft", 600}, {"twilio_flex", flex}, {"twilio_insights", 600}};
+    if (const auto* id = r.if_contains("conversation_id"); id && id->is_string() && !id->as_string().empty())
+      ++flex;
+  const std::map<std::string, std::uint64_t> want{
+      {"salesloft", 600}, {"twilio_flex", flex}, {"twilio_insights", 600}};
   ASSERT_EQ(a.data().size(), want.size()) << a.text;
   auto it = want.begin();
   for (const auto& row : a.data()) {
@@ -402,14 +422,17 @@ TEST_F(Stats, AllVendorsCountEachOnceAndZildIsUnsupported) {
   EXPECT_EQ(a.meta().at("vendors").at("zild").at("status"), "unsupported");
   EXPECT_EQ(a.meta().at("vendors").at("twilio_flex").at("method"), "records");
   // Each vendor's method is counted.
-  const metrics::labels insights{{"vendor", "twilio_insights"}, {"method", "vendor_aggregate"}, {"status", "ok"}};
+  const metrics::labels insights{
+      {"vendor", "twilio_insights"}, {"method", "vendor_aggregate"}, {"status", "ok"}};
   const double before = metrics::registry::global().value("cgw_stats_requests_total", insights);
   ASSERT_EQ(gw_->get("/v1/conversations/stats?vendor=twilio_insights&group_by=channel").status, 200u);
   EXPECT_EQ(metrics::registry::global().value("cgw_stats_requests_total", insights), before + 1);
 }
 
 TEST_F(Stats, ForcedVendorAggregationLeavesPercentilesNullAndInexact) {
-  auto a = gw_->get("/v1/conversations/stats?vendor=twilio_insights&group_by=sentiment&measures=count,duration_ms.p50&method=vendor");
+  auto a = gw_->get(
+      "/v1/conversations/"
+      "stats?vendor=twilio_insights&group_by=sentiment&measures=count,duration_ms.p50&method=vendor");
   ASSERT_EQ(a.status, 200u) << a.text;
   const auto& v = a.meta().at("vendors").at("twilio_insights").as_object();
   EXPECT_EQ(v.at("method"), "vendor_aggregate");
@@ -431,9 +454,12 @@ std::vector<std::vector<std::string>> read_csv(const std::string& text) {
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     if (quoted) {
-      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') field += '"', ++i;
-      else if (c == '"') quoted = false;
-      else field += c;
+      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"')
+        field += '"', ++i;
+      else if (c == '"')
+        quoted = false;
+      else
+        field += c;
     } else if (c == '"') {
       quoted = true;
     } else if (c == ',') {
@@ -451,7 +477,8 @@ std::vector<std::vector<std::string>> read_csv(const std::string& text) {
 }
 
 TEST_F(Stats, CsvCarriesTheSameRowsAndTheMetaInAHeader) {
-  const std::string target = "/v1/conversations/stats?group_by=vendor,agent&measures=count,duration_ms.avg,duration_ms.p90";
+  const std::string target =
+      "/v1/conversations/stats?group_by=vendor,agent&measures=count,duration_ms.avg,duration_ms.p90";
   auto js = gw_->get(target);
   auto csv = gw_->get(target, {{"Accept", "text/csv"}});
   ASSERT_EQ(js.status, 200u) << js.text;
@@ -459,17 +486,22 @@ TEST_F(Stats, CsvCarriesTheSameRowsAndTheMetaInAHeader) {
   EXPECT_EQ(csv.headers["content-type"].rfind("text/csv", 0), 0u) << csv.headers["content-type"];
   const auto rows = read_csv(csv.text);
   ASSERT_EQ(rows.size(), js.data().size() + 1);
-  EXPECT_EQ(rows[0], (std::vector<std::string>{"vendor", "agent", "count", "duration_ms.avg", "duration_ms.p90"}));
+  EXPECT_EQ(rows[0],
+            (std::vector<std::string>{"vendor", "agent", "count", "duration_ms.avg", "duration_ms.p90"}));
   for (std::size_t i = 0; i < js.data().size(); ++i) {
     const auto& row = js.data()[i].as_object();
     ASSERT_EQ(rows[i + 1].size(), 5u) << i;
-    auto cell = [](const json::value& v) { return v.is_null() ? std::string() : v.is_string() ? std::string(v.as_string()) : ""; };
+    auto cell = [](const json::value& v) {
+      return v.is_null() ? std::string() : v.is_string() ? std::string(v.as_string()) : "";
+    };
     EXPECT_EQ(rows[i + 1][0], cell(row.at("group").at("vendor")));
     EXPECT_EQ(rows[i + 1][1], cell(row.at("group").at("agent")));
     EXPECT_EQ(std::stoull(rows[i + 1][2]), row.at("count").to_number<std::uint64_t>());
     const auto& avg = row.at("duration_ms").at("avg");
-    if (avg.is_null()) EXPECT_EQ(rows[i + 1][3], "");
-    else EXPECT_NEAR(std::stod(rows[i + 1][3]), avg.to_number<double>(), 1e-6 * avg.to_number<double>());
+    if (avg.is_null())
+      EXPECT_EQ(rows[i + 1][3], "");
+    else
+      EXPECT_NEAR(std::stod(rows[i + 1][3]), avg.to_number<double>(), 1e-6 * avg.to_number<double>());
     const auto& p90 = row.at("duration_ms").at("p90");
     EXPECT_EQ(rows[i + 1][4], p90.is_null() ? "" : std::to_string(p90.to_number<std::int64_t>()));
   }
@@ -499,7 +531,8 @@ TEST_F(Stats, OneVendorFailingIsPartialAndAllFailingIs502) {
 
 TEST_F(Stats, AReadStoppedAtTheScanCapIsTruncatedAndInexact) {
   gateway capped(config_with(vendors_json(R"(, "scan_limit": 150)")));
-  auto a = capped.get("/v1/conversations/stats?vendor=salesloft&measures=count,duration_ms.sum&method=records");
+  auto a =
+      capped.get("/v1/conversations/stats?vendor=salesloft&measures=count,duration_ms.sum&method=records");
   ASSERT_EQ(a.status, 200u) << a.text;
   const auto& v = a.meta().at("vendors").at("salesloft").as_object();
   EXPECT_TRUE(v.at("truncated").as_bool());
@@ -550,7 +583,8 @@ TEST_F(Stats, EachBadParameterIsA400NamingIt) {
 }
 
 TEST_F(Stats, ExplainShowsEachVendorsMethodCallsAndCost) {
-  auto a = gw_->get("/v1/conversations/stats?group_by=channel&vendor=salesloft,twilio_insights,zild&explain=true");
+  auto a =
+      gw_->get("/v1/conversations/stats?group_by=channel&vendor=salesloft,twilio_insights,zild&explain=true");
   ASSERT_EQ(a.status, 200u) << a.text;
   const auto& v = a.body.at("plan").at("vendors").as_object();
   const auto& sl = v.at("salesloft").as_object();
@@ -594,7 +628,8 @@ TEST_F(Stats, ARepeatedQueryIsServedFromTheCache) {
   EXPECT_EQ(again.meta().at("cache"), "hit");
   EXPECT_FALSE(first.meta().contains("cache"));
   // Keyed by the normalized query: the same query spelled otherwise, and its CSV form, are hits too.
-  auto same = cached.get("/v1/conversations/stats?group_by=channel&measures=count&vendor=twilio_insights,salesloft");
+  auto same =
+      cached.get("/v1/conversations/stats?group_by=channel&measures=count&vendor=twilio_insights,salesloft");
   ASSERT_EQ(same.status, 200u) << same.text;
   ASSERT_TRUE(same.meta().contains("cache")) << same.text;
   EXPECT_EQ(same.meta().at("cache"), "hit");
@@ -615,7 +650,8 @@ TEST_F(Stats, ARepeatedQueryIsServedFromTheCache) {
 // cube's aggregation cost fewer requests than records where the planner picks them).
 TEST_F(Stats, UpstreamEconomyOfCountByChannelPerDay) {
   for (const std::string field : {"started", "created"}) {
-    const std::string window = "&" + field + "_after=" + iso(2024, 6, 1) + "&" + field + "_before=" + iso(2024, 7, 1);
+    const std::string window =
+        "&" + field + "_after=" + iso(2024, 6, 1) + "&" + field + "_before=" + iso(2024, 7, 1);
     std::map<std::string, std::string> figures;
     std::string rows;
     for (const std::string method : {"", "records", "vendor"}) {
@@ -633,9 +669,11 @@ TEST_F(Stats, UpstreamEconomyOfCountByChannelPerDay) {
         per_vendor += " " + std::string(name) + "=" + std::string(v.at("method").as_string()) + ":" +
                       std::to_string(v.at("upstream_requests").to_number<unsigned>());
       }
-      std::printf("[economy] group_by=channel,%s_at:day 30 days, method=%s: %u vendor requests, %llu Salesloft points;%s\n",
-                  field.c_str(), method.empty() ? "(planner)" : method.c_str(), requests,
-                  static_cast<unsigned long long>(points() - before), per_vendor.c_str());
+      std::printf(
+          "[economy] group_by=channel,%s_at:day 30 days, method=%s: %u vendor requests, %llu Salesloft "
+          "points;%s\n",
+          field.c_str(), method.empty() ? "(planner)" : method.c_str(), requests,
+          static_cast<unsigned long long>(points() - before), per_vendor.c_str());
     }
   }
 }

@@ -2,8 +2,8 @@
 // several agents, random filters, group fields, zones and measures, vendors that read records and
 // vendors that aggregate themselves) against a brute-force computation; the group cap; and the
 // pure pieces (buckets across zones, CSV quoting, the parser's normal form).
-#include "gateway/adapter/walk.hpp"
 #include "gateway/api/stats.hpp"
+#include "gateway/adapter/walk.hpp"
 #include "gateway/core/stats.hpp"
 
 #include <gtest/gtest.h>
@@ -47,8 +47,10 @@ class fake_vendor final : public ad::adapter {
   net::awaitable<result<conversation>> get(std::string_view, ad::call_context&) const override {
     co_return failure::make(errc::not_found, "none");
   }
-  net::awaitable<result<ad::list_result>> list(const ad::list_request& req, ad::call_context& ctx) const override {
-    ad::page_fetcher fetch = [this](const ad::page_ask& ask, ad::call_context& c) -> net::awaitable<result<ad::vendor_page>> {
+  net::awaitable<result<ad::list_result>> list(const ad::list_request& req,
+                                               ad::call_context& ctx) const override {
+    ad::page_fetcher fetch = [this](const ad::page_ask& ask,
+                                    ad::call_context& c) -> net::awaitable<result<ad::vendor_page>> {
       ++c.stats.upstream_requests;
       const std::size_t page = ask.continuation.empty() ? 0 : std::stoul(ask.continuation);
       ad::vendor_page out;
@@ -59,8 +61,8 @@ class fake_vendor final : public ad::adapter {
     };
     co_return co_await ad::scan_walk(req, ctx, fetch, 7, cfg_.scan_limit);
   }
-  net::awaitable<result<std::optional<ad::aggregate_result>>> aggregate(const ad::aggregate_request& req,
-                                                                        ad::call_context& ctx) const override {
+  net::awaitable<result<std::optional<ad::aggregate_result>>> aggregate(
+      const ad::aggregate_request& req, ad::call_context& ctx) const override {
     if (!aggregates_) co_return std::nullopt;
     ++ctx.stats.upstream_requests;
     ad::aggregate_result out;
@@ -100,10 +102,11 @@ struct world {
     upstream::client http(ioc.get_executor());
     api::request_scope scope{*rt, who, http, clock::now() + std::chrono::seconds(30), "test"};
     api::stats_answer out;
-    net::co_spawn(ioc, api::conversation_stats(scope, query, accept), [&](std::exception_ptr e, api::stats_answer a) {
-      if (e) std::rethrow_exception(e);
-      out = std::move(a);
-    });
+    net::co_spawn(ioc, api::conversation_stats(scope, query, accept),
+                  [&](std::exception_ptr e, api::stats_answer a) {
+                    if (e) std::rethrow_exception(e);
+                    out = std::move(a);
+                  });
     ioc.run();
     return out;
   }
@@ -112,8 +115,10 @@ struct world {
 std::string bucket_of(micros us, const std::string& unit, int tz) {
   const auto local = sys_time<microseconds>(microseconds(us)) + minutes(tz);
   sys_time<microseconds> start;
-  if (unit == "hour") start = floor<hours>(local);
-  else if (unit == "day") start = floor<days>(local);
+  if (unit == "hour")
+    start = floor<hours>(local);
+  else if (unit == "day")
+    start = floor<days>(local);
   else if (unit == "week") {
     const sys_days d = floor<days>(local);
     start = d - (weekday(d) - Monday);
@@ -154,10 +159,12 @@ TEST(StatsProperty, RandomVendorsMergeToTheFiguresOfAllTheirRecords) {
   const std::vector<opt> languages{std::nullopt, "en-US", "fr-FR"};
   const std::vector<opt> statuses{std::nullopt, "active", "finished"};
   const std::vector<std::string> names{"Ann", "Bob", "Cy", "Di"};
-  const std::vector<std::string> fields{"vendor", "channel", "language", "agent", "status", "started_at:hour",
-                                        "started_at:day", "started_at:week", "started_at:month", "updated_at:day"};
-  const std::vector<std::string> all_measures{"count", "duration_ms.sum", "duration_ms.avg", "duration_ms.min",
-                                              "duration_ms.max", "duration_ms.p50", "duration_ms.p90"};
+  const std::vector<std::string> fields{
+      "vendor",         "channel",         "language",         "agent",         "status", "started_at:hour",
+      "started_at:day", "started_at:week", "started_at:month", "updated_at:day"};
+  const std::vector<std::string> all_measures{"count",           "duration_ms.sum", "duration_ms.avg",
+                                              "duration_ms.min", "duration_ms.max", "duration_ms.p50",
+                                              "duration_ms.p90"};
   const std::vector<int> zones{0, 120, -300, 330, -570};
   const micros t0 = 1'717'200'000'000'000;  // 2024-06-01
   for (int round = 0; round < 40; ++round) {
@@ -178,7 +185,8 @@ TEST(StatsProperty, RandomVendorsMergeToTheFiguresOfAllTheirRecords) {
         if (pick(10)) c.started_at = t0 + static_cast<micros>(rng() % (90ULL * 86'400'000'000ULL));
         if (pick(3)) c.updated_at = t0 + static_cast<micros>(rng() % (10ULL * 86'400'000'000ULL));
         if (pick(6)) c.duration_ms = static_cast<std::int64_t>(pick(100'000));
-        for (std::size_t a = pick(4); a > 0; --a) c.agents.push_back(agent{std::nullopt, names[pick(names.size())]});
+        for (std::size_t a = pick(4); a > 0; --a)
+          c.agents.push_back(agent{std::nullopt, names[pick(names.size())]});
         if (pick(5) == 0) c.agents.push_back(agent{"id-only", std::nullopt});
       }
       everything.insert(everything.end(), data.begin(), data.end());
@@ -194,16 +202,23 @@ TEST(StatsProperty, RandomVendorsMergeToTheFiguresOfAllTheirRecords) {
     for (const auto& m : all_measures)
       if (pick(2)) measures.push_back(m);
     const int tz = zones[pick(zones.size())];
-    const std::optional<std::int64_t> min_duration = pick(3) == 0 ? std::optional<std::int64_t>(pick(50'000)) : std::nullopt;
+    const std::optional<std::int64_t> min_duration =
+        pick(3) == 0 ? std::optional<std::int64_t>(pick(50'000)) : std::nullopt;
 
-    std::string query = "measures=" + (measures.empty() ? std::string("count") : std::accumulate(std::next(measures.begin()), measures.end(), measures.front(), [](std::string a, const std::string& b) { return a + "," + b; }));
+    std::string query =
+        "measures=" +
+        (measures.empty() ? std::string("count")
+                          : std::accumulate(std::next(measures.begin()), measures.end(), measures.front(),
+                                            [](std::string a, const std::string& b) { return a + "," + b; }));
     if (measures.empty()) measures = {"count"};
     if (!group_by.empty())
-      query += "&group_by=" + std::accumulate(std::next(group_by.begin()), group_by.end(), group_by.front(),
-                                               [](std::string a, const std::string& b) { return a + "," + b; });
+      query +=
+          "&group_by=" + std::accumulate(std::next(group_by.begin()), group_by.end(), group_by.front(),
+                                         [](std::string a, const std::string& b) { return a + "," + b; });
     if (tz != 0) {
       char text[16];
-      std::snprintf(text, sizeof text, "%s%02d:%02d", tz < 0 ? "-" : "%2B", std::abs(tz) / 60, std::abs(tz) % 60);
+      std::snprintf(text, sizeof text, "%s%02d:%02d", tz < 0 ? "-" : "%2B", std::abs(tz) / 60,
+                    std::abs(tz) % 60);
       query += std::string("&tz=") + text;
     }
     if (min_duration) query += "&min_duration_ms=" + std::to_string(*min_duration);
@@ -265,8 +280,10 @@ TEST(StatsProperty, RandomVendorsMergeToTheFiguresOfAllTheirRecords) {
             e = static_cast<double>(d[std::max<std::size_t>(r, 1) - 1]);
           }
         }
-        if (!e) EXPECT_TRUE(v.is_null()) << m << " row " << i << ": " << json::serialize(v);
-        else EXPECT_NEAR(v.to_number<double>(), *e, 1e-9 * std::max(1.0, *e)) << m << " row " << i;
+        if (!e)
+          EXPECT_TRUE(v.is_null()) << m << " row " << i << ": " << json::serialize(v);
+        else
+          EXPECT_NEAR(v.to_number<double>(), *e, 1e-9 * std::max(1.0, *e)) << m << " row " << i;
       }
     }
     const bool percentiles = std::any_of(measures.begin(), measures.end(), [](const std::string& m) {
@@ -302,13 +319,15 @@ TEST(StatsBuckets, StartWhereTheZoneSaysDayWeekMonth) {
   const micros t = *parse_rfc3339("2024-03-04T03:30:00Z");  // a Monday, 03:30 UTC
   EXPECT_EQ(format_rfc3339_ms(bucket_start(t, bucket_unit::hour, 0)), "2024-03-04T03:00:00.000Z");
   EXPECT_EQ(format_rfc3339_ms(bucket_start(t, bucket_unit::day, 0)), "2024-03-04T00:00:00.000Z");
-  EXPECT_EQ(format_rfc3339_ms(bucket_start(t, bucket_unit::day, -300)), "2024-03-03T05:00:00.000Z");  // still Sunday there
+  EXPECT_EQ(format_rfc3339_ms(bucket_start(t, bucket_unit::day, -300)),
+            "2024-03-03T05:00:00.000Z");  // still Sunday there
   EXPECT_EQ(format_rfc3339_ms(bucket_start(t, bucket_unit::week, 0)), "2024-03-04T00:00:00.000Z");
   EXPECT_EQ(format_rfc3339_ms(bucket_start(t, bucket_unit::week, -300)), "2024-02-26T05:00:00.000Z");
   EXPECT_EQ(format_rfc3339_ms(bucket_start(t, bucket_unit::month, 0)), "2024-03-01T00:00:00.000Z");
   EXPECT_EQ(format_rfc3339_ms(bucket_start(*parse_rfc3339("2024-03-01T03:00:00Z"), bucket_unit::month, -300)),
             "2024-02-01T05:00:00.000Z");
-  EXPECT_EQ(format_rfc3339_ms(bucket_start(t, bucket_unit::hour, 330)), "2024-03-04T03:30:00.000Z");  // +05:30
+  EXPECT_EQ(format_rfc3339_ms(bucket_start(t, bucket_unit::hour, 330)),
+            "2024-03-04T03:30:00.000Z");  // +05:30
   EXPECT_EQ(format_rfc3339_ms(next_bucket(bucket_start(t, bucket_unit::month, 0), bucket_unit::month, 0)),
             "2024-04-01T00:00:00.000Z");
   EXPECT_EQ(format_rfc3339_ms(bucket_start(*parse_rfc3339("1969-12-31T23:00:00Z"), bucket_unit::week, 0)),
