@@ -102,15 +102,17 @@ class salesloft_adapter final : public cgw::adapter::adapter {
     out.plan.method = "vendor_counts";
     out.plan.requests = 1 + more;
     out.plan.points = static_cast<double>(out.plan.requests) * page_cost("1");
-    out.plan.calls.push_back(boost::json::object{{"method", "GET"}, {"target", plan.probe_target}, {"role", "probe"}});
+    out.plan.calls.push_back(
+        boost::json::object{{"method", "GET"}, {"target", plan.probe_target}, {"role", "probe"}});
     constexpr std::size_t shown = 50;  // explain lists the first calls; the rest differ only in values
     for (std::size_t i = 0, listed = 0; i < plan.cells.size() && listed < shown; ++i)
       if (!plan.total_cell || i != *plan.total_cell)
-        out.plan.calls.push_back(boost::json::object{{"method", "GET"}, {"target", plan.cells[i].target}}), ++listed;
+        out.plan.calls.push_back(boost::json::object{{"method", "GET"}, {"target", plan.cells[i].target}}),
+            ++listed;
     if (more > shown) out.plan.calls.push_back(boost::json::object{{"more_calls", more - shown}});
-    out.plan.reason = std::to_string(matching) + " records match: counting takes " + std::to_string(1 + more) +
-                      " requests, reading them about " + std::to_string(pages) + " pages of " +
-                      std::to_string(max_per_page);
+    out.plan.reason = std::to_string(matching) + " records match: counting takes " +
+                      std::to_string(1 + more) + " requests, reading them about " + std::to_string(pages) +
+                      " pages of " + std::to_string(max_per_page);
     if (!req.forced && !capped && more > pages) {
       out.plan.method = "records";
       out.plan.reason += ", which costs less";
@@ -127,15 +129,18 @@ class salesloft_adapter final : public cgw::adapter::adapter {
         const std::size_t i = next++;  // one io thread: no other worker runs between these lines
         if (plan.total_cell && i == *plan.total_cell) continue;
         auto n = co_await count(plan.cells[i].target, ctx);
-        if (n) counts[i] = *n;
-        else if (!first_error) first_error = n.error();
+        if (n)
+          counts[i] = *n;
+        else if (!first_error)
+          first_error = n.error();
       }
     };
     constexpr std::size_t concurrency = 4;  // a few at a time: the budget is per team, not per call
     auto ex = co_await net::this_coro::executor;
     using op_type = decltype(net::co_spawn(ex, worker(), net::deferred));
     std::vector<op_type> ops;
-    for (std::size_t i = 0; i < std::min(concurrency, more); ++i) ops.push_back(net::co_spawn(ex, worker(), net::deferred));
+    for (std::size_t i = 0; i < std::min(concurrency, more); ++i)
+      ops.push_back(net::co_spawn(ex, worker(), net::deferred));
     if (!ops.empty())
       co_await net::experimental::make_parallel_group(std::move(ops))
           .async_wait(net::experimental::wait_for_all(), net::use_awaitable);

@@ -301,23 +301,28 @@ std::variant<counts_plan, std::string> plan_counts(const stats_query& sq, std::s
   for (const auto& g : sq.group_by) {
     switch (g.kind) {
       case group_kind::vendor:
-      case group_kind::agent:      // agents carry an owner id, never a name: always the null group
-      case group_kind::status:     // no status, no sentiment: the null group
-      case group_kind::sentiment: fields.push_back({{std::nullopt, {}}}); continue;
+      case group_kind::agent:   // agents carry an owner id, never a name: always the null group
+      case group_kind::status:  // no status, no sentiment: the null group
+      case group_kind::sentiment:
+        fields.push_back({{std::nullopt, {}}});
+        continue;
       case group_kind::platform:
-        fields.push_back(enumerated(platforms, filtered.platforms, !q.platforms.empty(),
-                                    [](const std::string& v) { return std::optional(v); },
-                                    [](list_query& c, const std::string& v) { c.platforms = {v}; }));
+        fields.push_back(enumerated(
+            platforms, filtered.platforms, !q.platforms.empty(),
+            [](const std::string& v) { return std::optional(v); },
+            [](list_query& c, const std::string& v) { c.platforms = {v}; }));
         continue;
       case group_kind::language:
-        fields.push_back(enumerated(language_codes, filtered.language_codes, !q.languages.empty(),
-                                    [](const std::string& v) { return std::optional(canonical_language(v)); },
-                                    [](list_query& c, const std::string& v) { c.languages = {canonical_language(v)}; }));
+        fields.push_back(enumerated(
+            language_codes, filtered.language_codes, !q.languages.empty(),
+            [](const std::string& v) { return std::optional(canonical_language(v)); },
+            [](list_query& c, const std::string& v) { c.languages = {canonical_language(v)}; }));
         continue;
       case group_kind::channel:
-        fields.push_back(enumerated(media_types, filtered.media_types, !q.channels.empty(),
-                                    [](const std::string& v) { return std::optional<std::string>(v == "audio" ? "voice" : "video"); },
-                                    [](list_query& c, const std::string& v) { c.channels = {v == "audio" ? "voice" : "video"}; }));
+        fields.push_back(enumerated(
+            media_types, filtered.media_types, !q.channels.empty(),
+            [](const std::string& v) { return std::optional<std::string>(v == "audio" ? "voice" : "video"); },
+            [](list_query& c, const std::string& v) { c.channels = {v == "audio" ? "voice" : "video"}; }));
         continue;
       case group_kind::time: {
         // started_at is event_start_date, else created_at: no filter of Salesloft's reads it.
@@ -329,8 +334,10 @@ std::variant<counts_plan, std::string> plan_counts(const stats_query& sq, std::s
           return "counting by " + g.name() + " needs both of its bounds (" + std::string(to_string(g.time)) +
                  "_after and _before) to know the buckets";
         std::vector<field_option> buckets;
-        for (micros b = bucket_start(*from, g.unit, sq.tz_minutes); b < *to; b = next_bucket(b, g.unit, sq.tz_minutes)) {
-          if (buckets.size() >= max_count_calls) return "too many buckets of " + g.name() + " to count them one by one";
+        for (micros b = bucket_start(*from, g.unit, sq.tz_minutes); b < *to;
+             b = next_bucket(b, g.unit, sq.tz_minutes)) {
+          if (buckets.size() >= max_count_calls)
+            return "too many buckets of " + g.name() + " to count them one by one";
           const micros lo = std::max(b, *from), hi = std::min(next_bucket(b, g.unit, sq.tz_minutes), *to);
           const bool created = g.time == sort_field::created_at;
           buckets.push_back({format_rfc3339_ms(b), [lo, hi, created](list_query& c) {
@@ -384,7 +391,8 @@ result<std::uint64_t> read_total_count(const adapter::vendor_body& body) {
   return static_cast<std::uint64_t>(*total);
 }
 
-stats_table counts_table(const counts_plan& plan, const std::vector<std::uint64_t>& counts, bool& consistent) {
+stats_table counts_table(const counts_plan& plan, const std::vector<std::uint64_t>& counts,
+                         bool& consistent) {
   consistent = true;
   std::map<std::vector<std::size_t>, std::int64_t> by_options;
   for (std::size_t i = 0; i < plan.cells.size() && i < counts.size(); ++i)

@@ -39,9 +39,10 @@ void warn_missing(const std::string& vendor, const cube_view& view) {
               "(vendors.{}.options.dimensions.{})",
               vendor, dimension, to_string(f), vendor, to_string(f));
   for (const auto& [m, measure] : view.missing_measures)
-    log->warn("vendor {}: the Conversations cube has no measure \"{}\": stats needing {} read the records "
-              "(vendors.{}.options.measures.{})",
-              vendor, measure, to_string(m), vendor, to_string(m));
+    log->warn(
+        "vendor {}: the Conversations cube has no measure \"{}\": stats needing {} read the records "
+        "(vendors.{}.options.measures.{})",
+        vendor, measure, to_string(m), vendor, to_string(m));
 }
 
 class insights_adapter final : public cgw::adapter::adapter {
@@ -154,7 +155,8 @@ class insights_adapter final : public cgw::adapter::adapter {
                       std::to_string(max_per_page) + " groups";
     out.plan.requests = 1;
     out.plan.points = 1;
-    out.plan.calls.push_back(json::object{{"method", "POST"}, {"target", query_target(ep_.path_prefix, max_per_page)},
+    out.plan.calls.push_back(json::object{{"method", "POST"},
+                                          {"target", query_target(ep_.path_prefix, max_per_page)},
                                           {"body", body},
                                           {"paging", "GET ?pageToken=<meta.nextToken> while there is one"}});
     if (req.plan_only) co_return out;
@@ -168,15 +170,19 @@ class insights_adapter final : public cgw::adapter::adapter {
       const json::value* items = envelope ? envelope->if_contains("items") : nullptr;
       if (!items || !items->is_array())
         co_return failure::make(errc::upstream_error, "the Insights answer has no items array");
-      if (auto ok = add_aggregate_items(items->get_array(), sq, view->dims, view->measures, cfg_.name, out.table); !ok)
+      if (auto ok =
+              add_aggregate_items(items->get_array(), sq, view->dims, view->measures, cfg_.name, out.table);
+          !ok)
         co_return ok.error();
-      if (out.table.size() > max_groups) break;  // the gateway refuses the query; reading on would not change that
+      if (out.table.size() > max_groups)
+        break;  // the gateway refuses the query; reading on would not change that
       const json::object* meta = envelope->if_contains("meta") ? envelope->at("meta").if_object() : nullptr;
       auto next = meta ? cgw::adapter::text_at(*meta, "nextToken") : std::nullopt;
       if (!next || next->empty()) break;
       if (!followed.insert(*next).second || round >= max_aggregate_pages)
         co_return failure::make(errc::upstream_error, "the vendor's pages loop");
-      page = co_await call(ctx, vendor_request(http::verb::get, next_page_target(ep_.path_prefix, *next), authorization_));
+      page = co_await call(
+          ctx, vendor_request(http::verb::get, next_page_target(ep_.path_prefix, *next), authorization_));
     }
     co_return out;
   }
@@ -292,7 +298,8 @@ result<std::unique_ptr<adapter::adapter>> make_adapter(const config::vendor_conf
   if (!measures) return measures.error();
   auto ep = vendor_endpoint(cfg);
   if (!ep) return ep.error();
-  return std::unique_ptr<adapter::adapter>(new insights_adapter(cfg, std::move(*ep), std::move(*dims), std::move(*measures)));
+  return std::unique_ptr<adapter::adapter>(
+      new insights_adapter(cfg, std::move(*ep), std::move(*dims), std::move(*measures)));
 }
 
 }  // namespace cgw::adapters::twilio_insights_v3

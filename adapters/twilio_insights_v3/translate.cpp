@@ -441,16 +441,22 @@ constexpr std::array<std::string_view, cube_measure_count> measure_keys{
 // The unified field whose dimension a group field reads; nullopt: no dimension can (vendor, status).
 std::optional<field> grouped_field(const group_field& g) {
   switch (g.kind) {
-    case group_kind::channel: return field::channel;
-    case group_kind::platform: return field::platform;
-    case group_kind::language: return field::language;
-    case group_kind::agent: return field::agents;
-    case group_kind::sentiment: return field::sentiment;
+    case group_kind::channel:
+      return field::channel;
+    case group_kind::platform:
+      return field::platform;
+    case group_kind::language:
+      return field::language;
+    case group_kind::agent:
+      return field::agents;
+    case group_kind::sentiment:
+      return field::sentiment;
     case group_kind::time:
-      return g.time == sort_field::created_at ? field::created_at
+      return g.time == sort_field::created_at   ? field::created_at
              : g.time == sort_field::updated_at ? field::updated_at
                                                 : field::started_at;
-    default: return std::nullopt;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -470,7 +476,9 @@ std::optional<double> number_in(const json::object& item, const std::string& nam
 
 }  // namespace
 
-std::string_view to_string(cube_measure m) noexcept { return measure_keys[static_cast<std::size_t>(m)]; }
+std::string_view to_string(cube_measure m) noexcept {
+  return measure_keys[static_cast<std::size_t>(m)];
+}
 
 measure_map default_measures() {
   measure_map m;
@@ -488,20 +496,24 @@ result<measure_map> read_measure_options(const json::object& options, std::strin
   const json::value* given = member(options, "measures");
   if (!given) return m;
   if (!given->is_object())
-    return failure::make(errc::invalid_parameter, base + ": expected an object of unified aggregate -> measure name",
-                         base);
+    return failure::make(errc::invalid_parameter,
+                         base + ": expected an object of unified aggregate -> measure name", base);
   for (const auto& [key, value] : given->get_object()) {
     const std::string path = base + "." + std::string(key);
     const auto it = std::find(measure_keys.begin(), measure_keys.end(), std::string_view(key));
     if (it == measure_keys.end())
       return failure::make(errc::invalid_parameter,
-                           path + ": unknown aggregate (expected count, duration_ms.sum, duration_ms.count, "
-                                  "duration_ms.min or duration_ms.max)",
+                           path +
+                               ": unknown aggregate (expected count, duration_ms.sum, duration_ms.count, "
+                               "duration_ms.min or duration_ms.max)",
                            path);
     const auto f = static_cast<cube_measure>(it - measure_keys.begin());
-    if (value.is_null()) m[f].clear();
-    else if (value.is_string() && !value.get_string().empty()) m[f] = std::string(value.get_string());
-    else return failure::make(errc::invalid_parameter, path + ": expected a measure name or null", path);
+    if (value.is_null())
+      m[f].clear();
+    else if (value.is_string() && !value.get_string().empty())
+      m[f] = std::string(value.get_string());
+    else
+      return failure::make(errc::invalid_parameter, path + ": expected a measure name or null", path);
   }
   return m;
 }
@@ -515,7 +527,8 @@ std::set<std::string> read_metadata_measures(const json::value& body) {
     const json::value* ms = cube.is_object() ? member(cube.get_object(), "measures") : nullptr;
     if (!ms || !ms->is_array()) continue;
     for (const auto& m : ms->get_array())
-      if (auto name = m.is_object() ? adapter::text_at(m.get_object(), "name") : std::nullopt) names.insert(*name);
+      if (auto name = m.is_object() ? adapter::text_at(m.get_object(), "name") : std::nullopt)
+        names.insert(*name);
   }
   return names;
 }
@@ -571,7 +584,8 @@ std::variant<json::object, std::string> aggregate_body(const stats_query& q, con
   json::object& query = base.at("query").as_object();
   query["measures"] = std::move(names);
   query["dimensions"] = std::move(dimensions);
-  query["orderBy"] = json::array{};  // grouped answers come in the cube's order; rows are ordered by the gateway
+  query["orderBy"] =
+      json::array{};  // grouped answers come in the cube's order; rows are ordered by the gateway
   return base;
 }
 
@@ -595,9 +609,11 @@ result<void> add_aggregate_items(const json::array& items, const stats_query& q,
     p.complete = false;
     p.count = static_cast<std::uint64_t>(number_in(o, measures[cube_measure::count]).value_or(0));
     if (measures.has(cube_measure::duration_count))
-      p.with_duration = static_cast<std::uint64_t>(number_in(o, measures[cube_measure::duration_count]).value_or(0));
+      p.with_duration =
+          static_cast<std::uint64_t>(number_in(o, measures[cube_measure::duration_count]).value_or(0));
     if (measures.has(cube_measure::duration_sum))
-      p.sum = static_cast<std::int64_t>(std::llround(number_in(o, measures[cube_measure::duration_sum]).value_or(0)));
+      p.sum = static_cast<std::int64_t>(
+          std::llround(number_in(o, measures[cube_measure::duration_sum]).value_or(0)));
     if (measures.has(cube_measure::duration_min))
       if (auto v = number_in(o, measures[cube_measure::duration_min])) p.min = std::llround(*v);
     if (measures.has(cube_measure::duration_max))

@@ -142,13 +142,14 @@ measure_map measures_present_in(const measure_map& configured, const std::set<st
 // filter pushed down. Or why the cube cannot answer it (a filter applied locally, a measure the cube
 // lacks, percentiles unless `forced`). Never fails otherwise.
 std::variant<boost::json::object, std::string> aggregate_body(const stats_query& q, const dimension_map& dims,
-                                                              const measure_map& measures, std::string_view vendor,
-                                                              bool forced);
+                                                              const measure_map& measures,
+                                                              std::string_view vendor, bool forced);
 
 // Adds the items of one grouped answer page to `table` (each item's dimensions mapped as a record's
 // are, then grouped as the stats query asks; its measures as the group's partial aggregates).
 // Fails when an item is not an object.
-result<void> add_aggregate_items(const boost::json::array& items, const stats_query& q, const dimension_map& dims,
-                                 const measure_map& measures, std::string_view vendor, stats_table& table);
+result<void> add_aggregate_items(const boost::json::array& items, const stats_query& q,
+                                 const dimension_map& dims, const measure_map& measures,
+                                 std::string_view vendor, stats_table& table);
 
 }  // namespace cgw::adapters::twilio_insights_v3

@@ -82,8 +82,8 @@ struct aggregate_plan {
 
 struct aggregate_result {
   aggregate_plan plan;
-  stats_table table;   // per group; the `vendor` group field, when asked, is left null for the gateway
-  bool exact = true;   // false when a figure could not be computed from the vendor's aggregates
+  stats_table table;  // per group; the `vendor` group field, when asked, is left null for the gateway
+  bool exact = true;  // false when a figure could not be computed from the vendor's aggregates
   std::string note;
 };
 

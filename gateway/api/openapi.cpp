@@ -144,34 +144,49 @@ json::object operation_for(const route& r) {
     responses["504"] = error_response("no vendor answered within the deadline");
   } else if (r.path == "/v1/conversations/stats") {
     for (const auto& p : list_parameters()) {
-      if (p.name == "sort" || p.name == "page_size" || p.name == "cursor" || p.name == "include" || p.name == "explain")
+      if (p.name == "sort" || p.name == "page_size" || p.name == "cursor" || p.name == "include" ||
+          p.name == "explain")
         continue;  // refused here (unknown_parameter); explain has its own meaning below
-      parameters.push_back(json::object{{"name", p.name}, {"in", "query"}, {"required", false},
-                                        {"description", p.description}, {"schema", {{"type", p.type}}},
+      parameters.push_back(json::object{{"name", p.name},
+                                        {"in", "query"},
+                                        {"required", false},
+                                        {"description", p.description},
+                                        {"schema", {{"type", p.type}}},
                                         {"example", p.example}});
     }
     for (const auto& p : stats_parameters())
-      parameters.push_back(json::object{{"name", p.name}, {"in", "query"}, {"required", false},
-                                        {"description", p.description}, {"schema", {{"type", p.type}}},
+      parameters.push_back(json::object{{"name", p.name},
+                                        {"in", "query"},
+                                        {"required", false},
+                                        {"description", p.description},
+                                        {"schema", {{"type", p.type}}},
                                         {"example", p.example}});
-    parameters.push_back(json::object{{"name", "Accept"}, {"in", "header"}, {"required", false},
+    parameters.push_back(json::object{{"name", "Accept"},
+                                      {"in", "header"},
+                                      {"required", false},
                                       {"description", "text/csv for the rows as CSV; anything else: JSON"},
                                       {"schema", {{"type", "string"}}}});
-    json::object ok{{"description",
-                     "The rows (or, with explain=true, each vendor's plan: method, calls, requests, budget points). "
-                     "Each vendor answers by vendor_aggregate (server-side), vendor_counts (vendor-side counts) or "
-                     "records (its records read and aggregated by the gateway); the figures are the same either way."},
-                    {"content",
-                     {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Stats"}}}}},
-                      {"text/csv", {{"schema", {{"type", "string"}, {"description",
-                           "RFC 4180, CRLF line ends, a header row: the group_by fields, then the measures "
-                           "(count, duration_ms.sum, ...); a null value is an empty field"}}}}}}}};
-    ok["headers"] = json::object{{"X-Conversation-Stats-Meta",
-                                  json::object{{"description", "with text/csv: the StatsMeta object as compact JSON"},
-                                               {"schema", {{"type", "string"}}}}}};
+    json::object ok{
+        {"description",
+         "The rows (or, with explain=true, each vendor's plan: method, calls, requests, budget points). "
+         "Each vendor answers by vendor_aggregate (server-side), vendor_counts (vendor-side counts) or "
+         "records (its records read and aggregated by the gateway); the figures are the same either way."},
+        {"content",
+         {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Stats"}}}}},
+          {"text/csv",
+           {{"schema",
+             {{"type", "string"},
+              {"description",
+               "RFC 4180, CRLF line ends, a header row: the group_by fields, then the measures "
+               "(count, duration_ms.sum, ...); a null value is an empty field"}}}}}}}};
+    ok["headers"] =
+        json::object{{"X-Conversation-Stats-Meta",
+                      json::object{{"description", "with text/csv: the StatsMeta object as compact JSON"},
+                                   {"schema", {{"type", "string"}}}}}};
     responses["200"] = std::move(ok);
-    responses["400"] = error_response("invalid_parameter (naming it; group_by when the query makes more than 10000 "
-                                      "groups) or unknown_parameter (sort, page_size, cursor, include, or a typo)");
+    responses["400"] = error_response(
+        "invalid_parameter (naming it; group_by when the query makes more than 10000 "
+        "groups) or unknown_parameter (sort, page_size, cursor, include, or a typo)");
     responses["403"] = error_response("a vendor named in `vendor` is not reachable by this client");
     responses["502"] = error_response("every selected vendor failed (per-vendor entries in meta)");
     responses["504"] = error_response("no vendor answered within the deadline");

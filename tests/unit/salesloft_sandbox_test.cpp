@@ -236,13 +236,16 @@ TEST(SalesloftSandboxPaging, TotalCountAppliesEveryFilter) {
       {"&media_type=video&platform=webex",
        [&](const record& r) { return text(r, "media_type") == "video" && text(r, "platform") == "webex"; }},
       {"&created_at%5Bgte%5D=2024-06-01T00:00:00Z&created_at%5Blt%5D=2024-07-01T00:00:00Z",
-       [&](const record& r) { return text(r, "created_at") >= "2024-06-01" && text(r, "created_at") < "2024-07-01"; }},
+       [&](const record& r) {
+         return text(r, "created_at") >= "2024-06-01" && text(r, "created_at") < "2024-07-01";
+       }},
       {"&duration%5Bgte%5D=600000",
        [&](const record& r) { return r.at("duration").is_int64() && r.at("duration").as_int64() >= 600000; }},
       {"&owner_ids%5B%5D=" + owner, [&](const record& r) { return text(r, "owner_id") == owner; }},
   };
   for (const auto& [filters, keep] : table) {
-    const auto body = body_of(get(*h, "/v2/conversations?per_page=1&page=2&include_paging_counts=true" + filters));
+    const auto body =
+        body_of(get(*h, "/v2/conversations?per_page=1&page=2&include_paging_counts=true" + filters));
     const auto& paging = body.at("metadata").at("paging").as_object();
     const auto want = count(keep);
     EXPECT_GT(want, 0) << filters << ": a filter that keeps nothing checks little";

@@ -256,7 +256,8 @@ TEST(SalesloftCounts, OneCallPerValueAndAnAnyCellForTheNullGroup) {
   for (const auto& cell : p.cells) {
     EXPECT_NE(cell.target.find("per_page=1"), std::string::npos) << cell.target;
     EXPECT_NE(cell.target.find("include_paging_counts=true"), std::string::npos) << cell.target;
-    EXPECT_NE(cell.target.find("created_at%5Bgte%5D=2024-06-01T00:00:00.000000Z"), std::string::npos) << cell.target;
+    EXPECT_NE(cell.target.find("created_at%5Bgte%5D=2024-06-01T00:00:00.000000Z"), std::string::npos)
+        << cell.target;
   }
   EXPECT_NE(p.cells[0].target.find("media_type=audio"), std::string::npos);
   EXPECT_NE(p.cells[0].target.find("platform=bluejeans"), std::string::npos);
@@ -268,12 +269,14 @@ TEST(SalesloftCounts, WhatCannotBeCountedSaysWhy) {
       {"group_by=started_at:day", "started_at"},
       {"group_by=created_at:day&created_after=2024-06-01T00:00:00Z", "bounds"},
       {"group_by=vendor&platform=zoom,webex", "platform"},  // two values: filtered by the gateway
-      {"group_by=created_at:hour&created_after=2024-01-01T00:00:00Z&created_before=2024-03-01T00:00:00Z", "too many"},
+      {"group_by=created_at:hour&created_after=2024-01-01T00:00:00Z&created_before=2024-03-01T00:00:00Z",
+       "too many"},
   };
   for (const auto& [query, why] : table) {
     auto plan = plan_counts(stats_of(query), "", "sl");
     ASSERT_TRUE(std::holds_alternative<std::string>(plan)) << query;
-    EXPECT_NE(std::get<std::string>(plan).find(why), std::string::npos) << query << ": " << std::get<std::string>(plan);
+    EXPECT_NE(std::get<std::string>(plan).find(why), std::string::npos)
+        << query << ": " << std::get<std::string>(plan);
   }
   // Grouped by the filtered field, each call carries one of its values: countable.
   auto grouped = plan_counts(stats_of("group_by=platform&platform=zoom,webex"), "", "sl");
@@ -283,7 +286,8 @@ TEST(SalesloftCounts, WhatCannotBeCountedSaysWhy) {
 
 TEST(SalesloftCounts, NullGroupsBySubtraction) {
   // Two grouped fields of one value each, plus "any": the four cells (v,v) (v,any) (any,v) (any,any).
-  auto planned = plan_counts(stats_of("group_by=channel,language&channel=voice&language=en-US,fr-FR"), "", "sl");
+  auto planned =
+      plan_counts(stats_of("group_by=channel,language&channel=voice&language=en-US,fr-FR"), "", "sl");
   ASSERT_TRUE(std::holds_alternative<counts_plan>(planned));
   counts_plan p = std::get<counts_plan>(planned);
   ASSERT_EQ(p.cells.size(), 2u);  // voice x (en-US, fr-FR): both filters exclude nulls
@@ -302,14 +306,16 @@ TEST(SalesloftCounts, NullGroupsBySubtraction) {
     got[key[0].value_or("null") + "/" + key[1].value_or("null")] = part.count;
     EXPECT_FALSE(part.complete);  // no durations behind a count
   }
-  EXPECT_EQ(got, (std::map<std::string, std::uint64_t>{{"a/x", 3}, {"a/null", 2}, {"null/x", 1}, {"null/null", 4}}));
+  EXPECT_EQ(got, (std::map<std::string, std::uint64_t>{
+                     {"a/x", 3}, {"a/null", 2}, {"null/x", 1}, {"null/null", 4}}));
   const auto dropped = counts_table(two, {3, 2, 4, 10}, consistent);  // (a,null) = 2 - 3 < 0
-  EXPECT_EQ(dropped.size(), 3u);  // the negative group is no row
+  EXPECT_EQ(dropped.size(), 3u);                                      // the negative group is no row
   EXPECT_FALSE(consistent);
 }
 
 TEST(SalesloftCounts, TotalCountIsRequired) {
-  auto ok = read_total_count(json::parse(R"({"data": [], "metadata": {"paging": {"total_count": 42, "total_pages": 42}}})"));
+  auto ok = read_total_count(
+      json::parse(R"({"data": [], "metadata": {"paging": {"total_count": 42, "total_pages": 42}}})"));
   ASSERT_TRUE(ok);
   EXPECT_EQ(*ok, 42u);
   EXPECT_FALSE(read_total_count(json::parse(R"({"data": [], "metadata": {"paging": {"per_page": 1}}})")));

@@ -57,7 +57,8 @@ struct measure {
 
 inline constexpr std::array<measure, 5> measures{{
     {"Count", "Number of conversations", aggregation::count, ""},
-    {"TotalDuration", "Sum of Duration over the conversations, in milliseconds", aggregation::sum, "Duration"},
+    {"TotalDuration", "Sum of Duration over the conversations, in milliseconds", aggregation::sum,
+     "Duration"},
     {"DurationCount", "Number of conversations with a Duration", aggregation::count_of, "Duration"},
     {"MinDuration", "Shortest Duration of the conversations, in milliseconds", aggregation::min, "Duration"},
     {"MaxDuration", "Longest Duration of the conversations, in milliseconds", aggregation::max, "Duration"},

@@ -226,11 +226,16 @@ class insights final : public handler {
 
   static std::string_view aggregation_name(cube::aggregation how) {
     switch (how) {
-      case cube::aggregation::count: return "count";
-      case cube::aggregation::count_of: return "count";
-      case cube::aggregation::min: return "min";
-      case cube::aggregation::max: return "max";
-      default: return "sum";
+      case cube::aggregation::count:
+        return "count";
+      case cube::aggregation::count_of:
+        return "count";
+      case cube::aggregation::min:
+        return "min";
+      case cube::aggregation::max:
+        return "max";
+      default:
+        return "sum";
     }
   }
 

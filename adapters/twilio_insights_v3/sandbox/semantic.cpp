@@ -198,9 +198,15 @@ std::optional<scalar> measure_value(const cube::measure& m, const group& g, cons
     const double v = std::get<double>(c->front());
     ++with_value;
     switch (m.how) {
-      case cube::aggregation::min: acc = acc ? std::min(*acc, v) : v; break;
-      case cube::aggregation::max: acc = acc ? std::max(*acc, v) : v; break;
-      default: acc = acc.value_or(0) + v; break;
+      case cube::aggregation::min:
+        acc = acc ? std::min(*acc, v) : v;
+        break;
+      case cube::aggregation::max:
+        acc = acc ? std::max(*acc, v) : v;
+        break;
+      default:
+        acc = acc.value_or(0) + v;
+        break;
     }
   }
   if (m.how == cube::aggregation::count_of) return scalar(with_value);
