@@ -90,6 +90,7 @@ constexpr const char* components = R"({
     "StatsMeta": {"type": "object", "properties": {"partial": {"type": "boolean"}, "exact": {"type": "boolean"},
       "group_by": {"type": "array", "items": {"type": "string"}}, "measures": {"type": "array", "items": {"type": "string"}},
       "tz": {"type": "string"}, "groups": {"type": "integer"},
+      "cache": {"type": "string", "enum": ["hit"], "description": "the answer was kept from an identical (normalized) query within cache.ttl_ms"},
       "vendors": {"type": "object", "additionalProperties": {"$ref": "#/components/schemas/StatsVendorMeta"}},
       "timing": {"type": "object", "properties": {"total_ms": {"type": "number"}}}}},
     "Stats": {"type": "object", "required": ["data", "meta"], "properties": {
