@@ -40,6 +40,12 @@ struct stats_run {
   json::object plan;  // explain
 };
 
+// Budget points are whole for every vendor so far: written as integers then, not as 3E0.
+json::value points_json(double points) {
+  if (std::trunc(points) == points && points < 9e15) return static_cast<std::int64_t>(points);
+  return points;
+}
+
 bool accepts_csv(std::string_view accept) {
   // A client that names text/csv gets it; */* and application/json keep the JSON default.
   std::string lower(accept);
@@ -162,7 +168,7 @@ net::awaitable<stats_run> explain_vendor(stats_run run, const request_scope& sco
     p["reason"] = own->plan.reason;
     p["calls"] = std::move(own->plan.calls);
     p["requests"] = own->plan.requests;
-    p["budget_points"] = own->plan.points;
+    p["budget_points"] = points_json(own->plan.points);
   } else {
     const list_query lq = walk_query(q.filters, run.a->caps());
     auto walk = run.a->explain(adapter::list_request{lq, std::nullopt, run.a->config().scan_limit});
@@ -216,7 +222,7 @@ json::object vendor_meta(const stats_run& r) {
   if (r.asked) {
     if (r.method == "records") m["records_read"] = r.records_read;
     m["upstream_requests"] = r.stats.upstream_requests;
-    m["budget_points"] = r.stats.budget_points;
+    m["budget_points"] = points_json(r.stats.budget_points);
     if (r.stats.retries > 0) m["retries"] = r.stats.retries;
     if (auto cache = cache_outcome(r.stats); !cache.empty()) m["cache"] = cache;
     m["latency_ms"] = std::round(r.latency_ms * 10) / 10;
