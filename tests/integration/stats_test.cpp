@@ -429,6 +429,25 @@ TEST_F(Stats, AllVendorsCountEachOnceAndZildIsUnsupported) {
   EXPECT_EQ(metrics::registry::global().value("cgw_stats_requests_total", insights), before + 1);
 }
 
+TEST_F(Stats, ABatchByIdsCountsAVendorWithoutAListThroughItsGets) {
+  const auto& zild = sandbox::zild::dataset(servers_[3]->logic());
+  ASSERT_GE(zild.size(), 3u);
+  std::string ids;
+  for (std::size_t i = 0; i < 3; ++i)
+    ids += "zild:" + std::to_string(zild[i].at("id").to_number<std::int64_t>()) + ",";
+  ids += "zild:999999999,salesloft:" +
+         std::string(sandbox::salesloft::dataset(servers_[0]->logic())[0].at("id").as_string());
+  auto a = gw_->get("/v1/conversations/stats?group_by=vendor&id=" + ids);
+  ASSERT_EQ(a.status, 200u) << a.text;
+  ASSERT_EQ(a.data().size(), 2u) << a.text;
+  EXPECT_EQ(a.data()[0].at("group").at("vendor"), "salesloft");
+  EXPECT_EQ(a.data()[0].at("count").to_number<std::uint64_t>(), 1u);
+  EXPECT_EQ(a.data()[1].at("group").at("vendor"), "zild");
+  EXPECT_EQ(a.data()[1].at("count").to_number<std::uint64_t>(), 3u);  // the unknown id is simply absent
+  EXPECT_EQ(a.meta().at("vendors").at("zild").at("method"), "records");
+  EXPECT_EQ(a.meta().at("vendors").at("zild").at("upstream_requests").to_number<unsigned>(), 4u);
+}
+
 TEST_F(Stats, ForcedVendorAggregationLeavesPercentilesNullAndInexact) {
   auto a = gw_->get(
       "/v1/conversations/"
