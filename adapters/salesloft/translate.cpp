@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <functional>
+#include <map>
 
 #include <boost/url/encode.hpp>
 #include <boost/url/rfc/pchars.hpp>
@@ -247,6 +249,180 @@ result<conversation> read_one(const adapter::vendor_body& body, std::string_view
     return failure::make(errc::upstream_error, "the vendor answered with another conversation than the one asked for");
   c->raw = body.share(data->get_object());
   return c;
+}
+
+}  // namespace cgw::adapters::salesloft
+
+namespace cgw::adapters::salesloft {
+namespace {
+
+// One option of a grouped field: its group value, and how it narrows the query ("any": not at all).
+struct field_option {
+  std::optional<std::string> label;
+  std::function<void(list_query&)> narrow;  // empty: leaves the query as it is
+};
+
+std::string count_target(const list_query& q, std::string_view path_prefix, std::string_view vendor) {
+  const adapter::page_ask ask{q, false, std::nullopt, {}, 1};
+  return list_target(ask, path_prefix, vendor) + "&include_paging_counts=true";
+}
+
+}  // namespace
+
+std::variant<counts_plan, std::string> plan_counts(const stats_query& sq, std::string_view path_prefix,
+                                                   std::string_view vendor) {
+  const list_query& q = sq.filters;
+  if (sq.measures != std::vector<measure>{measure::count})
+    return std::string("Salesloft counts records only: the duration measures need the records");
+  filter_set local = q.filters() & ~pushed_down(q);
+  // A grouped field's filter goes down one value per call, so it is pushed whatever its values.
+  for (const auto& g : sq.group_by) {
+    if (g.kind == group_kind::platform) local.reset(static_cast<std::size_t>(filter::platform));
+    if (g.kind == group_kind::language) local.reset(static_cast<std::size_t>(filter::language));
+    if (g.kind == group_kind::channel) local.reset(static_cast<std::size_t>(filter::channel));
+  }
+  if (local.any())
+    return "the filter " + std::string(to_string(static_cast<filter>(std::countr_zero(local.to_ulong())))) +
+           " is applied by the gateway, so Salesloft's count would be too large";
+  counts_plan plan;
+  std::vector<std::vector<field_option>> fields;
+  const vendor_values filtered = vendor_values_of(q);
+  auto enumerated = [&](auto values, const std::vector<std::string>& kept, bool filtered_on, auto label_of,
+                        auto narrow_to) {
+    std::vector<field_option> out;
+    for (std::string_view v : values) {
+      if (filtered_on && std::find(kept.begin(), kept.end(), v) == kept.end()) continue;
+      const std::string value(v);
+      out.push_back({label_of(value), [narrow_to, value](list_query& c) { narrow_to(c, value); }});
+    }
+    if (!filtered_on) out.push_back({std::nullopt, {}});  // "any": the null group by subtraction
+    return out;
+  };
+  for (const auto& g : sq.group_by) {
+    switch (g.kind) {
+      case group_kind::vendor:
+      case group_kind::agent:   // agents carry an owner id, never a name: always the null group
+      case group_kind::status:  // no status, no sentiment: the null group
+      case group_kind::sentiment:
+        fields.push_back({{std::nullopt, {}}});
+        continue;
+      case group_kind::platform:
+        fields.push_back(enumerated(
+            platforms, filtered.platforms, !q.platforms.empty(),
+            [](const std::string& v) { return std::optional(v); },
+            [](list_query& c, const std::string& v) { c.platforms = {v}; }));
+        continue;
+      case group_kind::language:
+        fields.push_back(enumerated(
+            language_codes, filtered.language_codes, !q.languages.empty(),
+            [](const std::string& v) { return std::optional(canonical_language(v)); },
+            [](list_query& c, const std::string& v) { c.languages = {canonical_language(v)}; }));
+        continue;
+      case group_kind::channel:
+        fields.push_back(enumerated(
+            media_types, filtered.media_types, !q.channels.empty(),
+            [](const std::string& v) { return std::optional<std::string>(v == "audio" ? "voice" : "video"); },
+            [](list_query& c, const std::string& v) { c.channels = {v == "audio" ? "voice" : "video"}; }));
+        continue;
+      case group_kind::time: {
+        // started_at is event_start_date, else created_at: no filter of Salesloft's reads it.
+        if (g.time == sort_field::started_at)
+          return std::string("Salesloft cannot count by started_at (event_start_date has no filter)");
+        auto& from = g.time == sort_field::created_at ? q.created_after : q.updated_after;
+        auto& to = g.time == sort_field::created_at ? q.created_before : q.updated_before;
+        if (!from || !to)
+          return "counting by " + g.name() + " needs both of its bounds (" + std::string(to_string(g.time)) +
+                 "_after and _before) to know the buckets";
+        std::vector<field_option> buckets;
+        for (micros b = bucket_start(*from, g.unit, sq.tz_minutes); b < *to;
+             b = next_bucket(b, g.unit, sq.tz_minutes)) {
+          if (buckets.size() >= max_count_calls)
+            return "too many buckets of " + g.name() + " to count them one by one";
+          const micros lo = std::max(b, *from), hi = std::min(next_bucket(b, g.unit, sq.tz_minutes), *to);
+          const bool created = g.time == sort_field::created_at;
+          buckets.push_back({format_rfc3339_ms(b), [lo, hi, created](list_query& c) {
+                               (created ? c.created_after : c.updated_after) = lo;
+                               (created ? c.created_before : c.updated_before) = hi;
+                             }});
+        }
+        fields.push_back(std::move(buckets));
+        continue;
+      }
+    }
+  }
+  plan.probe_target = count_target(q, path_prefix, vendor);
+  std::size_t cells = 1;
+  for (const auto& f : fields) {
+    if (f.empty()) cells = 0;  // a filter keeps no value Salesloft has: nothing to count
+    cells *= f.size();
+    if (cells > max_count_calls) return std::string("too many value combinations to count them one by one");
+  }
+  for (const auto& f : fields) {
+    plan.labels.emplace_back();
+    for (const auto& o : f) plan.labels.back().push_back(o.label);
+    plan.any.push_back(!f.back().narrow);
+  }
+  for (std::size_t n = 0; n < cells; ++n) {
+    count_cell cell;
+    list_query narrowed = q;
+    bool all_any = true;
+    std::size_t rest = n;
+    for (std::size_t i = fields.size(); i-- > 0;) {  // the last field varies fastest
+      const std::size_t k = rest % fields[i].size();
+      rest /= fields[i].size();
+      cell.options.insert(cell.options.begin(), k);
+      if (fields[i][k].narrow) fields[i][k].narrow(narrowed);
+      all_any &= !fields[i][k].narrow;
+    }
+    cell.target = count_target(narrowed, path_prefix, vendor);
+    if (all_any) plan.total_cell = plan.cells.size();
+    plan.cells.push_back(std::move(cell));
+  }
+  return plan;
+}
+
+result<std::uint64_t> read_total_count(const adapter::vendor_body& body) {
+  const json::object* envelope = body.value().if_object();
+  const json::object* metadata = envelope ? object_at(*envelope, "metadata") : nullptr;
+  const json::object* paging = metadata ? object_at(*metadata, "paging") : nullptr;
+  const auto total = paging ? integer_at(*paging, "total_count") : std::nullopt;
+  if (!total || *total < 0)
+    return failure::make(errc::upstream_error, "the Salesloft answer has no metadata.paging.total_count");
+  return static_cast<std::uint64_t>(*total);
+}
+
+stats_table counts_table(const counts_plan& plan, const std::vector<std::uint64_t>& counts,
+                         bool& consistent) {
+  consistent = true;
+  std::map<std::vector<std::size_t>, std::int64_t> by_options;
+  for (std::size_t i = 0; i < plan.cells.size() && i < counts.size(); ++i)
+    by_options[plan.cells[i].options] = static_cast<std::int64_t>(counts[i]);
+  // Field by field, "any" becomes "null": any minus the sum of the values, other fields fixed.
+  // The value entries are never changed by a field's step, so each step reads them as counted.
+  for (std::size_t f = 0; f < plan.labels.size(); ++f) {
+    if (!plan.any[f]) continue;
+    const std::size_t any = plan.labels[f].size() - 1;
+    for (auto& [options, count] : by_options) {
+      if (options[f] != any) continue;
+      auto other = options;
+      for (std::size_t v = 0; v < any; ++v) {
+        other[f] = v;
+        if (auto it = by_options.find(other); it != by_options.end()) count -= it->second;
+      }
+    }
+  }
+  stats_table out;
+  for (const auto& [options, count] : by_options) {
+    if (count < 0) consistent = false;
+    if (count <= 0) continue;  // a group with no record is no row, as when the records are read
+    group_key key;
+    for (std::size_t f = 0; f < options.size(); ++f) key.push_back(plan.labels[f][options[f]]);
+    partial p;
+    p.count = static_cast<std::uint64_t>(count);
+    p.complete = false;
+    out.merge(key, p);
+  }
+  return out;
 }
 
 }  // namespace cgw::adapters::salesloft

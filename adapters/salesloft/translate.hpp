@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include <boost/json/value.hpp>
@@ -68,5 +69,43 @@ result<adapter::vendor_page> read_page(const adapter::vendor_body& body, std::st
 // A single-record answer ({data: {...}}) to the get of `asked`; fails with upstream_error when it
 // is another record than the one asked for.
 result<conversation> read_one(const adapter::vendor_body& body, std::string_view vendor, std::string_view asked);
+
+}  // namespace cgw::adapters::salesloft
+
+namespace cgw::adapters::salesloft {
+
+// vendor_counts: a stats query answered from `total_count` (include_paging_counts=true, per_page=1,
+// cost 1 each), one call per combination of the grouped fields' values, every filter pushed down.
+// A grouped field takes each value Salesloft documents (or those its filter keeps) and, without a
+// filter on it, "any" too, from which the null group is found by subtraction. A time bucket of
+// created_at / updated_at takes each bucket between the query's two bounds on that field.
+struct count_cell {
+  std::vector<std::size_t> options;  // per group field, an index into counts_plan::labels[field]
+  std::string target;                // the origin-form count request
+};
+
+struct counts_plan {
+  // Per group field, the group value of each option; the last is "any" when `any[field]`.
+  std::vector<std::vector<std::optional<std::string>>> labels;
+  std::vector<bool> any;
+  std::vector<count_cell> cells;
+  std::optional<std::size_t> total_cell;  // the cell with every field "any": the probe's own target
+  std::string probe_target;               // every filter, no group value: how many records match
+};
+
+// Most calls a counts plan may make; beyond, the records are read.
+inline constexpr std::size_t max_count_calls = 1000;
+
+// The plan, or why Salesloft cannot count this query (a measure other than count, a filter it
+// does not take, a field it cannot count by, too many values). Never fails otherwise.
+std::variant<counts_plan, std::string> plan_counts(const stats_query& q, std::string_view path_prefix,
+                                                   std::string_view vendor);
+
+// `total_count` of a list answer asked with include_paging_counts; fails when it is absent.
+result<std::uint64_t> read_total_count(const adapter::vendor_body& body);
+
+// The rows of the counts (by cell, in plan order), nulls found by subtraction. `consistent` turns
+// false when a subtraction goes negative (the data changed between the calls). Never fails.
+stats_table counts_table(const counts_plan& plan, const std::vector<std::uint64_t>& counts, bool& consistent);
 
 }  // namespace cgw::adapters::salesloft

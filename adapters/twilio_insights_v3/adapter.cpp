@@ -1,12 +1,14 @@
 #include "adapters/twilio_insights_v3/adapter.hpp"
 
 #include "adapters/twilio_insights_v3/translate.hpp"
+#include "gateway/adapter/fields.hpp"
 #include "gateway/adapter/vendor_http.hpp"
 #include "gateway/adapter/walk.hpp"
 
 #include <algorithm>
 #include <bit>
 #include <mutex>
+#include <set>
 
 #include <boost/json/serialize.hpp>
 #include <spdlog/spdlog.h>
@@ -23,26 +25,34 @@ constexpr std::string_view logger_name = "adapter.twilio_insights_v3";
 struct cube_view {
   dimension_map dims;                                  // without the dimensions the cube lacks
   std::vector<std::pair<field, std::string>> missing;  // what was dropped, for notes and the log
+  measure_map measures;                                // without the measures the cube lacks
+  std::vector<std::pair<cube_measure, std::string>> missing_measures;
 };
 
 // Plain spdlog: the adapter must not depend on the server library that owns log formatting.
 void warn_missing(const std::string& vendor, const cube_view& view) {
-  if (view.missing.empty()) return;
+  if (view.missing.empty() && view.missing_measures.empty()) return;
   auto log = spdlog::get(std::string(logger_name));
   if (!log) log = spdlog::default_logger();
   for (const auto& [f, dimension] : view.missing)
     log->warn("vendor {}: the Conversations cube has no dimension \"{}\": {} is treated as absent "
               "(vendors.{}.options.dimensions.{})",
               vendor, dimension, to_string(f), vendor, to_string(f));
+  for (const auto& [m, measure] : view.missing_measures)
+    log->warn(
+        "vendor {}: the Conversations cube has no measure \"{}\": stats needing {} read the records "
+        "(vendors.{}.options.measures.{})",
+        vendor, measure, to_string(m), vendor, to_string(m));
 }
 
 class insights_adapter final : public cgw::adapter::adapter {
  public:
-  insights_adapter(config::vendor_config cfg, upstream::endpoint ep, dimension_map dims)
+  insights_adapter(config::vendor_config cfg, upstream::endpoint ep, dimension_map dims, measure_map measures)
       : cfg_(std::move(cfg)),
         ep_(std::move(ep)),
         authorization_(authorization_header(cfg_.auth)),
-        configured_(std::move(dims)) {
+        configured_(std::move(dims)),
+        configured_measures_(std::move(measures)) {
     caps_.can_list = true;
     caps_.can_get = true;
     // What the configuration maps; a dimension the cube turns out to lack is handled per call.
@@ -119,7 +129,67 @@ class insights_adapter final : public cgw::adapter::adapter {
     return p;
   }
 
+  net::awaitable<result<std::optional<aggregate_result>>> aggregate(const aggregate_request& req,
+                                                                    call_context& ctx) const override {
+    auto cube = co_await cube_of(ctx);
+    if (!cube) co_return cube.error();
+    const std::shared_ptr<const cube_view> view = std::move(*cube);
+    const stats_query& sq = req.stats;
+    aggregate_result out;
+    if (auto none = nothing_matches(sq.filters, *view)) {  // answered without a call, like the list
+      out.plan = {"vendor_aggregate", *none, {}, 0, 0};
+      out.note = std::move(*none);
+      co_return out;
+    }
+    auto planned = aggregate_body(sq, view->dims, view->measures, cfg_.name, req.forced);
+    if (auto* why = std::get_if<std::string>(&planned)) {
+      out.plan.method = "records";
+      out.plan.reason = std::move(*why);
+      co_return out;
+    }
+    json::object body = std::move(std::get<json::object>(planned));
+    // Groups never outnumber the records they hold, so the grouped answer's pages are at most the
+    // records' pages: the cube's own way is never the dearer one.
+    out.plan.method = "vendor_aggregate";
+    out.plan.reason = "the cube groups and aggregates server-side: one query, a page per " +
+                      std::to_string(max_per_page) + " groups";
+    out.plan.requests = 1;
+    out.plan.points = 1;
+    out.plan.calls.push_back(json::object{{"method", "POST"},
+                                          {"target", query_target(ep_.path_prefix, max_per_page)},
+                                          {"body", body},
+                                          {"paging", "GET ?pageToken=<meta.nextToken> while there is one"}});
+    if (req.plan_only) co_return out;
+
+    auto page = co_await call(ctx, post(query_target(ep_.path_prefix, max_per_page), body));
+    std::set<std::string> followed;
+    // Each round follows a token not followed before; the cap bounds a vendor whose tokens never repeat.
+    for (std::size_t round = 0;; ++round) {
+      if (!page) co_return page.error();
+      const json::object* envelope = page->value().if_object();
+      const json::value* items = envelope ? envelope->if_contains("items") : nullptr;
+      if (!items || !items->is_array())
+        co_return failure::make(errc::upstream_error, "the Insights answer has no items array");
+      if (auto ok =
+              add_aggregate_items(items->get_array(), sq, view->dims, view->measures, cfg_.name, out.table);
+          !ok)
+        co_return ok.error();
+      if (out.table.size() > max_groups)
+        break;  // the gateway refuses the query; reading on would not change that
+      const json::object* meta = envelope->if_contains("meta") ? envelope->at("meta").if_object() : nullptr;
+      auto next = meta ? cgw::adapter::text_at(*meta, "nextToken") : std::nullopt;
+      if (!next || next->empty()) break;
+      if (!followed.insert(*next).second || round >= max_aggregate_pages)
+        co_return failure::make(errc::upstream_error, "the vendor's pages loop");
+      page = co_await call(
+          ctx, vendor_request(http::verb::get, next_page_target(ep_.path_prefix, *next), authorization_));
+    }
+    co_return out;
+  }
+
  private:
+  static constexpr std::size_t max_aggregate_pages = 10'000;
+
   // Why no record can match `q`, without asking the vendor; nullopt when the vendor must be asked.
   std::optional<std::string> nothing_matches(const list_query& q, const cube_view& view) const {
     const filter_set set = q.filters();
@@ -152,6 +222,8 @@ class insights_adapter final : public cgw::adapter::adapter {
     if (!names) co_return names.error();
     auto view = std::make_shared<cube_view>();
     view->dims = present_in(configured_, *names, &view->missing);
+    view->measures = measures_present_in(configured_measures_, read_metadata_measures(body->value()),
+                                         &view->missing_measures);
     if (!view->dims.has(field::native_id))
       co_return failure::make(errc::upstream_error, "the vendor's Conversations cube has no dimension \"" +
                                                         configured_[field::native_id] + "\" to identify conversations");
@@ -200,6 +272,7 @@ class insights_adapter final : public cgw::adapter::adapter {
   upstream::endpoint ep_;
   std::string authorization_;
   dimension_map configured_;
+  measure_map configured_measures_;
   capabilities caps_;
   mutable std::mutex mutex_;                       // guards cube_: adapters are shared by io threads
   mutable std::shared_ptr<const cube_view> cube_;  // null until /Metadata was read
@@ -209,7 +282,7 @@ class insights_adapter final : public cgw::adapter::adapter {
 
 result<std::unique_ptr<adapter::adapter>> make_adapter(const config::vendor_config& cfg) {
   const std::string key = "vendors." + cfg.name;
-  if (auto ok = check_options(cfg, {"dimensions"}); !ok) return ok.error();
+  if (auto ok = check_options(cfg, {"dimensions", "measures"}); !ok) return ok.error();
   for (const auto& [name, value] : {std::pair{"username", &cfg.auth.username}, std::pair{"password", &cfg.auth.password}})
     if (value->empty())
       return failure::make(errc::invalid_parameter,
@@ -221,9 +294,12 @@ result<std::unique_ptr<adapter::adapter>> make_adapter(const config::vendor_conf
                          key + ".auth.bearer_token");
   auto dims = read_dimension_options(cfg.options, key + ".options");
   if (!dims) return dims.error();
+  auto measures = read_measure_options(cfg.options, key + ".options");
+  if (!measures) return measures.error();
   auto ep = vendor_endpoint(cfg);
   if (!ep) return ep.error();
-  return std::unique_ptr<adapter::adapter>(new insights_adapter(cfg, std::move(*ep), std::move(*dims)));
+  return std::unique_ptr<adapter::adapter>(
+      new insights_adapter(cfg, std::move(*ep), std::move(*dims), std::move(*measures)));
 }
 
 }  // namespace cgw::adapters::twilio_insights_v3

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
+#include <cstdlib>
 #include <optional>
 
 #include <boost/json/array.hpp>
@@ -426,6 +428,200 @@ result<adapter::vendor_page> read_page(const adapter::vendor_body& body, const d
   if (auto next = meta ? adapter::text_at(*meta, "nextToken") : std::nullopt; next && !next->empty())
     page.next = std::move(*next);
   return page;
+}
+
+}  // namespace cgw::adapters::twilio_insights_v3
+
+namespace cgw::adapters::twilio_insights_v3 {
+namespace {
+
+constexpr std::array<std::string_view, cube_measure_count> measure_keys{
+    "count", "duration_ms.sum", "duration_ms.count", "duration_ms.min", "duration_ms.max"};
+
+// The unified field whose dimension a group field reads; nullopt: no dimension can (vendor, status).
+std::optional<field> grouped_field(const group_field& g) {
+  switch (g.kind) {
+    case group_kind::channel:
+      return field::channel;
+    case group_kind::platform:
+      return field::platform;
+    case group_kind::language:
+      return field::language;
+    case group_kind::agent:
+      return field::agents;
+    case group_kind::sentiment:
+      return field::sentiment;
+    case group_kind::time:
+      return g.time == sort_field::created_at   ? field::created_at
+             : g.time == sort_field::updated_at ? field::updated_at
+                                                : field::started_at;
+    default:
+      return std::nullopt;
+  }
+}
+
+// A measure's value: a number, or a numeric string (item values may be either).
+std::optional<double> number_in(const json::object& item, const std::string& name) {
+  const json::value* v = item.if_contains(name);
+  if (!v) return std::nullopt;
+  if (v->is_number()) return v->to_number<double>();
+  if (v->is_string()) {
+    const std::string text(v->get_string());
+    char* end = nullptr;
+    const double d = std::strtod(text.c_str(), &end);
+    if (!text.empty() && end == text.c_str() + text.size()) return d;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string_view to_string(cube_measure m) noexcept {
+  return measure_keys[static_cast<std::size_t>(m)];
+}
+
+measure_map default_measures() {
+  measure_map m;
+  m[cube_measure::count] = "Count";
+  m[cube_measure::duration_sum] = "TotalDuration";
+  m[cube_measure::duration_count] = "DurationCount";
+  m[cube_measure::duration_min] = "MinDuration";
+  m[cube_measure::duration_max] = "MaxDuration";
+  return m;
+}
+
+result<measure_map> read_measure_options(const json::object& options, std::string_view key_prefix) {
+  measure_map m = default_measures();
+  const std::string base = std::string(key_prefix) + ".measures";
+  const json::value* given = member(options, "measures");
+  if (!given) return m;
+  if (!given->is_object())
+    return failure::make(errc::invalid_parameter,
+                         base + ": expected an object of unified aggregate -> measure name", base);
+  for (const auto& [key, value] : given->get_object()) {
+    const std::string path = base + "." + std::string(key);
+    const auto it = std::find(measure_keys.begin(), measure_keys.end(), std::string_view(key));
+    if (it == measure_keys.end())
+      return failure::make(errc::invalid_parameter,
+                           path +
+                               ": unknown aggregate (expected count, duration_ms.sum, duration_ms.count, "
+                               "duration_ms.min or duration_ms.max)",
+                           path);
+    const auto f = static_cast<cube_measure>(it - measure_keys.begin());
+    if (value.is_null())
+      m[f].clear();
+    else if (value.is_string() && !value.get_string().empty())
+      m[f] = std::string(value.get_string());
+    else
+      return failure::make(errc::invalid_parameter, path + ": expected a measure name or null", path);
+  }
+  return m;
+}
+
+std::set<std::string> read_metadata_measures(const json::value& body) {
+  std::set<std::string> names;
+  const json::object* envelope = body.if_object();
+  const json::value* cubes = envelope ? member(*envelope, "cubes") : nullptr;
+  if (!cubes || !cubes->is_array()) return names;
+  for (const auto& cube : cubes->get_array()) {
+    const json::value* ms = cube.is_object() ? member(cube.get_object(), "measures") : nullptr;
+    if (!ms || !ms->is_array()) continue;
+    for (const auto& m : ms->get_array())
+      if (auto name = m.is_object() ? adapter::text_at(m.get_object(), "name") : std::nullopt)
+        names.insert(*name);
+  }
+  return names;
+}
+
+measure_map measures_present_in(const measure_map& configured, const std::set<std::string>& cube,
+                                std::vector<std::pair<cube_measure, std::string>>* missing) {
+  measure_map out = configured;
+  for (std::size_t i = 0; i < cube_measure_count; ++i) {
+    const auto m = static_cast<cube_measure>(i);
+    if (!out.has(m) || cube.contains(out[m])) continue;
+    if (missing) missing->emplace_back(m, out[m]);
+    out[m].clear();
+  }
+  return out;
+}
+
+std::variant<json::object, std::string> aggregate_body(const stats_query& q, const dimension_map& dims,
+                                                       const measure_map& measures, std::string_view vendor,
+                                                       bool forced) {
+  if (q.needs_records() && !forced) return std::string("percentiles need the records");
+  if (const filter_set local = q.filters.filters() & ~pushed_down(q.filters, dims); local.any())
+    return "the filter " + std::string(to_string(static_cast<filter>(std::countr_zero(local.to_ulong())))) +
+           " is applied by the gateway, so the cube's aggregates would include records it drops";
+  std::vector<cube_measure> needed{cube_measure::count};
+  if (q.wants(measure::sum) || q.wants(measure::avg))
+    needed.insert(needed.end(), {cube_measure::duration_sum, cube_measure::duration_count});
+  if (q.wants(measure::min)) needed.push_back(cube_measure::duration_min);
+  if (q.wants(measure::max)) needed.push_back(cube_measure::duration_max);
+  json::array names;
+  for (auto m : needed) {
+    if (!measures.has(m))
+      return "the cube has no measure for " + std::string(to_string(m)) + " (options.measures." +
+             std::string(to_string(m)) + ")";
+    names.emplace_back(measures[m]);
+  }
+  json::array dimensions;
+  for (const auto& g : q.group_by) {
+    const auto f = grouped_field(g);
+    if (!f || !dims.has(*f)) continue;  // no dimension: every group value is null, as for its records
+    if (std::find(dimensions.begin(), dimensions.end(), json::value(dims[*f])) == dimensions.end())
+      dimensions.emplace_back(dims[*f]);
+  }
+  // IN on a list dimension matches any element, the unified filter only the first (MAPPING.md): the
+  // filtered list dimensions are grouped by too, so that each group can be judged by its first element.
+  for (filter f : {filter::language, filter::channel}) {
+    const std::string& d = dims[*field_of(f)];
+    if (q.filters.filters().test(static_cast<std::size_t>(f)) &&
+        std::find(dimensions.begin(), dimensions.end(), json::value(d)) == dimensions.end())
+      dimensions.emplace_back(d);
+  }
+  const adapter::page_ask ask{q.filters, false, std::nullopt, {}, max_per_page};
+  json::object base = query_body(ask, dims, vendor);
+  json::object& query = base.at("query").as_object();
+  query["measures"] = std::move(names);
+  query["dimensions"] = std::move(dimensions);
+  query["orderBy"] =
+      json::array{};  // grouped answers come in the cube's order; rows are ordered by the gateway
+  return base;
+}
+
+result<void> add_aggregate_items(const json::array& items, const stats_query& q, const dimension_map& dims,
+                                 const measure_map& measures, std::string_view vendor, stats_table& table) {
+  for (const auto& item : items) {
+    if (!item.is_object()) return failure::make(errc::upstream_error, "an Insights item is not an object");
+    // The item's dimensions read exactly as a record's would (first list element, channel and
+    // language spellings), so both methods give the same group values.
+    json::object as_record = item.get_object();
+    as_record[dims[field::native_id]] = "aggregate";
+    auto c = to_conversation(as_record, dims, vendor);
+    if (!c) return c.error();
+    const filter_set set = q.filters.filters();
+    if ((has(set, filter::language) && !q.filters.matches(*c, filter::language)) ||
+        (has(set, filter::channel) && !q.filters.matches(*c, filter::channel)))
+      continue;  // the vendor's IN matched a later element of the list
+
+    const json::object& o = item.get_object();
+    partial p;
+    p.complete = false;
+    p.count = static_cast<std::uint64_t>(number_in(o, measures[cube_measure::count]).value_or(0));
+    if (measures.has(cube_measure::duration_count))
+      p.with_duration =
+          static_cast<std::uint64_t>(number_in(o, measures[cube_measure::duration_count]).value_or(0));
+    if (measures.has(cube_measure::duration_sum))
+      p.sum = static_cast<std::int64_t>(
+          std::llround(number_in(o, measures[cube_measure::duration_sum]).value_or(0)));
+    if (measures.has(cube_measure::duration_min))
+      if (auto v = number_in(o, measures[cube_measure::duration_min])) p.min = std::llround(*v);
+    if (measures.has(cube_measure::duration_max))
+      if (auto v = number_in(o, measures[cube_measure::duration_max])) p.max = std::llround(*v);
+    if (p.count == 0) continue;
+    for (const auto& key : group_keys(*c, q)) table.merge(key, p);
+  }
+  return {};
 }
 
 }  // namespace cgw::adapters::twilio_insights_v3

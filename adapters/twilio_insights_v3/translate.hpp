@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include <boost/json/object.hpp>
@@ -102,5 +103,53 @@ result<conversation> to_conversation(const boost::json::value& item, const dimen
 // A query answer ({items, meta.nextToken}); fails when the envelope is not the vendor's.
 result<adapter::vendor_page> read_page(const adapter::vendor_body& body, const dimension_map& dims,
                                        std::string_view vendor);
+
+// The cube's measures that stats use: the keys of `options.measures`.
+enum class cube_measure : std::uint8_t { count, duration_sum, duration_count, duration_min, duration_max };
+inline constexpr std::size_t cube_measure_count = static_cast<std::size_t>(cube_measure::duration_max) + 1;
+
+// The configuration key of a measure ("duration_ms.sum").
+std::string_view to_string(cube_measure m) noexcept;
+
+// Unified aggregate -> measure name; empty: the cube has no such measure.
+class measure_map {
+ public:
+  const std::string& operator[](cube_measure m) const noexcept { return names_[static_cast<std::size_t>(m)]; }
+  std::string& operator[](cube_measure m) noexcept { return names_[static_cast<std::size_t>(m)]; }
+  bool has(cube_measure m) const noexcept { return !(*this)[m].empty(); }
+
+ private:
+  std::array<std::string, cube_measure_count> names_;
+};
+
+// count <- Count, duration_ms.sum <- TotalDuration, duration_ms.count <- DurationCount,
+// duration_ms.min <- MinDuration, duration_ms.max <- MaxDuration.
+measure_map default_measures();
+
+// The defaults overridden by `options.measures` ({"duration_ms.sum": "Name" | null}); fails naming the
+// key on an unknown measure or a value that is neither a non-empty string nor null.
+result<measure_map> read_measure_options(const boost::json::object& options, std::string_view key_prefix);
+
+// The names of every measure of every cube of a Metadata answer (none: an empty set). Never fails.
+std::set<std::string> read_metadata_measures(const boost::json::value& body);
+
+// `configured` without the measures the cube lacks; each dropped pair goes to `missing` when given.
+measure_map measures_present_in(const measure_map& configured, const std::set<std::string>& cube,
+                                std::vector<std::pair<cube_measure, std::string>>* missing = nullptr);
+
+// vendor_aggregate: the body of a query grouped by the dimensions of the stats query's group fields
+// (a time bucket by its time dimension, bucketed when read), with the measures it needs and every
+// filter pushed down. Or why the cube cannot answer it (a filter applied locally, a measure the cube
+// lacks, percentiles unless `forced`). Never fails otherwise.
+std::variant<boost::json::object, std::string> aggregate_body(const stats_query& q, const dimension_map& dims,
+                                                              const measure_map& measures,
+                                                              std::string_view vendor, bool forced);
+
+// Adds the items of one grouped answer page to `table` (each item's dimensions mapped as a record's
+// are, then grouped as the stats query asks; its measures as the group's partial aggregates).
+// Fails when an item is not an object.
+result<void> add_aggregate_items(const boost::json::array& items, const stats_query& q,
+                                 const dimension_map& dims, const measure_map& measures,
+                                 std::string_view vendor, stats_table& table);
 
 }  // namespace cgw::adapters::twilio_insights_v3

@@ -7,6 +7,7 @@
 #include "gateway/core/conversation.hpp"
 #include "gateway/core/error.hpp"
 #include "gateway/core/query.hpp"
+#include "gateway/core/stats.hpp"
 #include "gateway/net/net.hpp"
 #include "gateway/policy/guard.hpp"
 #include "gateway/upstream/client.hpp"
@@ -63,6 +64,29 @@ struct plan {
   bool native_sort = false;
 };
 
+// GET /v1/conversations/stats: what a vendor is asked when it may aggregate itself.
+struct aggregate_request {
+  const stats_query& stats;  // the filters, group fields, measures and zone
+  bool forced = false;       // method=vendor: the vendor's own way wherever it applies, whatever it costs
+  bool plan_only = false;    // explain: the plan, with at most the calls the plan needs to decide
+};
+
+// How a vendor answers a stats query, and what that costs.
+struct aggregate_plan {
+  std::string method;          // vendor_aggregate, vendor_counts, or records (its own way costs more)
+  std::string reason;          // why this method, for explain and notes
+  boost::json::array calls;    // the requests it makes: {method, target[, body]}
+  std::uint64_t requests = 0;  // how many (pages of a grouped answer counted as they come: at least this)
+  double points = 0;           // their cost in the vendor's rate budget
+};
+
+struct aggregate_result {
+  aggregate_plan plan;
+  stats_table table;  // per group; the `vendor` group field, when asked, is left null for the gateway
+  bool exact = true;  // false when a figure could not be computed from the vendor's aggregates
+  std::string note;
+};
+
 class adapter {
  public:
   virtual ~adapter() = default;
@@ -83,6 +107,14 @@ class adapter {
 
   // The configured vendor instance.
   virtual const config::vendor_config& config() const noexcept = 0;
+
+  // Stats the vendor computes itself (server-side aggregation, vendor-side counts). nullopt: it
+  // has no such way for this query, and the gateway reads the records (the list's walks). A plan
+  // whose method is "records" says the records cost less. A failure is this vendor's status in meta.
+  virtual net::awaitable<result<std::optional<aggregate_result>>> aggregate(const aggregate_request&,
+                                                                            call_context&) const {
+    co_return std::nullopt;
+  }
 };
 
 // Builds an adapter from its vendor entry; a failure names the config key at fault.

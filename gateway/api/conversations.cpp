@@ -1,6 +1,7 @@
 #include "gateway/api/conversations.hpp"
 
 #include "gateway/api/cursor.hpp"
+#include "gateway/api/fanout.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -22,6 +23,9 @@ namespace json = boost::json;
 
 bool has(const filter_set& s, filter f) { return s.test(static_cast<std::size_t>(f)); }
 
+}  // namespace
+
+// Shared with the stats endpoint (fanout.hpp).
 json::array filter_names(const filter_set& s) {
   json::array out;
   for (std::size_t i = 0; i < filter_count; ++i)
@@ -91,6 +95,8 @@ std::string_view cache_outcome(const policy::call_stats& s) {
   return s.cache_hits > 0 ? "hit" : "";
 }
 
+namespace {
+
 // One vendor's part in one page.
 struct vendor_run {
   std::string name;
@@ -105,6 +111,8 @@ struct vendor_run {
   std::size_t returned = 0;  // records of this vendor on the page
   bool asked = false;
 };
+
+}  // namespace
 
 // A batch from a vendor without a list filter on ids: one get per id, a few at a time.
 // Unknown (and malformed) ids are simply absent; the first other failure is the vendor's.
@@ -137,6 +145,8 @@ net::awaitable<result<adapter::list_result>> get_each(const adapter::adapter& a,
   out.exhausted = true;
   co_return out;
 }
+
+namespace {
 
 net::awaitable<vendor_run> run_vendor(vendor_run run, const request_scope& scope, const list_query& q,
                                       const std::optional<sort_key>& after) {
@@ -207,6 +217,8 @@ json::object vendor_meta(const vendor_run& r) {
   return m;
 }
 
+}  // namespace
+
 // The vendors a list request selects, or the failure that refuses it.
 result<std::vector<std::string>> select_vendors(const request_scope& scope, const list_query& q) {
   if (q.vendors.empty()) return scope.who.vendors;
@@ -220,6 +232,8 @@ result<std::vector<std::string>> select_vendors(const request_scope& scope, cons
   }
   return std::vector<std::string>(names.begin(), names.end());
 }
+
+namespace {
 
 // Prepares a vendor's run: what goes down, what stays local, and whether it is asked at all.
 vendor_run plan_vendor(const std::string& name, const adapter::adapter& a, const list_query& q) {

@@ -2,6 +2,7 @@
 
 #include "gateway/api/service.hpp"
 #include "gateway/core/query.hpp"
+#include "gateway/core/stats.hpp"
 
 #include <boost/json/parse.hpp>
 
@@ -66,6 +67,36 @@ constexpr const char* components = R"({
     "ConversationList": {"type": "object", "required": ["data", "meta"], "properties": {
       "data": {"type": "array", "items": {"$ref": "#/components/schemas/Conversation"}},
       "meta": {"$ref": "#/components/schemas/ListMeta"}}},
+    "StatsRow": {"type": "object", "required": ["group"], "properties": {
+      "group": {"type": "object", "description": "one entry per group_by field: its value, or null (the null group); a time bucket is its start, RFC 3339 UTC",
+        "additionalProperties": {"type": ["string", "null"]}},
+      "count": {"type": "integer", "description": "records in the group; a conversation with several agents counts once per agent"},
+      "duration_ms": {"type": "object", "description": "only the requested figures; null when no record of the group has a duration",
+        "properties": {"sum": {"type": ["integer", "null"]}, "avg": {"type": ["number", "null"]},
+          "min": {"type": ["integer", "null"]}, "max": {"type": ["integer", "null"]},
+          "p50": {"type": ["integer", "null"], "description": "nearest rank; null also when a vendor aggregated server-side, with exact false"},
+          "p90": {"type": ["integer", "null"], "description": "nearest rank; null also when a vendor aggregated server-side, with exact false"}}}}},
+    "StatsVendorMeta": {"type": "object", "required": ["status"], "properties": {
+      "status": {"type": "string", "enum": ["ok", "error", "unsupported", "circuit_open", "rate_limited"]},
+      "method": {"type": "string", "enum": ["vendor_aggregate", "vendor_counts", "records"]},
+      "exact": {"type": "boolean"}, "truncated": {"type": "boolean", "description": "a records read stopped at the vendor's scan_limit"},
+      "records_read": {"type": "integer"}, "reason": {"type": "string"}, "note": {"type": "string"},
+      "pushed_down": {"type": "array", "items": {"type": "string"}},
+      "filtered_locally": {"type": "array", "items": {"type": "string"}},
+      "upstream_requests": {"type": "integer"}, "budget_points": {"type": "number"},
+      "cache": {"type": "string", "enum": ["miss", "coalesced", "hit"]}, "latency_ms": {"type": "number"},
+      "retry_after_s": {"type": "integer"},
+      "error": {"type": "object", "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}},
+    "StatsMeta": {"type": "object", "properties": {"partial": {"type": "boolean"}, "exact": {"type": "boolean"},
+      "group_by": {"type": "array", "items": {"type": "string"}}, "measures": {"type": "array", "items": {"type": "string"}},
+      "tz": {"type": "string"}, "groups": {"type": "integer"},
+      "cache": {"type": "string", "enum": ["hit"], "description": "the answer was kept from an identical (normalized) query within cache.ttl_ms"},
+      "vendors": {"type": "object", "additionalProperties": {"$ref": "#/components/schemas/StatsVendorMeta"}},
+      "timing": {"type": "object", "properties": {"total_ms": {"type": "number"}}}}},
+    "Stats": {"type": "object", "required": ["data", "meta"], "properties": {
+      "data": {"type": "array", "description": "rows ordered by their group values ascending (byte order), nulls last",
+        "items": {"$ref": "#/components/schemas/StatsRow"}},
+      "meta": {"$ref": "#/components/schemas/StatsMeta"}}},
     "Vendor": {"type": "object", "properties": {"name": {"type": "string"}, "type": {"type": "string"},
       "host": {"type": ["string", "null"]}, "can_list": {"type": "boolean"}, "can_get": {"type": "boolean"},
       "pushdown_filters": {"type": "array", "items": {"type": "string"}},
@@ -109,6 +140,54 @@ json::object operation_for(const route& r) {
                                         {"example", p.example}});
     responses["200"] = json_response("One page of the merged stream (or, with explain=true, the plan)", "ConversationList");
     responses["400"] = error_response("invalid_parameter, unknown_parameter or invalid_cursor, naming the parameter");
+    responses["403"] = error_response("a vendor named in `vendor` is not reachable by this client");
+    responses["502"] = error_response("every selected vendor failed (per-vendor entries in meta)");
+    responses["504"] = error_response("no vendor answered within the deadline");
+  } else if (r.path == "/v1/conversations/stats") {
+    for (const auto& p : list_parameters()) {
+      if (p.name == "sort" || p.name == "page_size" || p.name == "cursor" || p.name == "include" ||
+          p.name == "explain")
+        continue;  // refused here (unknown_parameter); explain has its own meaning below
+      parameters.push_back(json::object{{"name", p.name},
+                                        {"in", "query"},
+                                        {"required", false},
+                                        {"description", p.description},
+                                        {"schema", {{"type", p.type}}},
+                                        {"example", p.example}});
+    }
+    for (const auto& p : stats_parameters())
+      parameters.push_back(json::object{{"name", p.name},
+                                        {"in", "query"},
+                                        {"required", false},
+                                        {"description", p.description},
+                                        {"schema", {{"type", p.type}}},
+                                        {"example", p.example}});
+    parameters.push_back(json::object{{"name", "Accept"},
+                                      {"in", "header"},
+                                      {"required", false},
+                                      {"description", "text/csv for the rows as CSV; anything else: JSON"},
+                                      {"schema", {{"type", "string"}}}});
+    json::object ok{
+        {"description",
+         "The rows (or, with explain=true, each vendor's plan: method, calls, requests, budget points). "
+         "Each vendor answers by vendor_aggregate (server-side), vendor_counts (vendor-side counts) or "
+         "records (its records read and aggregated by the gateway); the figures are the same either way."},
+        {"content",
+         {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Stats"}}}}},
+          {"text/csv",
+           {{"schema",
+             {{"type", "string"},
+              {"description",
+               "RFC 4180, CRLF line ends, a header row: the group_by fields, then the measures "
+               "(count, duration_ms.sum, ...); a null value is an empty field"}}}}}}}};
+    ok["headers"] =
+        json::object{{"X-Conversation-Stats-Meta",
+                      json::object{{"description", "with text/csv: the StatsMeta object as compact JSON"},
+                                   {"schema", {{"type", "string"}}}}}};
+    responses["200"] = std::move(ok);
+    responses["400"] = error_response(
+        "invalid_parameter (naming it; group_by when the query makes more than 10000 "
+        "groups) or unknown_parameter (sort, page_size, cursor, include, or a typo)");
     responses["403"] = error_response("a vendor named in `vendor` is not reachable by this client");
     responses["502"] = error_response("every selected vendor failed (per-vendor entries in meta)");
     responses["504"] = error_response("no vendor answered within the deadline");

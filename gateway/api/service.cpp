@@ -5,6 +5,7 @@
 #include "gateway/api/answer.hpp"
 #include "gateway/api/conversations.hpp"
 #include "gateway/api/openapi.hpp"
+#include "gateway/api/stats.hpp"
 #include "gateway/metrics/metrics.hpp"
 
 #include <algorithm>
@@ -75,6 +76,8 @@ const std::vector<route>& routes() {
       {"/v1/conversations", "List conversations from every selected vendor as one ordered stream", true},
       {"/v1/conversations/{id}", "One conversation by unified id", true},
       {"/v1/vendors", "The vendor instances the client may reach", true},
+      {"/v1/conversations/stats",
+       "Counts and duration figures of the matching conversations, grouped, across vendors", true},
       {"/healthz", "Liveness", false},
       {"/readyz", "Readiness: configuration loaded and not draining", false},
       {"/metrics", "Prometheus metrics", false},
@@ -226,6 +229,13 @@ net::awaitable<response> service::dispatch(const request& req, const runtime& rt
   if (matched->path == "/v1/vendors") {
     if (!query.empty()) co_return fail(errc::unknown_parameter, "this endpoint takes no parameters");
     co_return finish(list_vendors(scope));
+  }
+  if (matched->path == "/v1/conversations/stats") {
+    auto stats = co_await conversation_stats(scope, query, req[http::field::accept]);
+    note_vendors(stats.a, log);
+    auto res = finish(std::move(stats.a));
+    if (stats.csv && res.result() == http::status::ok) use_csv(res, std::move(*stats.csv));
+    co_return res;
   }
   if (!id_param.empty()) {
     bool include_raw = false;

@@ -312,6 +312,7 @@ net::awaitable<result<shared_response>> vendor_guard::attempt(upstream::client& 
     }
 
     ++stats.upstream_requests;
+    stats.budget_points += cost;
     upstream::request copy = req;  // send() consumes its request; a retry needs it again
     const auto sent = clock::now();
     auto res = co_await http.send(ep, std::move(copy), until, lim);

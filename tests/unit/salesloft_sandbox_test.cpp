@@ -215,6 +215,45 @@ TEST(SalesloftSandboxPaging, WalksEveryRecordExactlyOnce) {
   }
 }
 
+// vendor_counts relies on it: total_count (and total_pages) with per_page=1 counts exactly the
+// records every filter keeps, whatever the page asked for.
+TEST(SalesloftSandboxPaging, TotalCountAppliesEveryFilter) {
+  auto h = make_handler(small(400));
+  const auto& data = dataset(*h);
+  const auto text = [](const record& r, const char* k) {
+    const auto* v = r.if_contains(k);
+    return v && v->is_string() ? std::string(v->as_string()) : std::string();
+  };
+  const auto count = [&](const std::function<bool(const record&)>& keep) {
+    return static_cast<std::int64_t>(std::count_if(data.begin(), data.end(), keep));
+  };
+  const std::string owner = text(data[3], "owner_id");
+  const std::vector<std::pair<std::string, std::function<bool(const record&)>>> table = {
+      {"", [](const record&) { return true; }},
+      {"&platform=zoom", [&](const record& r) { return text(r, "platform") == "zoom"; }},
+      {"&language_code=en-US", [&](const record& r) { return text(r, "language_code") == "en-US"; }},
+      {"&media_type=audio", [&](const record& r) { return text(r, "media_type") == "audio"; }},
+      {"&media_type=video&platform=webex",
+       [&](const record& r) { return text(r, "media_type") == "video" && text(r, "platform") == "webex"; }},
+      {"&created_at%5Bgte%5D=2024-06-01T00:00:00Z&created_at%5Blt%5D=2024-07-01T00:00:00Z",
+       [&](const record& r) {
+         return text(r, "created_at") >= "2024-06-01" && text(r, "created_at") < "2024-07-01";
+       }},
+      {"&duration%5Bgte%5D=600000",
+       [&](const record& r) { return r.at("duration").is_int64() && r.at("duration").as_int64() >= 600000; }},
+      {"&owner_ids%5B%5D=" + owner, [&](const record& r) { return text(r, "owner_id") == owner; }},
+  };
+  for (const auto& [filters, keep] : table) {
+    const auto body =
+        body_of(get(*h, "/v2/conversations?per_page=1&page=2&include_paging_counts=true" + filters));
+    const auto& paging = body.at("metadata").at("paging").as_object();
+    const auto want = count(keep);
+    EXPECT_GT(want, 0) << filters << ": a filter that keeps nothing checks little";
+    EXPECT_EQ(paging.at("total_count").to_number<std::int64_t>(), want) << filters;
+    EXPECT_EQ(paging.at("total_pages").to_number<std::int64_t>(), want) << filters;  // per_page=1
+  }
+}
+
 TEST(SalesloftSandboxPaging, CountsPagesOnRequestAndEmptiesPastTheEnd) {
   auto h = make_handler(small(250));
   const auto first = body_of(get(*h, "/v2/conversations?per_page=7&include_paging_counts=true"));

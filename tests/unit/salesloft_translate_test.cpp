@@ -236,3 +236,90 @@ TEST(SalesloftValueDomains, NamesTheVendorParameterOfTheMissingValue) {
 
 }  // namespace
 }  // namespace cgw::adapters::salesloft
+
+namespace cgw::adapters::salesloft {
+namespace {
+
+stats_query stats_of(const std::string& query) {
+  auto q = parse_stats_query(query);
+  EXPECT_TRUE(q) << query << ": " << (q ? "" : q.error().message);
+  return q ? *q : stats_query{};
+}
+
+TEST(SalesloftCounts, OneCallPerValueAndAnAnyCellForTheNullGroup) {
+  auto plan = plan_counts(stats_of("group_by=channel,platform&created_after=2024-06-01T00:00:00Z"), "", "sl");
+  ASSERT_TRUE(std::holds_alternative<counts_plan>(plan)) << std::get<std::string>(plan);
+  const auto& p = std::get<counts_plan>(plan);
+  EXPECT_EQ(p.cells.size(), 3u * 12u);  // (audio, video, any) x (11 platforms, any)
+  ASSERT_TRUE(p.total_cell);
+  EXPECT_EQ(p.cells[*p.total_cell].target, p.probe_target);
+  for (const auto& cell : p.cells) {
+    EXPECT_NE(cell.target.find("per_page=1"), std::string::npos) << cell.target;
+    EXPECT_NE(cell.target.find("include_paging_counts=true"), std::string::npos) << cell.target;
+    EXPECT_NE(cell.target.find("created_at%5Bgte%5D=2024-06-01T00:00:00.000000Z"), std::string::npos)
+        << cell.target;
+  }
+  EXPECT_NE(p.cells[0].target.find("media_type=audio"), std::string::npos);
+  EXPECT_NE(p.cells[0].target.find("platform=bluejeans"), std::string::npos);
+}
+
+TEST(SalesloftCounts, WhatCannotBeCountedSaysWhy) {
+  const std::vector<std::pair<std::string, std::string>> table = {
+      {"measures=count,duration_ms.sum", "duration"},
+      {"group_by=started_at:day", "started_at"},
+      {"group_by=created_at:day&created_after=2024-06-01T00:00:00Z", "bounds"},
+      {"group_by=vendor&platform=zoom,webex", "platform"},  // two values: filtered by the gateway
+      {"group_by=created_at:hour&created_after=2024-01-01T00:00:00Z&created_before=2024-03-01T00:00:00Z",
+       "too many"},
+  };
+  for (const auto& [query, why] : table) {
+    auto plan = plan_counts(stats_of(query), "", "sl");
+    ASSERT_TRUE(std::holds_alternative<std::string>(plan)) << query;
+    EXPECT_NE(std::get<std::string>(plan).find(why), std::string::npos)
+        << query << ": " << std::get<std::string>(plan);
+  }
+  // Grouped by the filtered field, each call carries one of its values: countable.
+  auto grouped = plan_counts(stats_of("group_by=platform&platform=zoom,webex"), "", "sl");
+  ASSERT_TRUE(std::holds_alternative<counts_plan>(grouped));
+  EXPECT_EQ(std::get<counts_plan>(grouped).cells.size(), 2u);  // no "any": the filter excludes nulls
+}
+
+TEST(SalesloftCounts, NullGroupsBySubtraction) {
+  // Two grouped fields of one value each, plus "any": the four cells (v,v) (v,any) (any,v) (any,any).
+  auto planned =
+      plan_counts(stats_of("group_by=channel,language&channel=voice&language=en-US,fr-FR"), "", "sl");
+  ASSERT_TRUE(std::holds_alternative<counts_plan>(planned));
+  counts_plan p = std::get<counts_plan>(planned);
+  ASSERT_EQ(p.cells.size(), 2u);  // voice x (en-US, fr-FR): both filters exclude nulls
+  // A plan with "any" on both fields, built by hand: labels {a, any} x {x, any}.
+  counts_plan two;
+  two.labels = {{"a", std::nullopt}, {"x", std::nullopt}};
+  two.any = {true, true};
+  for (std::size_t i = 0; i < 2; ++i)
+    for (std::size_t j = 0; j < 2; ++j) two.cells.push_back({{i, j}, ""});
+  // counts: (a,x)=3 (a,any)=5 (any,x)=4 (any,any)=10
+  bool consistent = false;
+  const auto t = counts_table(two, {3, 5, 4, 10}, consistent);
+  EXPECT_TRUE(consistent);
+  std::map<std::string, std::uint64_t> got;
+  for (const auto& [key, part] : t.rows()) {
+    got[key[0].value_or("null") + "/" + key[1].value_or("null")] = part.count;
+    EXPECT_FALSE(part.complete);  // no durations behind a count
+  }
+  EXPECT_EQ(got, (std::map<std::string, std::uint64_t>{
+                     {"a/x", 3}, {"a/null", 2}, {"null/x", 1}, {"null/null", 4}}));
+  const auto dropped = counts_table(two, {3, 2, 4, 10}, consistent);  // (a,null) = 2 - 3 < 0
+  EXPECT_EQ(dropped.size(), 3u);                                      // the negative group is no row
+  EXPECT_FALSE(consistent);
+}
+
+TEST(SalesloftCounts, TotalCountIsRequired) {
+  auto ok = read_total_count(
+      json::parse(R"({"data": [], "metadata": {"paging": {"total_count": 42, "total_pages": 42}}})"));
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(*ok, 42u);
+  EXPECT_FALSE(read_total_count(json::parse(R"({"data": [], "metadata": {"paging": {"per_page": 1}}})")));
+}
+
+}  // namespace
+}  // namespace cgw::adapters::salesloft

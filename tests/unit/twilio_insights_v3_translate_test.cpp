@@ -365,3 +365,63 @@ TEST(InsightsTargets, PathsAndAnEncodedToken) {
 
 }  // namespace
 }  // namespace cgw::adapters::twilio_insights_v3
+
+namespace cgw::adapters::twilio_insights_v3 {
+namespace {
+
+stats_query stats_of(const std::string& query) {
+  auto q = parse_stats_query(query);
+  EXPECT_TRUE(q) << query;
+  return q ? *q : stats_query{};
+}
+
+TEST(InsightsAggregate, BodyAsksForTheGroupDimensionsAndTheMeasuresItNeeds) {
+  const auto q =
+      stats_of("group_by=channel,started_at:day,vendor&measures=count,duration_ms.avg&language=en-US");
+  auto body = aggregate_body(q, default_dimensions(), default_measures(), "ins", false);
+  ASSERT_TRUE(std::holds_alternative<json::object>(body)) << std::get<std::string>(body);
+  const auto& query = std::get<json::object>(body).at("query").as_object();
+  EXPECT_EQ(json::serialize(query.at("measures")), R"(["Count","TotalDuration","DurationCount"])");
+  // The language filter's list dimension is grouped by too, to judge each group by its first element.
+  EXPECT_EQ(json::serialize(query.at("dimensions")), R"(["Channels","DateCreated","Languages"])");
+  EXPECT_NE(json::serialize(query.at("filters")).find("Languages"), std::string::npos);
+
+  for (const auto& [query_text, why] : std::vector<std::pair<std::string, std::string>>{
+           {"measures=duration_ms.p50", "percentiles"},
+           {"group_by=channel&agent=Ann", "agent"},  // compared case-insensitively: stays local
+       }) {
+    auto refused =
+        aggregate_body(stats_of(query_text), default_dimensions(), default_measures(), "ins", false);
+    ASSERT_TRUE(std::holds_alternative<std::string>(refused)) << query_text;
+    EXPECT_NE(std::get<std::string>(refused).find(why), std::string::npos) << std::get<std::string>(refused);
+  }
+  measure_map no_min = default_measures();
+  no_min[cube_measure::duration_min].clear();
+  auto missing =
+      aggregate_body(stats_of("measures=duration_ms.min"), default_dimensions(), no_min, "ins", false);
+  ASSERT_TRUE(std::holds_alternative<std::string>(missing));
+  EXPECT_NE(std::get<std::string>(missing).find("options.measures.duration_ms.min"), std::string::npos);
+}
+
+TEST(InsightsAggregate, GroupsMapLikeRecordsAndMergeAgentsSplit) {
+  const auto q =
+      stats_of("group_by=channel,agent&measures=count,duration_ms.sum,duration_ms.max&channel=voice");
+  const auto items = json::parse(R"([
+    {"Channels": ["Voice"], "AgentNames": ["Ann", "Bob", "Ann"], "Languages": ["en-US"], "Count": 2, "TotalDuration": 30, "DurationCount": 2, "MaxDuration": 20},
+    {"Channels": ["voice", "chat"], "AgentNames": ["Ann"], "Count": "3", "TotalDuration": 60, "DurationCount": 3, "MaxDuration": 25},
+    {"Channels": ["chat", "voice"], "AgentNames": [], "Count": 7, "TotalDuration": 70, "DurationCount": 7, "MaxDuration": 90}
+  ])")
+                         .as_array();
+  stats_table t;
+  ASSERT_TRUE(add_aggregate_items(items, q, default_dimensions(), default_measures(), "ins", t));
+  std::map<std::string, std::pair<std::uint64_t, std::int64_t>> got;
+  for (const auto& [key, p] : t.rows())
+    got[key[0].value_or("null") + "/" + key[1].value_or("null")] = {p.count, p.sum};
+  // "Voice" and "voice" are one channel; the third group's first channel is chat: the filter drops it.
+  EXPECT_EQ(got, (std::map<std::string, std::pair<std::uint64_t, std::int64_t>>{{"voice/Ann", {5, 90}},
+                                                                                {"voice/Bob", {2, 30}}}));
+  EXPECT_EQ(t.rows().begin()->second.max, 25);
+}
+
+}  // namespace
+}  // namespace cgw::adapters::twilio_insights_v3

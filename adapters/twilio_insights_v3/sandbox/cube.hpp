@@ -45,7 +45,8 @@ inline constexpr std::array<dimension, 9> dimensions{{
     {"AccountSid", "The account that owns the conversation (AC...)", value_type::string},
 }};
 
-enum class aggregation { count, sum };
+// count: the group's rows; count_of: its rows with a value of `over`; sum, min, max: of `over`.
+enum class aggregation { count, sum, count_of, min, max };
 
 struct measure {
   std::string_view name;
@@ -54,9 +55,13 @@ struct measure {
   std::string_view over;  // the dimension summed; empty for count
 };
 
-inline constexpr std::array<measure, 2> measures{{
+inline constexpr std::array<measure, 5> measures{{
     {"Count", "Number of conversations", aggregation::count, ""},
-    {"TotalDuration", "Sum of Duration over the conversations, in milliseconds", aggregation::sum, "Duration"},
+    {"TotalDuration", "Sum of Duration over the conversations, in milliseconds", aggregation::sum,
+     "Duration"},
+    {"DurationCount", "Number of conversations with a Duration", aggregation::count_of, "Duration"},
+    {"MinDuration", "Shortest Duration of the conversations, in milliseconds", aggregation::min, "Duration"},
+    {"MaxDuration", "Longest Duration of the conversations, in milliseconds", aggregation::max, "Duration"},
 }};
 
 }  // namespace cgw::sandbox::twilio_insights_v3::cube

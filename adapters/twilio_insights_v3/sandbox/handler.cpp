@@ -224,13 +224,28 @@ class insights final : public handler {
     return res;
   }
 
+  static std::string_view aggregation_name(cube::aggregation how) {
+    switch (how) {
+      case cube::aggregation::count:
+        return "count";
+      case cube::aggregation::count_of:
+        return "count";
+      case cube::aggregation::min:
+        return "min";
+      case cube::aggregation::max:
+        return "max";
+      default:
+        return "sum";
+    }
+  }
+
   response metadata() {
     json::array measures, dimensions;
     for (const auto* m : table_.measures())
       measures.push_back({{"name", m->name},
                           {"description", m->description},
                           {"type", "number"},
-                          {"aggregation", m->how == cube::aggregation::count ? "count" : "sum"}});
+                          {"aggregation", aggregation_name(m->how)}});
     for (const auto* d : table_.dimensions())
       dimensions.push_back({{"name", d->name}, {"description", d->description}, {"type", cube::type_name(d->type)}});
     json::object c{{"name", cube::name},

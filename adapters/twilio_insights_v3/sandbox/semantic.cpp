@@ -188,10 +188,29 @@ std::optional<scalar> measure_value(const cube::measure& m, const group& g, cons
   if (m.how == cube::aggregation::count) return scalar(static_cast<double>(g.size()));
   const auto dim = index_named(t.dimensions(), m.over);
   if (!dim) return std::nullopt;
-  std::optional<double> sum;
-  for (std::size_t row : g)
-    if (const cell& c = t.at(row, *dim); c && !c->empty()) sum = sum.value_or(0) + std::get<double>(c->front());
-  return sum ? std::optional<scalar>(*sum) : std::nullopt;
+  // Rows without a value of `over` take no part (SQL's aggregates over NULL); none at all: null,
+  // except for count_of, which is then 0.
+  std::optional<double> acc;
+  double with_value = 0;
+  for (std::size_t row : g) {
+    const cell& c = t.at(row, *dim);
+    if (!c || c->empty()) continue;
+    const double v = std::get<double>(c->front());
+    ++with_value;
+    switch (m.how) {
+      case cube::aggregation::min:
+        acc = acc ? std::min(*acc, v) : v;
+        break;
+      case cube::aggregation::max:
+        acc = acc ? std::max(*acc, v) : v;
+        break;
+      default:
+        acc = acc.value_or(0) + v;
+        break;
+    }
+  }
+  if (m.how == cube::aggregation::count_of) return scalar(with_value);
+  return acc ? std::optional<scalar>(*acc) : std::nullopt;
 }
 
 std::optional<scalar> sort_value(const order_key& k, const semantic_query& q, const group& g, const table& t) {
