@@ -182,17 +182,7 @@ net::awaitable<vendor_run> run_vendor(vendor_run run, const request_scope& scope
 // Runs the vendors `which` of `runs` at once, on this thread's executor, each into its place.
 net::awaitable<void> run_vendors(std::vector<vendor_run>& runs, const std::vector<std::size_t>& which,
                                  const request_scope& scope, const list_query& q, const std::optional<sort_key>& after) {
-  if (which.empty()) co_return;
-  auto ex = co_await net::this_coro::executor;
-  using op_type = decltype(net::co_spawn(ex, run_vendor({}, scope, q, after), net::deferred));
-  std::vector<op_type> ops;
-  for (std::size_t i : which) ops.push_back(net::co_spawn(ex, run_vendor(std::move(runs[i]), scope, q, after), net::deferred));
-  auto [order, exceptions, done] = co_await net::experimental::make_parallel_group(std::move(ops))
-                                       .async_wait(net::experimental::wait_for_all(), net::use_awaitable);
-  for (std::size_t k = 0; k < done.size(); ++k) {
-    if (exceptions[k]) std::rethrow_exception(exceptions[k]);  // a bug: caught at the request boundary
-    runs[which[k]] = std::move(done[k]);
-  }
+  co_await in_parallel(runs, which, [&](vendor_run run) { return run_vendor(std::move(run), scope, q, after); });
 }
 
 json::object vendor_meta(const vendor_run& r) {

@@ -4,7 +4,15 @@
 
 #include "gateway/api/conversations.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/json/array.hpp>
+
+#include <exception>
+#include <vector>
 
 namespace cgw::api {
 
@@ -32,5 +40,23 @@ result<std::vector<std::string>> select_vendors(const request_scope& scope, cons
 net::awaitable<result<adapter::list_result>> get_each(const adapter::adapter& a, const list_query& q,
                                                       std::vector<std::string> ids,
                                                       adapter::call_context& ctx);
+
+// Runs `run(std::move(runs[i]))` for every i of `which` at once on this thread's executor, each
+// result back into its place. `run` returns an awaitable Run. A bug's exception is rethrown (the
+// request boundary catches it); an empty `which` does nothing (parallel_group throws on it).
+template <class Run, class Fn>
+net::awaitable<void> in_parallel(std::vector<Run>& runs, const std::vector<std::size_t>& which, Fn run) {
+  if (which.empty()) co_return;
+  auto ex = co_await net::this_coro::executor;
+  using op_type = decltype(net::co_spawn(ex, run(Run{}), net::deferred));
+  std::vector<op_type> ops;
+  for (std::size_t i : which) ops.push_back(net::co_spawn(ex, run(std::move(runs[i])), net::deferred));
+  auto [order, exceptions, done] = co_await net::experimental::make_parallel_group(std::move(ops))
+                                       .async_wait(net::experimental::wait_for_all(), net::use_awaitable);
+  for (std::size_t k = 0; k < done.size(); ++k) {
+    if (exceptions[k]) std::rethrow_exception(exceptions[k]);
+    runs[which[k]] = std::move(done[k]);
+  }
+}
 
 }  // namespace cgw::api

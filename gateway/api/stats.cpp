@@ -191,18 +191,7 @@ net::awaitable<void> run_all(std::vector<stats_run>& runs, const request_scope& 
   std::vector<std::size_t> which;
   for (std::size_t i = 0; i < runs.size(); ++i)
     if (runs[i].asked) which.push_back(i);
-  if (which.empty()) co_return;  // parallel_group throws on an empty range
-  auto ex = co_await net::this_coro::executor;
-  using op_type = decltype(net::co_spawn(ex, fn(stats_run{}, scope, q), net::deferred));
-  std::vector<op_type> ops;
-  for (std::size_t i : which)
-    ops.push_back(net::co_spawn(ex, fn(std::move(runs[i]), scope, q), net::deferred));
-  auto [order, exceptions, done] = co_await net::experimental::make_parallel_group(std::move(ops))
-                                       .async_wait(net::experimental::wait_for_all(), net::use_awaitable);
-  for (std::size_t k = 0; k < done.size(); ++k) {
-    if (exceptions[k]) std::rethrow_exception(exceptions[k]);  // a bug: caught at the request boundary
-    runs[which[k]] = std::move(done[k]);
-  }
+  co_await in_parallel(runs, which, [&](stats_run run) { return fn(std::move(run), scope, q); });
 }
 
 json::object vendor_meta(const stats_run& r) {

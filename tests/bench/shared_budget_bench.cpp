@@ -7,6 +7,7 @@
 // Without --redis-port it starts Debian's redis-server itself on a free loopback port
 // (persistence off) and stops it at the end.
 #include "gateway/shared_state/stores.hpp"
+#include "tests/integration/loopback.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -17,14 +18,8 @@
 #include <thread>
 #include <vector>
 
-#include <arpa/inet.h>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/use_future.hpp>
 #include <csignal>
-#include <netinet/in.h>
 #include <spawn.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -34,28 +29,6 @@ namespace {
 
 using namespace cgw;
 using namespace std::chrono_literals;
-
-std::uint16_t free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
-struct io_thread {
-  net::io_context ioc{1};
-  net::executor_work_guard<net::io_context::executor_type> work{ioc.get_executor()};
-  std::thread thread{[this] { ioc.run(); }};
-  ~io_thread() {
-    work.reset();
-    thread.join();
-  }
-};
 
 // One vendor call's budget work: reserve, then settle with an answer's report.
 net::awaitable<double> one_call(policy::budget_store& store, const std::string& account) {
@@ -78,8 +51,8 @@ struct figures {
 };
 
 figures measure(policy::budget_store& store, int n, int threads) {
-  std::vector<std::unique_ptr<io_thread>> ios;
-  for (int t = 0; t < threads; ++t) ios.push_back(std::make_unique<io_thread>());
+  std::vector<std::unique_ptr<testing::io_thread>> ios;
+  for (int t = 0; t < threads; ++t) ios.push_back(std::make_unique<testing::io_thread>());
   // Warm-up: connections, script loading, allocator.
   net::co_spawn(ios[0]->ioc, calls(store, "warm", 200), net::use_future).get();
   const auto t0 = clock::now();
@@ -107,7 +80,7 @@ int main(int argc, char** argv) {
   }
   pid_t redis = -1;
   if (redis_port == 0) {
-    redis_port = free_port();
+    redis_port = testing::free_loopback_port();
     const std::string port = std::to_string(redis_port);
     const char* args[] = {"/usr/bin/redis-server", "--port", port.c_str(), "--bind", "127.0.0.1", "--save", "",
                           "--appendonly", "no", "--logfile", "/dev/null", nullptr};

@@ -1,5 +1,7 @@
 #include "tests/integration/redis_server.hpp"
 
+#include "tests/integration/loopback.hpp"
+
 #include <gtest/gtest.h>
 
 #include <csignal>
@@ -39,18 +41,6 @@ bool ready(std::uint16_t port, bool ping) {
 }
 
 }  // namespace
-
-std::uint16_t free_loopback_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
 
 redis_server::redis_server(std::vector<std::string> extra, bool tls)
     : port_(free_loopback_port()), extra_(std::move(extra)), tls_(tls) {

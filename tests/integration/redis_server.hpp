@@ -34,7 +34,4 @@ class redis_server {
   bool tls_ = false;
 };
 
-// A loopback port that was free a moment ago.
-std::uint16_t free_loopback_port();
-
 }  // namespace cgw::testing

@@ -4,6 +4,7 @@
 // the last points), the client-limit script, and the fallback when Redis dies.
 #include "gateway/shared_state/stores.hpp"
 #include "tests/integration/certificates.hpp"
+#include "tests/integration/loopback.hpp"
 #include "tests/integration/redis_server.hpp"
 
 #include <gtest/gtest.h>
@@ -22,23 +23,9 @@ namespace cgw::shared_state {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::io_thread;
 using testing::redis_server;
 using verdict = policy::budget_decision::verdict;
-
-// An io thread, as the gateway's, on which the test's coroutines run.
-struct io_thread {
-  net::io_context ioc{1};
-  net::executor_work_guard<net::io_context::executor_type> work{ioc.get_executor()};
-  std::thread thread{[this] { ioc.run(); }};
-  ~io_thread() {
-    work.reset();
-    thread.join();
-  }
-  template <class T>
-  T sync(net::awaitable<T> a) {
-    return net::co_spawn(ioc, std::move(a), net::use_future).get();
-  }
-};
 
 // A client of `server`, connected (or, with `expect_up` false, given a second to fail).
 std::shared_ptr<redis_client> client_for(const redis_server& server, std::chrono::milliseconds timeout = 200ms,
