@@ -38,7 +38,9 @@ struct fleet {
     text.replace(text.find(R"("cache": {"ttl_ms": 0})"), 22, R"("cache": {"ttl_ms": )" + std::to_string(cache_ttl_ms) + "}");
     text.insert(text.size() - 1, R"(, "shared_state": {"redis": {"url": ")" + redis.url() +
                                      R"(", "timeout_ms": 50}, "expected_replicas": 3})");
-    const auto path = write_config("fleet.json", text);
+    // One file per test: ctest runs the tests of this suite in parallel processes.
+    const auto path =
+        write_config(std::string("fleet-") + ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".json", text);
     for (int i = 0; i < 3; ++i) {
       replicas.push_back(child::spawn({gateway_binary, "--config", path}));
       ports.push_back(listening_port(replicas.back()));
