@@ -39,7 +39,13 @@ void event::set() {
     set_ = true;
     woken.swap(waiters_);
   }
-  for (auto& w : woken) net::post(w->timer.get_executor(), [w] { w->timer.cancel(); });
+  // Each waiter goes with its wake-up: the last reference must never be dropped here, on the
+  // setter's thread, where the waiter's io_context may be gone already (its timer would be freed
+  // against a destroyed service).
+  for (auto& w : woken) {
+    auto ex = w->timer.get_executor();
+    net::post(ex, [w = std::move(w)] { w->timer.cancel(); });
+  }
 }
 
 bool event::is_set() const {

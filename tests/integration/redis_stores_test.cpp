@@ -244,9 +244,11 @@ TEST(RedisBudget, ThreeReplicasRacingNeverWinMoreThanTheBudget) {
     replicas.emplace_back([&] {
       redis_budget_store store(client_for(server), {}, std::make_shared<policy::shared_health>());
       io_thread t;
+      // Named: a coroutine keeps its reference arguments, and these run after this statement ends.
+      const std::string account = "acct";
       std::vector<std::future<policy::budget_decision>> asks;
       for (int i = 0; i < 40; ++i)
-        asks.push_back(net::co_spawn(t.ioc, store.reserve("acct", fifty, 1, in(0ms)), net::use_future));
+        asks.push_back(net::co_spawn(t.ioc, store.reserve(account, fifty, 1, in(0ms)), net::use_future));
       for (auto& a : asks) granted += a.get().what == verdict::go;
     });
   for (auto& r : replicas) r.join();
