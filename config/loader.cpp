@@ -530,7 +530,7 @@ result<vendor_config> parse_vendor(const json::value& value, const std::string& 
   out.name = name;
   in.required("type", out.type, [&](const json::value& type, const std::string& type_path) {
     auto text = parse_string(type, type_path);
-    if (text && !options.known_vendor_type(*text))
+    if (text && options.known_vendor_type && !options.known_vendor_type(*text))
       return result<std::string>(fail(type_path, "unknown vendor type " + quoted(*text)));
     return text;
   });
@@ -757,12 +757,6 @@ std::optional<std::string> process_environment(std::string_view name) {
   const char* value = std::getenv(std::string(name).c_str());
   if (!value) return std::nullopt;
   return std::string(value);
-}
-
-bool builtin_vendor_type(std::string_view type) {
-  constexpr std::array<std::string_view, 4> types{"salesloft", "twilio_flex_insights", "twilio_insights_v3",
-                                                  "zild"};
-  return std::ranges::find(types, type) != types.end();
 }
 
 cgw::result<config_ptr> load_text(std::string_view json_text, const load_options& options) {

@@ -17,14 +17,13 @@ namespace cgw::config {
 // The process environment (std::getenv); nullopt when NAME is unset.
 std::optional<std::string> process_environment(std::string_view name);
 
-// True for the four vendor types with a built-in adapter.
-bool builtin_vendor_type(std::string_view type);
-
 struct load_options {
   // Returns the value of an environment variable, or nullopt when unset.
   std::function<std::optional<std::string>(std::string_view)> env = process_environment;
-  // True for a vendor `type` an adapter is registered for.
-  std::function<bool(std::string_view)> known_vendor_type = builtin_vendor_type;
+  // True for a vendor `type` an adapter is registered for (the adapter registry says: config/ names
+  // no vendor). Empty: any type here; the registry still refuses an unknown one, naming the key,
+  // when the runtime is built.
+  std::function<bool(std::string_view)> known_vendor_type;
 };
 
 // The frozen configuration; on failure one message naming the key path.

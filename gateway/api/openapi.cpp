@@ -4,6 +4,7 @@
 #include "gateway/core/query.hpp"
 #include "gateway/core/stats.hpp"
 
+#include <boost/json/array.hpp>
 #include <boost/json/parse.hpp>
 
 namespace cgw::api {
@@ -35,7 +36,7 @@ constexpr const char* components = R"({
       "sentiment": {"type": ["string", "null"]}, "type": {"type": ["string", "null"]}}},
     "Conversation": {"type": "object", "required": ["id", "vendor", "vendor_type", "native_id"], "properties": {
       "id": {"type": "string", "description": "<vendor>:<native id>"}, "vendor": {"type": "string"},
-      "vendor_type": {"type": "string", "enum": ["twilio_flex_insights", "twilio_insights_v3", "salesloft", "zild"]},
+      "vendor_type": {"type": "string", "description": "the adapter types registered"},
       "native_id": {"type": "string"}, "account_id": {"type": ["string", "null"]}, "title": {"type": ["string", "null"]},
       "channel": {"type": ["string", "null"], "enum": ["voice", "video", "chat", "sms", "email", "other", null]},
       "platform": {"type": ["string", "null"]}, "language": {"type": ["string", "null"]},
@@ -238,9 +239,13 @@ json::object operation_for(const route& r) {
 
 }  // namespace
 
-json::object openapi_document() {
+json::object openapi_document(const std::vector<std::string>& vendor_types) {
   json::object paths;
   for (const auto& r : routes()) paths[r.path] = json::object{{"get", operation_for(r)}};
+  auto parts = json::parse(components).as_object();
+  json::array types(vendor_types.begin(), vendor_types.end());
+  parts["schemas"].as_object()["Conversation"].as_object()["properties"].as_object()["vendor_type"].as_object()["enum"] =
+      std::move(types);
   return json::object{
       {"openapi", "3.1.0"},
       {"info", {{"title", "conversation-gateway"}, {"version", "1.0.0"},
@@ -249,7 +254,7 @@ json::object openapi_document() {
                                 "opaque, signed, and bound to the query's filters. Cross-origin calls are allowed "
                                 "from configured origins."}}},
       {"paths", std::move(paths)},
-      {"components", json::parse(components).as_object()},
+      {"components", std::move(parts)},
   };
 }
 

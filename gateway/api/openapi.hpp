@@ -4,9 +4,12 @@
 
 #include <boost/json/object.hpp>
 
+#include <string>
+#include <vector>
+
 namespace cgw::api {
 
-// The whole document.
-boost::json::object openapi_document();
+// The whole document. `vendor_types`: the adapter types registered (the Conversation's vendor_type enum).
+boost::json::object openapi_document(const std::vector<std::string>& vendor_types);
 
 }  // namespace cgw::api

@@ -60,6 +60,7 @@ result<runtime_ptr> runtime::build(config::config_ptr cfg, const adapter::regist
                                    std::shared_ptr<policy::shared_state> fresh) {
   auto rt = std::make_shared<runtime>();
   rt->cfg = cfg;
+  rt->vendor_types = types.types();
   rt->policies = previous ? previous->policies
                           : fresh ? std::move(fresh)
                                   : std::make_shared<policy::shared_state>(cfg->cache.max_bytes);

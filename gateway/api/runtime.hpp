@@ -36,7 +36,8 @@ struct runtime {
   std::map<std::string, std::unique_ptr<adapter::adapter>> adapters;     // by vendor name
   std::map<std::string, std::shared_ptr<vendor_health>> health;          // by vendor name
   std::map<std::string, std::unique_ptr<policy::vendor_guard>> guards;   // by vendor name
-  std::shared_ptr<policy::shared_state> policies;                        // budgets, breakers, cache
+  std::shared_ptr<policy::shared_state> policies;
+  std::vector<std::string> vendor_types;  // every adapter type registered (for /openapi.json)                        // budgets, breakers, cache
 
   // Builds adapters and policies for every vendor; health, breakers, budgets and the cache
   // carry over from `previous`. Changes nothing that a running request sees: the new settings

@@ -195,7 +195,7 @@ net::awaitable<response> service::dispatch(const request& req, const runtime& rt
   }
 
   if (matched->path == "/healthz") co_return finish(answer{200, {{"status", "ok"}}});
-  if (matched->path == "/openapi.json") co_return finish(answer{200, openapi_document()});
+  if (matched->path == "/openapi.json") co_return finish(answer{200, openapi_document(rt.vendor_types)});
   if (matched->path == "/metrics") {
     response res{http::status::ok, req.version()};
     res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");

@@ -1,5 +1,8 @@
 #include "config/loader.hpp"
 
+#include "adapters/builtin.hpp"
+#include "gateway/adapter/adapter.hpp"
+
 #include <array>
 #include <cstdlib>
 #include <functional>
@@ -98,8 +101,19 @@ std::optional<std::string> test_env(std::string_view name) {
   return std::nullopt;
 }
 
+// The vendor types the built-in adapter registry knows, as the program wires it.
+bool registered_type(std::string_view type) {
+  static const adapter::registry types = [] {
+    adapter::registry r;
+    adapters::register_builtin(r);
+    return r;
+  }();
+  return types.knows(type);
+}
+
 load_options test_options() {
   load_options options;
+  options.known_vendor_type = registered_type;
   options.env = test_env;
   return options;
 }

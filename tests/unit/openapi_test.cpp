@@ -6,13 +6,15 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json/array.hpp>
+
 #include <set>
 
 namespace cgw::api {
 namespace {
 
 TEST(OpenApi, EveryRouteIsDocumented) {
-  auto doc = openapi_document();
+  auto doc = openapi_document({"type_a", "type_b"});
   EXPECT_EQ(doc.at("openapi"), "3.1.0");
   const auto& paths = doc.at("paths").as_object();
   EXPECT_EQ(paths.size(), routes().size());
@@ -27,8 +29,14 @@ TEST(OpenApi, EveryRouteIsDocumented) {
   }
 }
 
+TEST(OpenApi, VendorTypesAreTheRegisteredOnes) {
+  auto doc = openapi_document({"type_a", "type_b"});
+  const auto& e = doc.at("components").at("schemas").at("Conversation").at("properties").at("vendor_type").at("enum");
+  EXPECT_EQ(e, (boost::json::array{"type_a", "type_b"}));
+}
+
 TEST(OpenApi, ListParametersAreExactlyWhatTheParserAccepts) {
-  auto doc = openapi_document();
+  auto doc = openapi_document({"type_a", "type_b"});
   std::set<std::string> documented;
   for (const auto& p : doc.at("paths").at("/v1/conversations").at("get").at("parameters").as_array()) {
     std::string name(p.at("name").as_string());
@@ -47,7 +55,7 @@ TEST(OpenApi, ListParametersAreExactlyWhatTheParserAccepts) {
 }
 
 TEST(OpenApi, SchemasAreReferencedNotDangling) {
-  auto doc = openapi_document();
+  auto doc = openapi_document({"type_a", "type_b"});
   const auto& schemas = doc.at("components").at("schemas").as_object();
   std::string text = boost::json::serialize(doc);
   for (std::size_t at = 0; (at = text.find("#/components/schemas/", at)) != std::string::npos;) {
