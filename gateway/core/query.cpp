@@ -34,21 +34,6 @@ failure bad(std::string_view param, std::string_view why) {
   return failure::make(errc::invalid_parameter, std::string(param) + ": " + std::string(why), std::string(param));
 }
 
-result<std::vector<std::string>> comma_list(std::string_view param, std::string_view value) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (true) {
-    std::size_t end = value.find(',', start);
-    std::string_view item = value.substr(start, end == std::string_view::npos ? value.npos : end - start);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-    if (item.empty()) return bad(param, "empty item in comma list");
-    out.emplace_back(item);
-    if (end == std::string_view::npos) break;
-    start = end + 1;
-  }
-  return out;
-}
 
 result<std::int64_t> non_negative(std::string_view param, std::string_view value) {
   std::int64_t n = 0;
@@ -68,6 +53,22 @@ bool in_range(const std::optional<micros>& v, const std::optional<micros>& from,
 }
 
 }  // namespace
+
+result<std::vector<std::string>> comma_list(std::string_view param, std::string_view value) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (true) {
+    std::size_t end = value.find(',', start);
+    std::string_view item = value.substr(start, end == std::string_view::npos ? value.npos : end - start);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (item.empty()) return bad(param, "empty item in comma list");
+    out.emplace_back(item);
+    if (end == std::string_view::npos) break;
+    start = end + 1;
+  }
+  return out;
+}
 
 const std::vector<parameter_doc>& list_parameters() {
   static const std::vector<parameter_doc> table = {

@@ -91,4 +91,8 @@ std::string canonical_language(std::string_view tag);
 // Splits a unified id "<vendor>:<native>"; nullopt when it is not of that form.
 std::optional<std::pair<std::string_view, std::string_view>> split_unified_id(std::string_view id);
 
+// The items of a comma list ("a, b"), trimmed; fails with invalid_parameter naming `param` on an
+// empty item.
+result<std::vector<std::string>> comma_list(std::string_view param, std::string_view value);
+
 }  // namespace cgw

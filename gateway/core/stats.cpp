@@ -41,21 +41,6 @@ micros floor_div(micros a, micros b) {
   return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
 }
 
-result<std::vector<std::string>> items_of(std::string_view param, std::string_view value) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (true) {
-    const std::size_t end = value.find(',', start);
-    std::string_view item = value.substr(start, end == std::string_view::npos ? value.npos : end - start);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-    if (item.empty()) return bad(param, "empty item in comma list");
-    out.emplace_back(item);
-    if (end == std::string_view::npos) break;
-    start = end + 1;
-  }
-  return out;
-}
 
 result<group_field> group_field_of(std::string_view item) {
   for (const auto& [name, kind] : plain_groups)
@@ -229,7 +214,7 @@ result<stats_query> parse_stats_query(std::string_view query_string) {
     seen.push_back(key);
     if (value.empty()) return bad(key, "must not be empty");
     if (key == "group_by") {
-      auto items = items_of(key, value);
+      auto items = comma_list(key, value);
       if (!items) return items.error();
       if (items->size() > max_group_by) return bad(key, "at most 3 fields");
       for (const auto& item : *items) {
@@ -240,7 +225,7 @@ result<stats_query> parse_stats_query(std::string_view query_string) {
         q.group_by.push_back(*g);
       }
     } else if (key == "measures") {
-      auto items = items_of(key, value);
+      auto items = comma_list(key, value);
       if (!items) return items.error();
       for (const auto& item : *items) {
         const auto it = std::find(measure_names.begin(), measure_names.end(), item);
