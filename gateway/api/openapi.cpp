@@ -129,16 +129,24 @@ json::object with_headers(json::object response, std::initializer_list<const cha
   return response;
 }
 
+// An optional query parameter of a table (the list's or the stats').
+template <class Row>
+json::object query_parameter(const Row& p) {
+  return {{"name", p.name},
+          {"in", "query"},
+          {"required", false},
+          {"description", p.description},
+          {"schema", {{"type", p.type}}},
+          {"example", p.example}};
+}
+
 json::object operation_for(const route& r) {
   json::object op{{"summary", r.summary}, {"operationId", r.path}};
   json::object responses;
   json::array parameters;
   if (r.path == "/v1/conversations") {
     for (const auto& p : list_parameters())
-      parameters.push_back(json::object{{"name", p.name}, {"in", "query"}, {"required", false},
-                                        {"description", p.description},
-                                        {"schema", {{"type", p.type}}},
-                                        {"example", p.example}});
+      parameters.push_back(query_parameter(p));
     responses["200"] = json_response("One page of the merged stream (or, with explain=true, the plan)", "ConversationList");
     responses["400"] = error_response("invalid_parameter, unknown_parameter or invalid_cursor, naming the parameter");
     responses["403"] = error_response("a vendor named in `vendor` is not reachable by this client");
@@ -149,20 +157,10 @@ json::object operation_for(const route& r) {
       if (p.name == "sort" || p.name == "page_size" || p.name == "cursor" || p.name == "include" ||
           p.name == "explain")
         continue;  // refused here (unknown_parameter); explain has its own meaning below
-      parameters.push_back(json::object{{"name", p.name},
-                                        {"in", "query"},
-                                        {"required", false},
-                                        {"description", p.description},
-                                        {"schema", {{"type", p.type}}},
-                                        {"example", p.example}});
+      parameters.push_back(query_parameter(p));
     }
     for (const auto& p : stats_parameters())
-      parameters.push_back(json::object{{"name", p.name},
-                                        {"in", "query"},
-                                        {"required", false},
-                                        {"description", p.description},
-                                        {"schema", {{"type", p.type}}},
-                                        {"example", p.example}});
+      parameters.push_back(query_parameter(p));
     parameters.push_back(json::object{{"name", "Accept"},
                                       {"in", "header"},
                                       {"required", false},
