@@ -10,6 +10,7 @@
 #include "gateway/core/stats.hpp"
 #include "gateway/net/net.hpp"
 #include "gateway/policy/guard.hpp"
+#include "gateway/policy/memo.hpp"
 #include "gateway/upstream/client.hpp"
 
 #include <functional>
@@ -32,6 +33,8 @@ struct capabilities {
   policy::vendor_defaults limits;         // the vendor's documented rate and concurrency limits
 };
 
+struct scan_snapshot;  // walk.hpp
+
 // What one gateway request lends an adapter call.
 struct call_context {
   upstream::client& http;   // this io thread's client
@@ -42,6 +45,8 @@ struct call_context {
   std::string_view traceparent;                 // W3C trace context sent on every vendor request
   policy::call_stats stats;                     // what the calls cost: requests, retries, cache
   bool clients_deadline = false;                // `until` is the client's deadline, before the vendor's timeout_ms
+  policy::memo<scan_snapshot>* scans = nullptr; // the vendor's computed scans; nullptr: every page scans again
+  clock::duration scan_ttl{};                   // how long a scan is kept (the vendor's cache TTL; 0: in flight only)
 };
 
 // Ask for the records of one vendor that follow `after` in the total order of `query.sort`.

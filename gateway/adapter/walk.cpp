@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <iterator>
-#include <limits>
 #include <unordered_set>
 
 #include <boost/asio/post.hpp>
@@ -12,19 +11,15 @@
 namespace cgw::adapter {
 namespace {
 
-// The first `keep` records in the order `s` (all of them by default), each key computed once and
-// only the kept records moved.
-std::vector<conversation> ordered(std::vector<conversation> records, const sort_spec& s,
-                                  std::size_t keep = std::numeric_limits<std::size_t>::max()) {
+// `records` in the order `s`, each key computed once.
+std::vector<conversation> ordered(std::vector<conversation> records, const sort_spec& s) {
   std::vector<std::pair<sort_key, std::size_t>> keys;
   keys.reserve(records.size());
   for (std::size_t i = 0; i < records.size(); ++i) keys.emplace_back(key_of(records[i], s), i);
-  const auto kept = keys.begin() + static_cast<std::ptrdiff_t>(std::min(keep, keys.size()));
-  std::partial_sort(keys.begin(), kept, keys.end(),
-                    [&](const auto& a, const auto& b) { return before(a.first, b.first, s); });
+  std::sort(keys.begin(), keys.end(), [&](const auto& a, const auto& b) { return before(a.first, b.first, s); });
   std::vector<conversation> out;
-  out.reserve(static_cast<std::size_t>(kept - keys.begin()));
-  for (auto it = keys.begin(); it != kept; ++it) out.push_back(std::move(records[it->second]));
+  out.reserve(keys.size());
+  for (const auto& k : keys) out.push_back(std::move(records[k.second]));
   return out;
 }
 
@@ -195,17 +190,78 @@ net::awaitable<result<list_result>> keyset_walk(const list_request& req, call_co
   co_return out;
 }
 
-net::awaitable<result<list_result>> scan_walk(const list_request& req, call_context& ctx, const page_fetcher& fetch,
-                                              std::size_t max_per_page, std::size_t scan_limit) {
+namespace {
+
+// What a kept record costs, roughly: its strings and vectors (raw is not kept unasked).
+std::uint64_t footprint(const conversation& c) {
+  std::uint64_t n = sizeof(conversation) + c.id.capacity() + c.vendor.capacity() + c.vendor_type.capacity() +
+                    c.native_id.capacity();
+  for (const auto* s : {&c.account_id, &c.title, &c.channel, &c.platform, &c.language, &c.sentiment, &c.summary,
+                        &c.status, &c.owner_id, &c.user_id, &c.person_id})
+    if (*s) n += s->value().capacity();
+  n += c.agents.size() * sizeof(agent) + c.segments.size() * sizeof(segment) + c.messages.size() * sizeof(message);
+  for (const auto& m : c.messages) n += m.content ? m.content->capacity() : 0;
+  for (const auto& t : c.tags) n += sizeof(t) + t.capacity();
+  for (const auto& [name, url] : c.links) n += sizeof(name) * 2 + name.capacity() + url.capacity();
+  return n;
+}
+
+// Reads, filters and orders the whole scan of `req.query` (its cursor aside).
+net::awaitable<result<scan_snapshot>> scan(const list_request& req, call_context& ctx, const page_fetcher& fetch,
+                                           std::size_t max_per_page, std::size_t scan_limit) {
   auto all = co_await read_all(req.query, ctx, fetch, false, max_per_page, scan_limit);
   if (!all) co_return all.error();
-  list_result out;
+  scan_snapshot out;
   out.truncated = all->truncated;
-  std::vector<conversation> admitted = std::move(all->records);
-  std::erase_if(admitted, [&](const conversation& r) { return !admits(req, r); });  // gone now, not at the end
-  // Only the first `want` are returned; the next page scans again from its cursor.
-  out.exhausted = admitted.size() <= req.want;
-  out.records = ordered(std::move(admitted), req.query.sort, req.want);
+  out.records = std::move(all->records);
+  std::erase_if(out.records, [&](const conversation& r) { return !req.query.matches_all(r); });
+  if (!req.query.include_raw)
+    for (auto& r : out.records) r.raw.reset();  // kept for the TTL: the vendor's answers must not be
+  sort_records(out.records, req.query.sort);
+  co_return out;
+}
+
+}  // namespace
+
+net::awaitable<result<list_result>> scan_walk(const list_request& req, call_context& ctx, const page_fetcher& fetch,
+                                              std::size_t max_per_page, std::size_t scan_limit) {
+  std::shared_ptr<const scan_snapshot> snapshot;
+  if (!ctx.scans) {
+    auto own = co_await scan(req, ctx, fetch, max_per_page, scan_limit);
+    if (!own) co_return own.error();
+    snapshot = std::make_shared<const scan_snapshot>(std::move(*own));
+  } else {
+    // The vendor instance and everything that decides the scan: filters, sort, raw; not the cursor.
+    const std::string key = std::string(ctx.vendor) + (req.query.include_raw ? "|raw|" : "|") +
+                            req.query.fingerprint_material();
+    std::optional<failure> failed;
+    auto compute = [&]() -> net::awaitable<policy::memo<scan_snapshot>::computed> {
+      auto own = co_await scan(req, ctx, fetch, max_per_page, scan_limit);
+      if (!own) {
+        failed = own.error();
+        co_return policy::memo<scan_snapshot>::computed{};
+      }
+      std::uint64_t bytes = sizeof(scan_snapshot);
+      for (const auto& r : own->records) bytes += footprint(r);
+      co_return policy::memo<scan_snapshot>::computed{std::make_shared<const scan_snapshot>(std::move(*own)), bytes};
+    };
+    auto [value, how] = co_await ctx.scans->get(key, ctx.scan_ttl, ctx.until, compute);
+    if (!value) co_return failed.value_or(failure::make(errc::internal, "the scan ended without an answer"));
+    if (how == policy::memo_outcome::hit) ++ctx.stats.cache_hits;
+    if (how == policy::memo_outcome::coalesced) ++ctx.stats.coalesced;
+    snapshot = std::move(value);
+  }
+  // The page: the first `want` records strictly after the cursor (the snapshot is in the order).
+  const auto& records = snapshot->records;
+  const auto from = !req.after ? records.begin()
+                               : std::partition_point(records.begin(), records.end(), [&](const conversation& c) {
+                                   return !before(*req.after, key_of(c, req.query.sort), req.query.sort);
+                                 });
+  const std::size_t left = static_cast<std::size_t>(records.end() - from);
+  list_result out;
+  out.truncated = snapshot->truncated;
+  out.exhausted = left <= req.want;
+  out.records.assign(from, from + static_cast<std::ptrdiff_t>(std::min(left, req.want)));
   out.note = "the vendor cannot serve this order: the gateway read the matching records and sorted them";
   co_return out;
 }

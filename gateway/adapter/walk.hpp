@@ -42,9 +42,17 @@ using page_fetcher = std::function<net::awaitable<result<vendor_page>>(const pag
 net::awaitable<result<list_result>> keyset_walk(const list_request& req, call_context& ctx, const page_fetcher& fetch,
                                                 std::size_t max_per_page, std::size_t scan_limit);
 
+// A vendor's scan of one query: every record that passes the query's filters, in its order.
+struct scan_snapshot {
+  std::vector<conversation> records;
+  bool truncated = false;  // the scan cap cut it: the order covers only what was read
+};
+
 // Scan walk, for a vendor that cannot serve the order: read every matching page (at
-// most `scan_limit` records; `truncated` says when the cap cut it), filter, and return
-// the first `want` records that follow `after` in the order (the next page scans again).
+// most `scan_limit` records; `truncated` says when the cap cut it), filter, order, and return
+// the first `want` records that follow `after`. The ordered scan is kept in ctx.scans, keyed by
+// the vendor and the query without its cursor, so that the next pages of a walk (and identical
+// walks in flight together) cost a binary search and a copy instead of a scan.
 net::awaitable<result<list_result>> scan_walk(const list_request& req, call_context& ctx, const page_fetcher& fetch,
                                               std::size_t max_per_page, std::size_t scan_limit);
 

@@ -2,6 +2,7 @@
 
 #include "gateway/api/cursor.hpp"
 #include "gateway/api/fanout.hpp"
+#include "gateway/metrics/metrics.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -15,6 +16,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/array.hpp>
 #include <boost/json/monotonic_resource.hpp>
+#include <boost/json/serialize.hpp>
 
 namespace cgw::api {
 namespace {
@@ -84,6 +86,8 @@ adapter::call_context call_for(const request_scope& scope, const std::string& ve
   adapter::call_context ctx{scope.http, time.until, scope.request_id, vendor,
                             guard == scope.rt.guards.end() ? nullptr : guard->second.get(), scope.traceparent};
   ctx.clients_deadline = time.clients;
+  ctx.scans = scope.rt.scans.get();
+  ctx.scan_ttl = std::chrono::milliseconds(cfg.cache_ttl_ms.value_or(scope.rt.cfg ? scope.rt.cfg->cache.ttl_ms : 0));
   return ctx;
 }
 
@@ -265,9 +269,8 @@ json::object vendor_health_json(const runtime& rt, const std::string& name) {
   return health;
 }
 
-}  // namespace
-
-net::awaitable<answer> list_conversations(const request_scope& scope, const list_query& q) {
+// The list answer, computed for this request alone.
+net::awaitable<answer> compute_list(const request_scope& scope, const list_query& q) {
   const auto t0 = clock::now();
   const auto& cfg = *scope.rt.cfg;
   auto names = select_vendors(scope, q);
@@ -420,6 +423,67 @@ net::awaitable<answer> list_conversations(const request_scope& scope, const list
                                 {"total_ms", std::round(ms_since(t0) * 10) / 10}};
   a.body["meta"] = std::move(meta);
   co_return a;
+}
+
+// What a shared answer says of this request: its vendors were not called for it (the answer was
+// computed for an identical request), and its own time.
+void as_shared(answer& a, policy::memo_outcome how, double total_ms) {
+  auto* meta = a.body.if_contains("meta");
+  if (!meta || !meta->is_object()) return;
+  if (auto* vendors = meta->get_object().if_contains("vendors"); vendors && vendors->is_object())
+    for (auto& [name, v] : vendors->get_object()) {
+      if (!v.is_object() || !v.get_object().contains("upstream_requests")) continue;
+      auto& m = v.get_object();
+      m["upstream_requests"] = 0;
+      m.erase("retries");
+      m["cache"] = how == policy::memo_outcome::hit ? "hit" : "coalesced";
+    }
+  if (auto* timing = meta->get_object().if_contains("timing"); timing && timing->is_object()) {
+    if (how == policy::memo_outcome::hit) timing->get_object()["slowest_vendor_ms"] = 0;
+    timing->get_object()["total_ms"] = std::round(total_ms * 10) / 10;
+  }
+}
+
+// What an answer costs kept: its serialized size, roughly.
+std::uint64_t footprint(const answer& a) { return json::serialize(a.body).size(); }
+
+}  // namespace
+
+net::awaitable<answer> list_conversations(const request_scope& scope, const list_query& q) {
+  if (q.explain) co_return co_await compute_list(scope, q);
+  const auto t0 = clock::now();
+  auto names = select_vendors(scope, q);
+  if (!names) co_return error_answer(names.error(), scope.request_id);
+  // Kept as long as the shortest cache TTL of its vendors; with any at 0, shared only in flight.
+  auto ttl = clock::duration::max();
+  std::string key = "tenant:" + scope.who.tenant;
+  for (const auto& name : *names) {
+    const auto& v = scope.rt.adapters.at(name)->config();
+    ttl = std::min<clock::duration>(ttl, std::chrono::milliseconds(v.cache_ttl_ms.value_or(scope.rt.cfg->cache.ttl_ms)));
+    key += "|" + name;
+  }
+  if (names->empty()) ttl = {};
+  key += "|" + std::to_string(q.page_size) + (q.include_raw ? "|raw|" : "|") + q.cursor.value_or("") + "|" +
+         q.fingerprint_material();
+  auto compute = [&]() -> net::awaitable<policy::memo<answer>::computed> {
+    answer a = co_await compute_list(scope, q);
+    // Only a whole answer is shared: a partial one (a vendor failed, perhaps on this request's own
+    // deadline) is not another request's to inherit.
+    const auto* meta = a.body.if_contains("meta");
+    const auto* partial = meta && meta->is_object() ? meta->get_object().if_contains("partial") : nullptr;
+    const bool whole = a.status == 200 && partial && partial->is_bool() && !partial->get_bool();
+    const std::uint64_t bytes = whole && ttl.count() > 0 ? footprint(a) : 0;
+    co_return policy::memo<answer>::computed{std::make_shared<const answer>(std::move(a)), bytes, whole};
+  };
+  auto [shared, how] = co_await scope.rt.answers->get(key, ttl, scope.until, compute);
+  // A copy in this request's own memory: the kept answer's arena is not for several threads.
+  answer out{shared->status, json::object(shared->body, json::storage_ptr()), shared->headers};
+  if (how != policy::memo_outcome::computed) {
+    metrics::registry::global().add("cgw_answers_shared_total",
+                                    {{"result", how == policy::memo_outcome::hit ? "hit" : "coalesced"}});
+    as_shared(out, how, ms_since(t0));
+  }
+  co_return out;
 }
 
 net::awaitable<answer> get_conversation(const request_scope& scope, std::string_view unified_id, bool include_raw) {

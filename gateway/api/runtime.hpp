@@ -5,6 +5,8 @@
 
 #include "config/config.hpp"
 #include "gateway/adapter/adapter.hpp"
+#include "gateway/adapter/walk.hpp"
+#include "gateway/api/answer.hpp"
 #include "gateway/net/net.hpp"
 
 #include <map>
@@ -37,7 +39,14 @@ struct runtime {
   std::map<std::string, std::shared_ptr<vendor_health>> health;          // by vendor name
   std::map<std::string, std::unique_ptr<policy::vendor_guard>> guards;   // by vendor name
   std::shared_ptr<policy::shared_state> policies;
-  std::vector<std::string> vendor_types;  // every adapter type registered (for /openapi.json)                        // budgets, breakers, cache
+  // The vendors' ordered scans, by vendor and query (cursor aside): the next pages of a scan read
+  // them instead of scanning again. One configuration's: a reload starts afresh.
+  std::unique_ptr<policy::memo<adapter::scan_snapshot>> scans =
+      std::make_unique<policy::memo<adapter::scan_snapshot>>(config::cache_config{}.max_bytes);
+  // Whole list answers, by tenant, vendors and normalized query: identical requests in flight
+  // together, or within the vendors' cache TTL, are served from one computed answer.
+  std::unique_ptr<policy::memo<answer>> answers = std::make_unique<policy::memo<answer>>(config::cache_config{}.max_bytes);
+  std::vector<std::string> vendor_types;  // every adapter type registered (for /openapi.json)
 
   // Builds adapters and policies for every vendor; health, breakers, budgets and the cache
   // carry over from `previous`. Changes nothing that a running request sees: the new settings
