@@ -94,17 +94,21 @@ adapter::vendor_body parsed(const std::string& body) {
   return std::move(*b);
 }
 
+// run.sh's page of 50 of one vendor: sort=-created_at, which Salesloft and Insights serve natively.
+list_query native_page_query(std::string_view vendor) {
+  return query_of("vendor=" + std::string(vendor) + "&page_size=50&sort=-created_at");
+}
+
 vendor_case salesloft_case() {
   sb::salesloft::options o;
   o.records = dataset_records;
   o.budget_per_minute = 0;
-  auto h = sb::salesloft::make_handler(o);
-  // The single-vendor page of run.sh: sort=-created_at, which Salesloft serves natively.
-  const auto q = query_of("vendor=salesloft&page_size=50&sort=-created_at");
-  const adapter::page_ask a{.query = q, .sorted = true, .per_page = page_size};
-  const auto target = adapters::salesloft::list_target(a, "", "salesloft");
-  return {"salesloft", {ask(*h, http::verb::get, target, "Bearer sandbox-salesloft-token").body()}, false,
-          [](std::size_t, const std::string& body) { return must(adapters::salesloft::read_page(parsed(body), "salesloft"), "salesloft"); }};
+  const auto q = native_page_query("salesloft");
+  const auto target = adapters::salesloft::list_target({.query = q, .sorted = true, .per_page = page_size}, "", "salesloft");
+  auto body = ask(*sb::salesloft::make_handler(o), http::verb::get, target, "Bearer sandbox-salesloft-token").body();
+  return {"salesloft", {std::move(body)}, false, [](std::size_t, const std::string& body) {
+            return must(adapters::salesloft::read_page(parsed(body), "salesloft"), "salesloft");
+          }};
 }
 
 vendor_case flex_case(std::size_t per_page) {
@@ -114,7 +118,8 @@ vendor_case flex_case(std::size_t per_page) {
   const auto q = query_of("vendor=twilio_flex&page_size=50");
   const auto target = adapters::twilio_flex_insights::first_page_target(q, per_page, "");
   auto body = ask(*h, http::verb::get, target, "Basic QUNzYW5kYm94OnNhbmRib3gtZmxleC1zZWNyZXQ=").body();
-  return {per_page == page_size ? "twilio_flex" : "twilio_flex_scan_" + std::to_string(per_page), {std::move(body)}, per_page != page_size,
+  const bool scan = per_page != page_size;
+  return {scan ? "twilio_flex_scan_" + std::to_string(per_page) : "twilio_flex", {std::move(body)}, scan,
           [target](std::size_t, const std::string& body) {
             auto r = adapters::twilio_flex_insights::read_page(parsed(body), "twilio_flex", flex_endpoint(), target);
             if (!r) die("twilio_flex: " + r.error().message);
@@ -123,16 +128,15 @@ vendor_case flex_case(std::size_t per_page) {
 }
 
 vendor_case insights_case() {
+  namespace v3 = adapters::twilio_insights_v3;
   sb::twilio_insights_v3::options o;
   o.records = dataset_records;
   o.requests_per_minute = 0;
-  auto h = sb::twilio_insights_v3::make_handler(o);
-  const auto q = query_of("vendor=twilio_insights&page_size=50&sort=-created_at");
-  const adapter::page_ask a{.query = q, .sorted = true, .per_page = page_size};
-  namespace v3 = adapters::twilio_insights_v3;
+  const auto q = native_page_query("twilio_insights");
   const auto dims = v3::default_dimensions();
-  auto body = ask(*h, http::verb::post, v3::query_target("", page_size),
-                  "Basic QUNzYW5kYm94OnNhbmRib3gtaW5zaWdodHMtc2VjcmV0", json::serialize(v3::query_body(a, dims, "twilio_insights")))
+  auto query = json::serialize(v3::query_body({.query = q, .sorted = true, .per_page = page_size}, dims, "twilio_insights"));
+  auto body = ask(*sb::twilio_insights_v3::make_handler(o), http::verb::post, v3::query_target("", page_size),
+                  "Basic QUNzYW5kYm94OnNhbmRib3gtaW5zaWdodHMtc2VjcmV0", std::move(query))
                   .body();
   return {"twilio_insights", {std::move(body)}, false, [dims](std::size_t, const std::string& body) {
             return must(v3::read_page(parsed(body), dims, "twilio_insights"), "twilio_insights");
