@@ -7,8 +7,13 @@
       opens N keep-alive connections, one request each, keeps them open; prints "ready N" and
       waits for SIGTERM
   bench.py rss      PID                      VmRSS and VmHWM in KiB, as JSON
+  bench.py targets  --url U [--vary N] --out FILE
+      the vendor request target the gateway makes for U (its explain=true plan), one a line;
+      with --vary, for each of the N created_before variants measure --vary asks
   bench.py report   --scenario K --raw DIR --out FILE [--note TEXT]
       the scenario's table on stdout and its JSON file
+  bench.py summary  --raw DIR --out FILE
+      the issue's figures, each beside its reference and target, on stdout and in FILE
 
 Figures are from one machine and one run; see the table notes for what bounds each one.
 """
@@ -89,9 +94,11 @@ def rss(pid):
 
 # ---- measure -------------------------------------------------------------------------------
 
-def run_wrk(url, connections, threads, seconds, meta, header, timeout_s, vary=0):
+def run_wrk(url, connections, threads, seconds, meta, header, timeout_s, vary=0, paths=""):
     env = dict(os.environ)
     env["BENCH_VARY"] = str(vary)
+    env["BENCH_PATHS"] = paths
+    env["BENCH_THREADS"] = str(min(threads, connections))
     env["BENCH_META"] = "1" if meta else "0"
     env["BENCH_HEADER"] = header or ""
     cmd = ["wrk", "-t", str(min(threads, connections)), "-c", str(connections), "-d", f"{seconds}s",
@@ -143,37 +150,91 @@ def drain(metrics_url, limit_s=60):
     return time.monotonic() - t0
 
 
-def prime(url, variants):
-    """Asks for every created_before variant once, 4 at a time, so that the memoizing sandboxes
-    have them all before wrk starts (a cold sandbox would be the bottleneck)."""
+def variant(url, k):
+    """The k-th created_before variant of url, as stats.lua's BENCH_VARY asks it."""
+    return f"{url}&created_before=2030-01-01T00:00:00.{k:03d}Z"
+
+
+def origin_of(url):
+    """"http://host:port" of an absolute URL."""
+    import urllib.parse
+    u = urllib.parse.urlsplit(url)
+    return f"{u.scheme}://{u.netloc}"
+
+
+def read_paths(path):
+    with open(path) as f:
+        return [line.strip() for line in f if line.strip()]
+
+
+def prime(urls):
+    """Asks for every variant once, 4 at a time, so that the memoizing sandboxes have them all
+    before wrk starts (a cold sandbox would be the bottleneck)."""
     import concurrent.futures
     import urllib.request
 
-    def get(k):
+    def get(u):
         try:
-            with urllib.request.urlopen(f"{url}&created_before=2030-01-01T00:00:00.{k:03d}Z", timeout=30) as r:
+            with urllib.request.urlopen(u, timeout=30) as r:
                 r.read()
         except OSError:
             pass
 
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
-        list(pool.map(get, range(min(variants, 1000))))
+        list(pool.map(get, urls))
+
+
+def plan_targets(plan):
+    """Every "target" string of an explain=true plan, in document order."""
+    if isinstance(plan, dict):
+        for k, v in plan.items():
+            if k == "target" and isinstance(v, str):
+                yield v
+            else:
+                yield from plan_targets(v)
+    elif isinstance(plan, list):
+        for v in plan:
+            yield from plan_targets(v)
+
+
+def targets(a):
+    """The first vendor target of each variant's plan (explain=true calls no vendor)."""
+    import urllib.request
+    urls = [variant(a.url, k) for k in range(min(a.vary, 1000))] if a.vary else [a.url]
+    out = []
+    for u in urls:
+        with urllib.request.urlopen(u + "&explain=true", timeout=30) as r:
+            plan = json.loads(r.read())["plan"]
+        t = next(plan_targets(plan), None)
+        if t is None:
+            sys.exit(f"bench.py: the plan of {u} names no vendor target")
+        out.append(t)
+    if a.vary and len(set(out)) != len(out):
+        sys.exit(f"bench.py: the {len(out)} variants of {a.url} make only {len(set(out))} distinct vendor requests")
+    with open(a.out, "w") as f:
+        f.write("\n".join(out) + "\n")
 
 
 def measure(a):
     pids = dict(item.split("=", 1) for item in a.pids.split(",") if item)
     pids = {k: int(v) for k, v in pids.items()}
     ports = [int(p) for p in a.sandbox_ports.split(",") if p]
-    if a.vary:
-        prime(a.url, a.vary)
+    variants = 0
+    if a.paths:
+        paths = read_paths(a.paths)
+        variants = len(paths)
+        prime([origin_of(a.url) + p for p in paths])
+    elif a.vary:
+        variants = min(a.vary, 1000)
+        prime([variant(a.url, k) for k in range(variants)])
     if a.warmup > 0:
-        run_wrk(a.url, a.connections, a.threads, a.warmup, False, a.header, a.timeout, a.vary)
+        run_wrk(a.url, a.connections, a.threads, a.warmup, False, a.header, a.timeout, a.vary, a.paths)
     drained_s = drain(a.metrics)
     calls_before = sandbox_requests(ports)
     before = {k: cpu_snapshot(p) for k, p in pids.items()}
     busy0 = machine_busy()
     t0 = time.monotonic()
-    figures = run_wrk(a.url, a.connections, a.threads, a.duration, a.meta, a.header, a.timeout, a.vary)
+    figures = run_wrk(a.url, a.connections, a.threads, a.duration, a.meta, a.header, a.timeout, a.vary, a.paths)
     wall = time.monotonic() - t0
     after = {k: cpu_snapshot(p) for k, p in pids.items()}
     busy1 = machine_busy()
@@ -188,7 +249,8 @@ def measure(a):
             "busiest_thread_cores": round(busiest / wall, 3),
             "cpu_ms_per_1k_requests": round(used * 1e6 / figures["requests"], 2) if figures["requests"] else None,
         }
-    out = {"name": a.name, "vendors_label": a.label, "url": a.url, "vary_created_before": a.vary, "connections": a.connections, "wrk_threads": min(a.threads, a.connections),
+    out = {"name": a.name, "vendors_label": a.label, "url": a.url, "vary_created_before": a.vary,
+           "paths_file": os.path.basename(a.paths) if a.paths else None, "variants": variants, "connections": a.connections, "wrk_threads": min(a.threads, a.connections),
            "warmup_s": a.warmup, "drain_after_warmup_s": round(drained_s, 2), "wall_s": round(wall, 3), **figures, "cpu": cpu,
            # Includes calls still in flight when wrk stopped: a little above the true ratio.
            # Every CPU of the machine: wrk, the processes above and anything else running.
@@ -290,12 +352,15 @@ def report(a):
     lines = []
     if k == 1:
         gw, ng, gv = load(raw, "s1_gateway"), load(raw, "s1_nginx"), load(raw, "s1_gateway_distinct")
+        nd = load(raw, "s1_nginx_distinct")
         result.update(title="Proxy overhead: one Salesloft page of 50, gateway vs nginx proxy_pass to the same sandbox",
-                      gateway_request=gw["url"], nginx_request=ng["url"], runs=[r for r in (gw, ng, gv) if r])
+                      gateway_request=gw["url"], nginx_request=ng["url"], runs=[r for r in (gw, ng, gv, nd) if r])
         rows = []
         runs = [("gateway", gw, "gateway"), ("nginx", ng, "nginx")]
         if gv:
             runs.insert(1, ("gateway, distinct*", gv, "gateway"))
+        if nd:
+            runs.append(("nginx, distinct*", nd, "nginx"))
         for label, r, who in runs:
             rows.append([label, r["connections"], fmt(r["rps"]), fmt(r["latency_ms"]["p50"], 2),
                          fmt(r["latency_ms"]["p99"], 2), fmt(r["latency_ms"]["p99_9"], 2),
@@ -312,17 +377,24 @@ def report(a):
         rows.append(["ratio gw/nginx", "", fmt(ratio["rps"], 2), fmt(ratio["p50"], 2), fmt(ratio["p99"], 2),
                      fmt(ratio["p99_9"], 2), fmt(ratio["cpu_per_1k"], 2), "", "", "", "", "", ""])
         if gv:
-            rg = {"rps": gv["rps"] / ng["rps"],
-                  "cpu_per_1k": gv["cpu"]["gateway"]["cpu_ms_per_1k_requests"] / ng["cpu"]["nginx"]["cpu_ms_per_1k_requests"]}
+            nr = nd or ng  # nginx asked the same distinct vendor requests, when that run exists
+            rg = {"rps": gv["rps"] / nr["rps"],
+                  "p50": gv["latency_ms"]["p50"] / nr["latency_ms"]["p50"],
+                  "p99": gv["latency_ms"]["p99"] / nr["latency_ms"]["p99"],
+                  "p99_9": gv["latency_ms"]["p99_9"] / nr["latency_ms"]["p99_9"],
+                  "cpu_per_1k": gv["cpu"]["gateway"]["cpu_ms_per_1k_requests"] / nr["cpu"]["nginx"]["cpu_ms_per_1k_requests"]}
             result["ratio_distinct_gateway_over_nginx"] = {key: round(v, 3) for key, v in rg.items()}
-            rows.append(["ratio distinct*/nginx", "", fmt(rg["rps"], 2), "", "", "", fmt(rg["cpu_per_1k"], 2),
-                         "", "", "", "", "", ""])
+            rows.append([f"ratio distinct*/nginx{' distinct*' if nd else ''}", "", fmt(rg["rps"], 2), fmt(rg["p50"], 2),
+                         fmt(rg["p99"], 2), fmt(rg["p99_9"], 2), fmt(rg["cpu_per_1k"], 2), "", "", "", "", "", ""])
         lines.append(table(["", "conns", "req/s", "p50 ms", "p99 ms", "p99.9 ms", "CPU ms/1k req", "proxy cores",
                             "sandbox cores", "busiest sandbox thread", "machine busy cores", "vendor calls/req", "errors"], rows))
         lines.append(f"gateway: {gw['url']}\nnginx:   {ng['url']}")
         if gv:
-            lines.append(f"* distinct: {gv['vary_created_before']} variants of created_before=2030-01-01T00:00:00.<k>Z "
-                         "(same records), so concurrent requests cannot share one vendor call")
+            lines.append(f"* distinct: {gv['variants']} variants of created_before=2030-01-01T00:00:00.<k>Z "
+                         "(same records), each wrk thread rotating through them, so no two requests in flight are "
+                         "the same query and none can share a vendor call"
+                         + ("; nginx distinct: the vendor request the gateway makes for each variant (explain=true)"
+                            if nd else ""))
     elif k == 2:
         runs = [r for r in (load(raw, "s2_c1"), load(raw, "s2_c16"), load(raw, "s2_scan_c1"), load(raw, "s2_vendor_c1")) if r]
         result.update(title="Fan-out: page of 50, each sandbox adds 50 ms", runs=runs,
@@ -343,7 +415,8 @@ def report(a):
             lines.append(f"{r.get('vendors_label', 'all')}: {r['url']}")
     elif k in (3, 4):
         prefix = "s3_" if k == 3 else "s4_"
-        runs = [load(raw, f"{prefix}c{c}") for c in (1, 16, 64, 256)] + [load(raw, f"{prefix}scan_c64")]
+        runs = [load(raw, f"{prefix}c{c}") for c in (1, 16, 64, 256)] + [load(raw, f"{prefix}scan_c64"),
+                                                                        load(raw, f"{prefix}scan_page2_c64")]
         runs = [r for r in runs if r]
         result.update(title=("Throughput" if k == 3 else "Cache hits") + ": all-vendor page of 50, no added latency" +
                       (", cache on, identical queries" if k == 4 else ""), runs=runs)
@@ -385,6 +458,83 @@ def report(a):
         json.dump(result, f, indent=1)
 
 
+# ---- summary -------------------------------------------------------------------------------
+
+def summary(a):
+    """Issue 17's table from this run's raw files: figure | gateway | reference | ratio | target | met?
+    A figure whose runs are missing (a build without the cache keys) shows "-" and met null."""
+    raw = a.raw
+    meta = load(raw, "meta") or {}
+    get = lambda name: load(raw, name)
+
+    def cpu(r, who):
+        return r["cpu"][who]["cpu_ms_per_1k_requests"] if r else None
+
+    def throughput(r, who):
+        if not r:
+            return "-"
+        return (f"{r['rps']:,.0f} req/s, p50 {r['latency_ms']['p50']:.2f} / p99 {r['latency_ms']['p99']:.2f} ms, "
+                f"{fmt(cpu(r, who), 0)} ms CPU/1k, {fmt(r['vendor_calls_per_request'], 2)} vendor calls/req")
+
+    rows = []
+
+    def add(figure, gw, gw_text, ref, ref_text, kind, target, unit=""):
+        """kind "ratio": gateway/reference >= target; "diff": gateway - reference <= target;
+        "min": gateway >= target (no reference)."""
+        value = None
+        if kind == "ratio" and gw is not None and ref:
+            value = gw / ref
+        elif kind == "diff" and gw is not None and ref is not None:
+            value = gw - ref
+        elif kind == "min" and gw is not None:
+            value = gw
+        met = None
+        if value is not None and target is not None:
+            met = value <= target if kind == "diff" else value >= target
+        target_text = "-" if target is None else (f">= {target:g}x" if kind == "ratio" else
+                                                  f"<= +{target:g} ms" if kind == "diff" else f">= {target:,.0f}{unit}")
+        value_text = ("-" if value is None else f"{value:.2f}x" if kind == "ratio" else
+                      f"{value:+.2f} ms" if kind == "diff" else "-")
+        rows.append({"figure": figure, "gateway": gw_text, "reference": ref_text, "ratio": value_text,
+                     "target": target_text, "met": met, "gateway_value": gw, "reference_value": ref,
+                     "value": None if value is None else round(value, 3), "kind": kind, "target_value": target})
+
+    gv, nd, gw, ng = get("s1_gateway_distinct"), get("s1_nginx_distinct"), get("s1_gateway"), get("s1_nginx")
+    add("single-vendor page of 50, distinct queries (one vendor call each), 64 conns",
+        gv and gv["rps"], throughput(gv, "gateway"), nd and nd["rps"], "nginx " + throughput(nd, "nginx"), "ratio", 0.5)
+    add("the same page, identical queries, 64 conns", gw and gw["rps"], throughput(gw, "gateway"),
+        ng and ng["rps"], "nginx " + throughput(ng, "nginx"), "ratio", 1.0)
+    c1, v1 = get("s2_c1"), get("s2_vendor_c1")
+    add("all-vendor page p50, each vendor +50 ms, 1 conn", c1 and c1["latency_ms"]["p50"],
+        "-" if not c1 else f"p50 {c1['latency_ms']['p50']:.2f} ms ({meta.get('vendors_called', '?')} vendors called)",
+        v1 and v1["latency_ms"]["p50"],
+        "-" if not v1 else f"the slowest vendor alone via nginx, p50 {v1['latency_ms']['p50']:.2f} ms", "diff", 0.5)
+    c64 = get("s4_c64")
+    add("all-vendor page, cache on, 64 conns", c64 and c64["rps"], throughput(c64, "gateway"),
+        ng and ng["rps"], "-" if not ng else f"nginx's single-vendor {ng['rps']:,.0f} req/s", "ratio", 2.0)
+    for name, label in (("s3_scan_c64", "Flex scan page 1 (1,000 records read), cache off, 64 conns"),
+                        ("s4_scan_c64", "Flex scan page 1, cache on, 64 conns")):
+        r = get(name)
+        add(label, r and r["rps"], throughput(r, "gateway"), None, "-", "min", None)
+    p2 = get("s4_scan_page2_c64")
+    add("Flex scan pages 2..n of one scan (page 2 by its cursor), cache on, 64 conns", p2 and p2["rps"],
+        throughput(p2, "gateway"), None, "-", "min", 5000, " req/s")
+
+    cells = [[r["figure"], r["gateway"], r["reference"], r["ratio"], r["target"],
+              "-" if r["met"] is None else ("yes" if r["met"] else "NO")] for r in rows]
+    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(("figure", "gateway", "reference", "ratio",
+                                                                               "target", "met?"))]
+    line = lambda cs: "| " + " | ".join(str(c).ljust(w) for c, w in zip(cs, widths)) + " |"
+    print("\n".join([line(("figure", "gateway", "reference", "ratio", "target", "met?")),
+                     "|" + "|".join("-" * (w + 2) for w in widths) + "|", *map(line, cells)]))
+    print(f"revision {meta.get('revision')}; {meta.get('machine')}; load average at start "
+          f"{', '.join(f'{x:.2f}' for x in meta.get('load_average_at_start', []))}; "
+          f"{'--quick' if meta.get('quick') else 'full run'}")
+    with open(a.out, "w") as f:
+        json.dump({"title": "Issue 17's figures, side by side with nginx in the same run", "machine": meta.get("machine"),
+                   "revision": meta.get("revision"), "quick": meta.get("quick"), "rows": rows}, f, indent=1)
+
+
 def main():
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -399,6 +549,7 @@ def main():
     m.add_argument("--meta", action="store_true")
     m.add_argument("--label", default="all", help="which vendors the request asks, for the tables")
     m.add_argument("--vary", type=int, default=0, help="BENCH_VARY for stats.lua")
+    m.add_argument("--paths", default="", help="BENCH_PATHS for stats.lua: a file of request paths on --url's origin")
     m.add_argument("--header", default="")
     m.add_argument("--pids", default="")
     m.add_argument("--sandbox-ports", default="")
@@ -411,6 +562,13 @@ def main():
     i.add_argument("--path", default="/healthz")
     r = sub.add_parser("rss")
     r.add_argument("pid", type=int)
+    t = sub.add_parser("targets")
+    t.add_argument("--url", required=True, help="a gateway list URL")
+    t.add_argument("--vary", type=int, default=0)
+    t.add_argument("--out", required=True)
+    sm = sub.add_parser("summary")
+    sm.add_argument("--raw", required=True)
+    sm.add_argument("--out", required=True)
     rp = sub.add_parser("report")
     rp.add_argument("--scenario", type=int, required=True)
     rp.add_argument("--raw", required=True)
@@ -423,6 +581,10 @@ def main():
         idle(a)
     elif a.cmd == "rss":
         print(json.dumps(rss(a.pid)))
+    elif a.cmd == "targets":
+        targets(a)
+    elif a.cmd == "summary":
+        summary(a)
     else:
         report(a)
 

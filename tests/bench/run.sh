@@ -6,13 +6,18 @@
 # Installs wrk, nginx and python3 with apt-get when missing, builds a Release binary into
 # build-bench/, starts the four vendor sandboxes (answers memoized, so they are not the
 # bottleneck), the gateway and nginx on 127.0.0.1, and runs five scenarios:
-#   1 proxy overhead   one Salesloft page of 50 through the gateway vs nginx proxy_pass
+#   1 proxy overhead   one Salesloft page of 50 through the gateway vs nginx proxy_pass, identical
+#                      queries and distinct ones (each its own vendor call; nginx asked the same
+#                      distinct vendor requests), cache off
 #   2 fan-out          all-vendor page of 50, each sandbox adding 50 ms
-#   3 throughput       all-vendor page of 50 at 1/16/64/256 connections, gateway-added latency
-#   4 cache hits       as 3 with the gateway's cache on (skipped when the build has no cache keys)
+#   3 throughput       all-vendor page of 50 at 1/16/64/256 connections, gateway-added latency;
+#                      a Flex scan page (1,000 records read)
+#   4 cache hits       as 3 with the gateway's cache on, and page 2 of the Flex scan by its cursor
+#                      (skipped when the build has no cache keys)
 #   5 memory           gateway VmRSS idle, with 1,000 idle keep-alive connections, after each
 #                      scenario, and before/after a soak of MINUTES with --soak
-# Prints one table per scenario and writes one JSON file per scenario into
+# Prints one table per scenario, then a summary of issue 17's figures (figure | gateway |
+# reference | ratio | target | met?), and writes scenarioN.json and summary.json into
 # build-bench/bench-results/ (BENCH_RESULTS overrides). Each wrk run: 2 threads, a warm-up,
 # then 10 s measured (--quick: 1 s and 5 s).
 #
@@ -28,7 +33,7 @@ while [ $# -gt 0 ]; do
   case $1 in
     --quick) quick=1 ;;
     --soak) soak_min=${2:?--soak needs MINUTES}; shift ;;
-    -h | --help) sed -n '2,21p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,26p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -115,10 +120,12 @@ set_latency() {  # MS on every sandbox (the whole fault menu is replaced)
 # the key out (a build without the cache keys rejects it). UNLIMITED 1 switches off the gateway's
 # own per-account vendor limits (rate_limit points 0, max_concurrency 0): the sandboxes run with
 # --budget 0, and a benchmark of the gateway must not measure Salesloft's 600 points a minute.
-write_config() {  # FILE CACHE_TTL_MS UNLIMITED
-  python3 - "$root/config/sandbox.json" "$1" "$gw_port" "$sandbox_base" "${BENCH_LOG_LEVEL:-warn}" "$2" "$3" <<'PY'
+# ADMISSION 1 raises server.max_connections_per_ip (default 256) above the 1,000 idle connections
+# and wrk's, which all come from 127.0.0.1.
+write_config() {  # FILE CACHE_TTL_MS UNLIMITED ADMISSION
+  python3 - "$root/config/sandbox.json" "$1" "$gw_port" "$sandbox_base" "${BENCH_LOG_LEVEL:-warn}" "$2" "$3" "$4" <<'PY'
 import json, sys
-src, dst, gw_port, base, level, ttl, unlimited = sys.argv[1:8]
+src, dst, gw_port, base, level, ttl, unlimited, admission = sys.argv[1:9]
 c = json.load(open(src))
 c["listen"] = {"address": "127.0.0.1", "port": int(gw_port)}
 c["logging"] = {"level": level, "format": "text"}
@@ -128,6 +135,8 @@ for v in c["vendors"].values():
     if unlimited == "1":
         v["rate_limit"] = {"points": 0}
         v["max_concurrency"] = 0
+if admission == "1":
+    c.setdefault("server", {})["max_connections_per_ip"] = 4096
 if ttl != "":
     c["cache"] = {"ttl_ms": int(ttl), "max_bytes": 33554432}
 json.dump(c, open(dst, "w"), indent=1)
@@ -135,16 +144,18 @@ PY
 }
 accepted() { "$bin/conversation-gateway" --check-config "$1" >/dev/null 2>&1; }
 
-cache_supported=0 unlimited=0
-write_config "$tmp/probe.json" "" 1
+cache_supported=0 unlimited=0 admission=0
+write_config "$tmp/probe.json" "" 0 1
+accepted "$tmp/probe.json" && admission=1
+write_config "$tmp/probe.json" "" 1 "$admission"
 accepted "$tmp/probe.json" && unlimited=1
-write_config "$tmp/probe.json" 0 "$unlimited"
+write_config "$tmp/probe.json" 0 "$unlimited" "$admission"
 accepted "$tmp/probe.json" && cache_supported=1
 if [ $cache_supported = 1 ]; then
-  write_config "$tmp/gateway.json" 0 "$unlimited"          # cache off for scenarios 1-3 and 5
-  write_config "$tmp/gateway-cache.json" 15000 "$unlimited"
+  write_config "$tmp/gateway.json" 0 "$unlimited" "$admission"          # cache off for scenarios 1-3 and 5
+  write_config "$tmp/gateway-cache.json" 15000 "$unlimited" "$admission"
 else
-  write_config "$tmp/gateway.json" "" "$unlimited"         # no cache in this build
+  write_config "$tmp/gateway.json" "" "$unlimited" "$admission"         # no cache in this build
 fi
 "$bin/conversation-gateway" --check-config "$tmp/gateway.json" >/dev/null
 
@@ -174,21 +185,13 @@ all_q='page_size=50&sort=-created_at'
 # BENCH_RECORDS <= 1000, its page size, one call): what an all-vendor page costs when Flex is in it.
 scan_q='page_size=50&sort=-started_at&vendor=twilio_flex'
 
-explain=$(curl -fsS "$gw/v1/conversations?$single_q&explain=true")
-upstream_target=$(python3 -c '
-import json, sys
-plan = json.loads(sys.argv[1])["plan"]
-def targets(x):
-    if isinstance(x, dict):
-        for k, v in x.items():
-            if k == "target" and isinstance(v, str):
-                yield v
-            else:
-                yield from targets(v)
-    elif isinstance(x, list):
-        for v in x:
-            yield from targets(v)
-print(next(targets(plan)))' "$explain")
+# Distinct queries: this many created_before variants (same records), at least the connection
+# count so that no two requests in flight are the same query (stats.lua rotates through them).
+variants=1000
+python3 "$here/bench.py" targets --url "$gw/v1/conversations?$single_q" --out "$tmp/single_target.txt"
+upstream_target=$(cat "$tmp/single_target.txt")
+# What the gateway asks Salesloft for each variant, for nginx to ask the same.
+python3 "$here/bench.py" targets --url "$gw/v1/conversations?$single_q" --vary "$variants" --out "$tmp/distinct_targets.txt"
 vendors_called=$(curl -fsS "$gw/v1/conversations?$all_q" | python3 -c '
 import json, sys
 v = json.load(sys.stdin)["meta"]["vendors"]
@@ -291,11 +294,13 @@ idle_conns "/v1/conversations?$all_q" "one all-vendor page of 50 each"
 
 # --- 1: proxy overhead --------------------------------------------------------------------------
 measure s1_gateway "$gw/v1/conversations?$single_q" 64 "$gwp"
-measure s1_gateway_distinct "$gw/v1/conversations?$single_q" 64 "$gwp" --vary 1000
+measure s1_gateway_distinct "$gw/v1/conversations?$single_q" 64 "$gwp" --vary "$variants"
 measure s1_nginx "http://127.0.0.1:$nginx_port$upstream_target" 64 "nginx=$nginx_pid,sandboxes=$sandbox_pid"
+measure s1_nginx_distinct "http://127.0.0.1:$nginx_port$upstream_target" 64 "nginx=$nginx_pid,sandboxes=$sandbox_pid" \
+  --paths "$tmp/distinct_targets.txt"
 sample_rss "after scenario 1"
 report 1 "single-vendor page: GET /v1/conversations?$single_q (sort=-created_at: one Salesloft call, served natively);
-nginx proxies the request the gateway makes (from explain=true) to the same sandbox, upstream keepalive 64.
+nginx proxies the request the gateway makes (from explain=true) to the same sandbox, upstream keepalive 64; cache off.
 vendor calls/req < 1: the gateway made one vendor call for several identical requests in flight."
 
 # --- 2: fan-out ---------------------------------------------------------------------------------
@@ -310,7 +315,7 @@ set_latency 0
 sample_rss "after scenario 2"
 report 2 "all: $vendors_called vendors are called (zild cannot list; Flex's records have no created_at and come after
 this page); limit = one vendor's 50 ms, serial = the sum of the calls. twilio_flex scan: one 1,000-record answer read whole.
-salesloft via nginx: one vendor's page with its 50 ms, without the gateway (the target is its p50 + 1 ms)."
+salesloft via nginx: one vendor's page with its 50 ms, without the gateway (the target is its p50 + 0.5 ms)."
 
 # --- 3: throughput ------------------------------------------------------------------------------
 for c in 1 16 64 256; do
@@ -330,8 +335,16 @@ if [ $cache_supported = 1 ]; then
     measure "s4_c$c" "$gw/v1/conversations?$all_q" "$c" "$gwp" --meta
   done
   measure s4_scan_c64 "$gw/v1/conversations?$scan_q" 64 "$gwp" --meta --label "twilio_flex scan"
+  # Pages 2..n of one scan: page 1's next_cursor, fetched once; every request then asks page 2.
+  cursor=$(curl -fsS "$gw/v1/conversations?$scan_q" | python3 -c 'import json, sys; print(json.load(sys.stdin)["meta"]["next_cursor"] or "")')
+  if [ -n "$cursor" ]; then
+    measure s4_scan_page2_c64 "$gw/v1/conversations?$scan_q&cursor=$cursor" 64 "$gwp" --meta --label "twilio_flex scan page 2"
+  else
+    echo "run.sh: the Flex scan's page 1 has no next_cursor (BENCH_RECORDS $records <= 50?): page 2 not measured" >&2
+  fi
   sample_rss "after scenario 4 (cache on, new process)"
-  report 4 "cache ttl_ms 15000, max_bytes 32 MiB; identical queries, so after the warm-up every vendor part is a hit."
+  report 4 "cache ttl_ms 15000, max_bytes 32 MiB; identical queries, so after the warm-up every vendor part is a hit.
+twilio_flex scan page 2: page 1's next_cursor, fetched once, then every request asks that same page 2."
   stop_gateway
   start_gateway "$tmp/gateway.json"
   gwp="gateway=$gw_pid,sandboxes=$sandbox_pid"
@@ -355,6 +368,10 @@ fi
 printf '%s\n' "${memory_samples[@]}" | python3 -c 'import json, sys; json.dump([json.loads(l) for l in sys.stdin], open(sys.argv[1], "w"), indent=1)' "$raw/s5_memory.json"
 report 5 "VmRSS/VmHWM from /proc/<pid>/status; scenario 4 (if run) used a fresh gateway process."
 
+echo
+echo "== summary: issue 17's figures, side by side with nginx in this run"
+python3 "$here/bench.py" summary --raw "$raw" --out "$results/summary.json"
+
 cp "$raw"/*.json "$results/" 2>/dev/null || true
 echo
-echo "== results: $results (scenarioN.json; raw wrk runs beside them)"
+echo "== results: $results (scenarioN.json, summary.json; raw wrk runs beside them)"

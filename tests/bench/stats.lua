@@ -9,9 +9,15 @@
 --                               report gateway-added latency = total_ms - slowest_vendor_ms
 --                               (0.1 ms resolution: the gateway rounds both to 0.1 ms)
 --   BENCH_VARY=N                append &created_before=2030-01-01T00:00:00.<k>Z, k one of N (<= 1000)
---                               values drawn at random per request: the same records, but distinct
---                               vendor requests, so the gateway cannot share one vendor call between
---                               concurrent identical requests (Flex Insights takes no such filter)
+--                               values: the same records, but distinct vendor requests, so the gateway
+--                               cannot share one vendor call between concurrent requests (Flex
+--                               Insights takes no such filter)
+--   BENCH_PATHS=FILE            request the paths of FILE (one a line) instead of the URL's own
+--                               (nginx asked the vendor requests the gateway makes for BENCH_VARY)
+--   BENCH_THREADS=T             wrk's thread count, for the rotation below
+-- With BENCH_VARY or BENCH_PATHS, thread t of T asks variants t, t+T, t+2T, ... (mod N): requests in
+-- flight at once are distinct whenever N is at least the connection count, and N primed answers
+-- keep the memoizing sandboxes out of the measurement.
 
 local header = os.getenv("BENCH_HEADER")
 if header and header ~= "" then
@@ -20,22 +26,37 @@ if header and header ~= "" then
 end
 
 local with_meta = os.getenv("BENCH_META") == "1"
-local vary = tonumber(os.getenv("BENCH_VARY") or "0") or 0
+local vary = math.min(tonumber(os.getenv("BENCH_VARY") or "0") or 0, 1000)
+local paths_file = os.getenv("BENCH_PATHS") or ""
+local step = tonumber(os.getenv("BENCH_THREADS") or "1") or 1
+local paths = nil
+if paths_file ~= "" then
+  paths = {}
+  for line in io.lines(paths_file) do
+    if line ~= "" then table.insert(paths, line) end
+  end
+  if #paths == 0 then error("BENCH_PATHS " .. paths_file .. " holds no path") end
+end
+local variants = paths and #paths or vary
+local next_k = 0
 
-if vary > 0 then
+if variants > 0 then
   function request()
-    local k = math.random(0, math.min(vary, 1000) - 1)
+    local k = next_k
+    next_k = (next_k + step) % variants
+    if paths then return wrk.format(nil, paths[k + 1]) end
     return wrk.format(nil, wrk.path .. string.format("&created_before=2030-01-01T00:00:00.%03dZ", k))
   end
 end
 local threads = {}
 
 function setup(thread)
+  thread:set("tid", #threads)
   table.insert(threads, thread)
 end
 
 function init(args)
-  math.randomseed(os.time() + (tonumber(tostring({}):match("0x(%x+)"), 16) or 0) % 100000)
+  if variants > 0 then next_k = (tid or 0) % variants end
   added = {}       -- tenths of a millisecond -> count; per thread, merged in done()
   added_n = 0
   cache_hits = 0   -- answers whose meta says a vendor part came from the cache
