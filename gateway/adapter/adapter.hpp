@@ -42,6 +42,9 @@ struct call_context {
   std::string_view traceparent;                 // W3C trace context sent on every vendor request
   policy::call_stats stats;                     // what the calls cost: requests, retries, cache
   bool clients_deadline = false;                // `until` is the client's deadline, before the vendor's timeout_ms
+  // A get's record keeps its vendor object (include=raw): the answer is read into a DOM. A list
+  // reads list_query::include_raw instead. Left true, a get reads as it always did.
+  bool include_raw = true;
 };
 
 // Ask for the records of one vendor that follow `after` in the total order of `query.sort`.
