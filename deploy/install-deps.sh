@@ -8,7 +8,6 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev   # not libboost-dev: that is 1.74, without JSON or URL
   libspdlog-dev libssl-dev ca-certificates
   libgtest-dev libgmock-dev
-  libsimdjson-dev                                              # vendor pages read into records without a DOM
   libbenchmark-dev                                             # tests/bench/micro_bench (Google Benchmark)
   libhiredis-dev redis-server                                  # the fleet's shared state, and the tests that run a real Redis
   haproxy yamllint python3-yaml                                # the fleet script and the deploy/ checks

@@ -56,6 +56,11 @@ class salesloft_adapter final : public cgw::adapter::adapter {
   net::awaitable<result<conversation>> get(std::string_view native_id, call_context& ctx) const override {
     const std::string id(native_id);  // the caller's view may not outlive the first suspension
     auto req = vendor_request(http::verb::get, get_target(id, ep_.path_prefix), authorization_);
+    if (!ctx.include_raw) {
+      auto answer = co_await fetch_text(ctx, ep_, std::move(req), cfg_.max_response_bytes);
+      if (!answer) co_return answer.error();
+      co_return read_one((*answer)->body(), cfg_.name, id);
+    }
     auto body = co_await fetch_json(ctx, ep_, std::move(req), cfg_.max_response_bytes);
     if (!body) co_return body.error();
     co_return read_one(std::move(*body), cfg_.name, id);
@@ -169,6 +174,11 @@ class salesloft_adapter final : public cgw::adapter::adapter {
 
   net::awaitable<result<vendor_page>> fetch_page(const page_ask& ask, call_context& ctx) const {
     auto req = vendor_request(http::verb::get, list_target(ask, ep_.path_prefix, cfg_.name), authorization_);
+    if (!ask.query.include_raw) {  // no vendor object is kept: the records are read without a DOM
+      auto answer = co_await fetch_text(ctx, ep_, std::move(req), cfg_.max_response_bytes, page_cost(ask.continuation));
+      if (!answer) co_return answer.error();
+      co_return read_page((*answer)->body(), cfg_.name);
+    }
     auto body = co_await fetch_json(ctx, ep_, std::move(req), cfg_.max_response_bytes, page_cost(ask.continuation));
     if (!body) co_return body.error();
     co_return read_page(std::move(*body), cfg_.name);

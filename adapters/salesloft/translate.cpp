@@ -18,8 +18,6 @@ namespace {
 namespace json = boost::json;
 using adapter::integer_at;
 using adapter::object_at;
-using adapter::text_at;
-using adapter::time_at;
 
 constexpr std::string_view list_path = "/v2/conversations";
 
@@ -50,14 +48,169 @@ std::string_view sort_by(sort_field f) {
   }
 }
 
-std::optional<std::string> ref_id(const json::object& o, std::string_view key) {
-  const json::object* ref = object_at(o, key);
-  return ref ? text_at(*ref, "id") : std::nullopt;
-}
+using adapter::json_path;
+using adapter::json_scalar;
 
-std::optional<std::string> ref_href(const json::object& o, std::string_view key) {
-  const json::object* ref = object_at(o, key);
-  return ref ? text_at(*ref, "_href") : std::nullopt;
+// One Salesloft record read from its events (MAPPING.md): the mapping rules of both paths, the
+// DOM's replayed and the streamed answer's. Each value assigns what it feeds, so a duplicated key
+// reads as its last value, as the DOM keeps it.
+class record_reader final : public adapter::json_events {
+ public:
+  // `path` from the record itself (empty: the record).
+  void on_value(json_path path, const json_scalar& v) override {
+    if (path.empty()) {
+      object_ = v.is(json_scalar::kind::object);
+      return;
+    }
+    if (!object_ || path[0].element) return;
+    const std::string_view key = path[0].key;
+    if (path.size() == 1) {
+      if (key == "id") id_ = adapter::text_of(v);
+      else if (key == "title") title_ = adapter::text_of(v);
+      else if (key == "media_type") media_type_ = adapter::text_of(v);
+      else if (key == "platform") platform_ = adapter::text_of(v);
+      else if (key == "language_code") language_ = adapter::text_of(v);
+      else if (key == "created_at") created_at_ = adapter::time_of(v);
+      else if (key == "updated_at") updated_at_ = adapter::time_of(v);
+      else if (key == "event_start_date") started_at_ = adapter::time_of(v);
+      else if (key == "event_end_date") ended_at_ = adapter::time_of(v);
+      else if (key == "duration") duration_ms_ = adapter::integer_of(v);
+      else if (key == "owner_id") owner_id_ = adapter::text_of(v);
+      else if (key == "user_guid") user_id_ = adapter::text_of(v);
+      else if (opt_string* ref = ref_of(key)) ref->reset();  // refilled from the object's member
+      return;
+    }
+    // A reference object's member: account.id, person.id, recording._href, transcription._href.
+    if (path.size() != 2 || path[1].element) return;
+    const std::string_view member = path[1].key;
+    if (opt_string* ref = ref_of(key); ref && member == (key == "account" || key == "person" ? "id" : "_href"))
+      *ref = adapter::text_of(v);
+  }
+  void on_end(json_path) override {}
+
+  result<conversation> finish(std::string_view vendor) && {
+    if (!object_) return failure::make(errc::upstream_error, "a Salesloft record is not an object");
+    if (!id_ || id_->empty()) return failure::make(errc::upstream_error, "a Salesloft record has no id");
+    conversation c;
+    set_identity(c, vendor, type_name, std::move(*id_));
+    c.account_id = std::move(account_id_);
+    c.title = std::move(title_);
+    if (media_type_) c.channel = *media_type_ == "audio" ? "voice" : *media_type_ == "video" ? "video" : "other";
+    c.platform = std::move(platform_);
+    c.language = std::move(language_);
+    c.created_at = created_at_;
+    c.updated_at = updated_at_;
+    c.started_at = started_at_ ? started_at_ : created_at_;
+    c.ended_at = ended_at_;
+    c.duration_ms = duration_ms_;
+    c.owner_id = std::move(owner_id_);
+    c.user_id = std::move(user_id_);
+    c.person_id = std::move(person_id_);
+    if (c.owner_id) c.agents.push_back(agent{c.owner_id, std::nullopt});
+    if (recording_) c.links.emplace_back("recording", std::move(*recording_));
+    if (transcription_) c.links.emplace_back("transcript", std::move(*transcription_));
+    return c;
+  }
+
+ private:
+  opt_string* ref_of(std::string_view key) {
+    if (key == "account") return &account_id_;
+    if (key == "person") return &person_id_;
+    if (key == "recording") return &recording_;
+    if (key == "transcription") return &transcription_;
+    return nullptr;
+  }
+
+  bool object_ = false;
+  opt_string id_, title_, media_type_, platform_, language_, owner_id_, user_id_;
+  opt_string account_id_, person_id_, recording_, transcription_;
+  std::optional<micros> created_at_, updated_at_, started_at_, ended_at_;
+  std::optional<std::int64_t> duration_ms_;
+};
+
+// A list answer read from its events: {data: [records], metadata: {paging: {next_page}}}.
+class page_reader final : public adapter::json_events {
+ public:
+  explicit page_reader(std::string_view vendor) : vendor_(vendor) {}
+
+  void on_value(json_path path, const json_scalar& v) override {
+    if (path.empty()) {
+      envelope_ = v.is(json_scalar::kind::object);
+      return;
+    }
+    if (!envelope_) return;
+    const std::string_view key = path[0].key;
+    if (key == "data") {
+      if (path.size() == 1) {  // a later "data" replaces an earlier one, as in the DOM
+        data_ = v.is(json_scalar::kind::array);
+        records_.clear();
+        error_.reset();
+      } else if (data_) {
+        if (path.size() == 2) record_ = record_reader{};
+        record_.on_value(path.subspan(2), v);
+        if (path.size() == 2 && !v.is(json_scalar::kind::object) && !v.is(json_scalar::kind::array)) end_record();
+      }
+    } else if (key == "metadata") {
+      const bool paging = path.size() >= 2 && !path[1].element && path[1].key == "paging";
+      if (path.size() == 1 || (path.size() == 2 && paging)) next_.reset();
+      else if (paging && path.size() == 3 && !path[2].element && path[2].key == "next_page")
+        next_ = adapter::integer_of(v);
+    }
+  }
+  void on_end(json_path path) override {
+    if (data_ && path.size() == 2 && path[0].key == "data") end_record();
+  }
+
+  result<adapter::vendor_page> finish() && {
+    if (!envelope_ || !data_) return failure::make(errc::upstream_error, "the Salesloft answer has no data array");
+    if (error_) return *error_;
+    adapter::vendor_page page;
+    page.records = std::move(records_);
+    if (next_ && *next_ > 0) page.next = std::to_string(*next_);
+    return page;
+  }
+
+ private:
+  void end_record() {
+    auto c = std::move(record_).finish(vendor_);
+    if (error_) return;  // the DOM path stops at the first: the rest is only read to the end
+    if (!c) error_ = c.error();
+    else records_.push_back(std::move(*c));
+  }
+
+  std::string_view vendor_;
+  bool envelope_ = false, data_ = false;
+  record_reader record_;
+  std::vector<conversation> records_;
+  std::optional<failure> error_;
+  std::optional<std::int64_t> next_;
+};
+
+// A single-record answer read from its events: {data: {...}}.
+class one_reader final : public adapter::json_events {
+ public:
+  void on_value(json_path path, const json_scalar& v) override {
+    if (path.empty()) {
+      envelope_ = v.is(json_scalar::kind::object);
+      return;
+    }
+    if (!envelope_ || path[0].key != "data") return;
+    if (path.size() == 1) data_ = true, record_ = record_reader{};
+    record_.on_value(path.subspan(1), v);
+  }
+  void on_end(json_path) override {}
+
+  bool envelope_ = false, data_ = false;
+  record_reader record_;
+};
+
+result<conversation> check_asked(result<conversation> c, std::string_view asked) {
+  if (!c) return c;
+  // A record under another id would be served under a unified id the client did not ask for (or
+  // be another caller's answer read from a connection out of step).
+  if (c->native_id != asked)
+    return failure::make(errc::upstream_error, "the vendor answered with another conversation than the one asked for");
+  return c;
 }
 
 }  // namespace
@@ -191,30 +344,9 @@ std::string get_target(std::string_view native_id, std::string_view path_prefix)
 }
 
 result<conversation> to_conversation(const json::value& record, std::string_view vendor) {
-  if (!record.is_object()) return failure::make(errc::upstream_error, "a Salesloft record is not an object");
-  const json::object& o = record.get_object();
-  auto id = text_at(o, "id");
-  if (!id || id->empty()) return failure::make(errc::upstream_error, "a Salesloft record has no id");
-  conversation c;
-  set_identity(c, vendor, type_name, std::move(*id));
-  c.account_id = ref_id(o, "account");
-  c.title = text_at(o, "title");
-  if (auto media = text_at(o, "media_type")) c.channel = *media == "audio" ? "voice" : *media == "video" ? "video" : "other";
-  c.platform = text_at(o, "platform");
-  c.language = text_at(o, "language_code");
-  c.created_at = time_at(o, "created_at");
-  c.updated_at = time_at(o, "updated_at");
-  c.started_at = time_at(o, "event_start_date");
-  if (!c.started_at) c.started_at = c.created_at;
-  c.ended_at = time_at(o, "event_end_date");
-  c.duration_ms = integer_at(o, "duration");
-  c.owner_id = text_at(o, "owner_id");
-  c.user_id = text_at(o, "user_guid");
-  c.person_id = ref_id(o, "person");
-  if (c.owner_id) c.agents.push_back(agent{c.owner_id, std::nullopt});
-  if (auto href = ref_href(o, "recording")) c.links.emplace_back("recording", std::move(*href));
-  if (auto href = ref_href(o, "transcription")) c.links.emplace_back("transcript", std::move(*href));
-  return c;
+  record_reader r;
+  adapter::replay(record, r);
+  return std::move(r).finish(vendor);
 }
 
 result<adapter::vendor_page> read_page(const adapter::vendor_body& body, std::string_view vendor) {
@@ -241,14 +373,22 @@ result<conversation> read_one(const adapter::vendor_body& body, std::string_view
   const json::object* envelope = body.value().if_object();
   const json::value* data = envelope ? adapter::member(*envelope, "data") : nullptr;
   if (!data) return failure::make(errc::upstream_error, "the Salesloft answer has no data object");
-  auto c = to_conversation(*data, vendor);
-  if (!c) return c;
-  // A record under another id would be served under a unified id the client did not ask for (or
-  // be another caller's answer read from a connection out of step).
-  if (c->native_id != asked)
-    return failure::make(errc::upstream_error, "the vendor answered with another conversation than the one asked for");
-  c->raw = body.share(data->get_object());
+  auto c = check_asked(to_conversation(*data, vendor), asked);
+  if (c) c->raw = body.share(data->get_object());
   return c;
+}
+
+result<adapter::vendor_page> read_page(std::string_view text, std::string_view vendor) {
+  page_reader r(vendor);
+  if (auto ok = adapter::read_events(text, r); !ok) return ok.error();
+  return std::move(r).finish();
+}
+
+result<conversation> read_one(std::string_view text, std::string_view vendor, std::string_view asked) {
+  one_reader r;
+  if (auto ok = adapter::read_events(text, r); !ok) return ok.error();
+  if (!r.envelope_ || !r.data_) return failure::make(errc::upstream_error, "the Salesloft answer has no data object");
+  return check_asked(std::move(r.record_).finish(vendor), asked);
 }
 
 }  // namespace cgw::adapters::salesloft

@@ -70,6 +70,12 @@ result<adapter::vendor_page> read_page(const adapter::vendor_body& body, std::st
 // is another record than the one asked for.
 result<conversation> read_one(const adapter::vendor_body& body, std::string_view vendor, std::string_view asked);
 
+// The same two readers over the answer's text, without a DOM (records without raw: include=raw
+// reads the DOM). Equal records and equal failures; "the vendor's answer is not valid JSON" when
+// it is not JSON or nests deeper than 64.
+result<adapter::vendor_page> read_page(std::string_view text, std::string_view vendor);
+result<conversation> read_one(std::string_view text, std::string_view vendor, std::string_view asked);
+
 }  // namespace cgw::adapters::salesloft
 
 namespace cgw::adapters::salesloft {

@@ -47,6 +47,9 @@ struct call_context {
   bool clients_deadline = false;                // `until` is the client's deadline, before the vendor's timeout_ms
   policy::memo<scan_snapshot>* scans = nullptr; // the vendor's computed scans; nullptr: every page scans again
   clock::duration scan_ttl{};                   // how long a scan is kept (the vendor's cache TTL; 0: in flight only)
+  // A get's record keeps its vendor object (include=raw): the answer is read into a DOM. A list
+  // reads list_query::include_raw instead. Left true, a get reads as it always did.
+  bool include_raw = true;
 };
 
 // Ask for the records of one vendor that follow `after` in the total order of `query.sort`.

@@ -2,6 +2,7 @@
 // value of the wrong type reads as absent instead of failing the record.
 #pragma once
 
+#include "gateway/adapter/json_events.hpp"
 #include "gateway/core/time.hpp"
 
 #include <cstdint>
@@ -37,5 +38,12 @@ std::optional<micros> time_at(const boost::json::object& o, std::string_view key
 
 // A value's text form when it is a string or an integer.
 std::optional<std::string> text_of(const boost::json::value& v);
+
+// The same rules for a value as either path reads it (the *_at readers are these of a member).
+std::optional<std::string> text_of(const json_scalar& v);
+std::optional<std::int64_t> integer_of(const json_scalar& v) noexcept;
+std::optional<double> number_of(const json_scalar& v) noexcept;
+std::optional<bool> boolean_of(const json_scalar& v) noexcept;
+std::optional<micros> time_of(const json_scalar& v);
 
 }  // namespace cgw::adapter

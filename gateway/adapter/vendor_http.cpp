@@ -96,8 +96,9 @@ bool is_json_type(std::string_view type) {
 
 }  // namespace
 
-net::awaitable<result<vendor_body>> fetch_json(call_context& ctx, const upstream::endpoint& ep, upstream::request req,
-                                               std::size_t max_body_bytes, double cost) {
+net::awaitable<result<policy::shared_response>> fetch_text(call_context& ctx, const upstream::endpoint& ep,
+                                                           upstream::request req, std::size_t max_body_bytes,
+                                                           double cost) {
   if (!ctx.traceparent.empty()) req.set("traceparent", ctx.traceparent);
   const upstream::limits lim{max_body_bytes};
   result<policy::shared_response> res = failure{};
@@ -133,7 +134,14 @@ net::awaitable<result<vendor_body>> fetch_json(call_context& ctx, const upstream
   if (auto type = answer.find(http::field::content_type); type != answer.end() && !is_json_type(type->value()))
     co_return failure::make(errc::upstream_error, "the vendor answered Content-Type \"" + clip(type->value()) +
                                                       "\", not JSON");
-  auto body = vendor_body::parse(answer.body());
+  co_return std::move(*res);
+}
+
+net::awaitable<result<vendor_body>> fetch_json(call_context& ctx, const upstream::endpoint& ep, upstream::request req,
+                                               std::size_t max_body_bytes, double cost) {
+  auto answer = co_await fetch_text(ctx, ep, std::move(req), max_body_bytes, cost);
+  if (!answer) co_return answer.error();
+  auto body = vendor_body::parse((*answer)->body());
   if (!body) co_return failure::make(errc::upstream_error, "the vendor's answer is not valid JSON");
   co_return std::move(*body);
 }

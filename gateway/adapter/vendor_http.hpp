@@ -19,6 +19,12 @@ namespace cgw::adapter {
 // to 200 bytes between UTF-8 characters.
 std::string describe_error_body(std::string_view body);
 
+// fetch_json without the parse: the checked answer, its body JSON by Content-Type but unread (the
+// events readers take it). Fails as fetch_json does, except for what the body holds.
+net::awaitable<result<policy::shared_response>> fetch_text(call_context& ctx, const upstream::endpoint& ep,
+                                                           upstream::request req, std::size_t max_body_bytes,
+                                                           double cost = 1);
+
 // Sends one vendor read through the vendor's policies (ctx.guard) and parses its JSON answer.
 // `cost` is the read's price in the vendor account's rate budget. Fails with not_found on 404,
 // upstream_unauthorized on 401/403, upstream_rate_limited on 429, upstream_error on any other

@@ -503,6 +503,7 @@ net::awaitable<answer> get_conversation(const request_scope& scope, std::string_
     co_return error_answer(failure::make(errc::unsupported, "vendor \"" + vendor + "\" cannot fetch a single conversation"),
                            scope.request_id);
   adapter::call_context ctx = call_for(scope, vendor, a.config());
+  ctx.include_raw = include_raw;
   const auto t0 = clock::now();
   auto r = co_await a.get(parts->second, ctx);
   auto& health = *scope.rt.health.at(vendor);
