@@ -56,6 +56,18 @@ TEST(json_writer, EscapesQuotesAndBackslashesAndNothingElse) {
   EXPECT_EQ(string_text(nul), R"("a\u0000b")");
 }
 
+TEST(json_writer, EscapesEveryByteAtEveryPositionOfAWordAsBoostJsonDoes) {
+  // The scan reads eight bytes at a time: every byte value, in every lane and in the tail, and
+  // high bytes whose low seven bits are a quote, a backslash or a control character.
+  for (int b = 0; b < 256; ++b)
+    for (std::size_t at = 0; at < 19; ++at) {
+      std::string s(19, 'a');
+      s[at] = static_cast<char>(b);
+      if (at + 1 < s.size()) s[at + 1] = static_cast<char>(b ^ 0x80);
+      ASSERT_EQ(string_text(s), json::serialize(json::value(s))) << "byte " << b << " at " << at;
+    }
+}
+
 TEST(json_writer, PassesNonAsciiUtf8Through) {
   for (std::string s : {"caf\xc3\xa9", "\xe2\x82\xac 5", "\xf0\x9f\x98\x80!", "\xd0\x9f\xd1\x80\xd0\xb8"}) {
     EXPECT_EQ(string_text(s), "\"" + s + "\"");
