@@ -14,6 +14,10 @@ namespace json = boost::json;
 // The public object's members, in order, once for every sink: json_writer (the answer's bytes)
 // and dom_sink (the json::object of to_json), so that the two forms cannot drift apart.
 template <class Sink>
+void put(Sink& s, const std::string& v) {
+  s.string(v);
+}
+template <class Sink>
 void put(Sink& s, const opt_string& v) {
   v ? s.string(*v) : s.null();
 }
@@ -37,12 +41,24 @@ void time_member(Sink& s, std::string_view name, const std::optional<micros>& t)
   t ? s.string(rfc3339_ms_text(*t).view()) : s.null();
 }
 
+// `name`: an array of one object per item, whose members `fields` writes.
+template <class Sink, class T, class F>
+void object_array(Sink& s, std::string_view name, const std::vector<T>& items, F fields) {
+  s.key(name), s.begin_array();
+  for (const auto& item : items) {
+    s.begin_object();
+    fields(item);
+    s.end_object();
+  }
+  s.end_array();
+}
+
 template <class Sink>
 void members(Sink& s, const conversation& c, bool include_raw) {
-  s.key("id"), s.string(c.id);
-  s.key("vendor"), s.string(c.vendor);
-  s.key("vendor_type"), s.string(c.vendor_type);
-  s.key("native_id"), s.string(c.native_id);
+  member(s, "id", c.id);
+  member(s, "vendor", c.vendor);
+  member(s, "vendor_type", c.vendor_type);
+  member(s, "native_id", c.native_id);
   member(s, "account_id", c.account_id);
   member(s, "title", c.title);
   member(s, "channel", c.channel);
@@ -53,29 +69,19 @@ void members(Sink& s, const conversation& c, bool include_raw) {
   time_member(s, "created_at", c.created_at);
   time_member(s, "updated_at", c.updated_at);
   member(s, "duration_ms", c.duration_ms);
-  s.key("agents"), s.begin_array();
-  for (const auto& a : c.agents) {
-    s.begin_object();
+  object_array(s, "agents", c.agents, [&](const agent& a) {
     member(s, "id", a.id);
     member(s, "name", a.name);
-    s.end_object();
-  }
-  s.end_array();
-  s.key("segments"), s.begin_array();
-  for (const auto& g : c.segments) {
-    s.begin_object();
+  });
+  object_array(s, "segments", c.segments, [&](const segment& g) {
     member(s, "id", g.id);
     member(s, "order", g.order);
     time_member(s, "started_at", g.started_at);
     member(s, "offset_s", g.offset_s);
     member(s, "talk_time_s", g.talk_time_s);
     member(s, "agent_name", g.agent_name);
-    s.end_object();
-  }
-  s.end_array();
-  s.key("messages"), s.begin_array();
-  for (const auto& m : c.messages) {
-    s.begin_object();
+  });
+  object_array(s, "messages", c.messages, [&](const message& m) {
     member(s, "id", m.id);
     time_member(s, "sent_at", m.sent_at);
     member(s, "from", m.from);
@@ -83,9 +89,7 @@ void members(Sink& s, const conversation& c, bool include_raw) {
     member(s, "content", m.content);
     member(s, "sentiment", m.sentiment);
     member(s, "type", m.type);
-    s.end_object();
-  }
-  s.end_array();
+  });
   member(s, "sentiment", c.sentiment);
   member(s, "summary", c.summary);
   s.key("tags"), s.begin_array();
