@@ -1,6 +1,19 @@
 #include "gateway/api/answer.hpp"
 
+#include "gateway/core/json_writer.hpp"
+
 namespace cgw::api {
+
+std::string body_text(const answer& a) {
+  std::string out;
+  out.reserve(a.members.size() + 256 * a.body.size() + 2);  // meta and errors are small
+  json_writer w(out);
+  w.begin_object();
+  w.raw_members(a.members);
+  for (const auto& m : a.body) w.key(m.key()), w.dom(m.value());
+  w.end_object();
+  return out;
+}
 
 answer error_answer(const failure& f, std::string_view request_id) {
   answer a;

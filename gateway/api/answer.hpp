@@ -16,7 +16,14 @@ struct answer {
   unsigned status = 200;
   boost::json::object body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // The body's leading members, already written as JSON text (`"data":[...]`, or the members of
+  // one record): records go from the handler into the answer's bytes without a DOM. The members
+  // of `body` (meta, errors: small, and what the access log reads) follow them.
+  std::string members;
 };
+
+// The body as JSON text: `members`, then those of `body`, in one object.
+std::string body_text(const answer& a);
 
 // {"error": {code, message, parameter?, request_id}} with the failure's status
 // (and Retry-After for rate limits).

@@ -15,8 +15,6 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/array.hpp>
-#include <boost/json/monotonic_resource.hpp>
-#include <boost/json/serialize.hpp>
 
 namespace cgw::api {
 namespace {
@@ -366,15 +364,18 @@ net::awaitable<answer> compute_list(const request_scope& scope, const list_query
   std::partial_sort(heads.begin(), heads.begin() + static_cast<std::ptrdiff_t>(take), heads.end(),
                     [&](const head& a, const head& b) { return before(a.key, b.key, order); });
 
-  // The answer is built in one arena, released whole once it is serialized.
-  const json::storage_ptr arena = json::make_shared_resource<json::monotonic_resource>();
-  json::array data(arena);
-  data.reserve(take);
+  // The records are written straight into the answer's bytes, with no DOM: `"data":[...]`.
+  std::string data;
+  data.reserve(16 + take * (q.include_raw ? 4096 : 1024));
+  json_writer w(data);
+  w.begin_members();
+  w.key("data"), w.begin_array();
   for (std::size_t k = 0; k < take; ++k) {
     auto& r = runs[heads[k].run];
-    data.push_back(to_json(r.result.records[heads[k].index], q.include_raw, arena));
+    write_json(w, r.result.records[heads[k].index], q.include_raw);
     ++r.returned;
   }
+  w.end_array(), w.end_members();
 
   bool partial = false, more = false, any_ok = false, all_timeouts = true, all_rate_limited = true;
   int retry_after_s = 0;  // the soonest a rate-limited vendor may be asked again
@@ -412,9 +413,8 @@ net::awaitable<answer> compute_list(const request_scope& scope, const list_query
 
   json::object vendors;
   for (const auto& run : runs) vendors[run.name] = vendor_meta(run);
-  answer a{.body = json::object(arena)};
-  a.body["data"] = std::move(data);
-  json::object meta(arena);
+  answer a{.members = std::move(data)};
+  json::object meta;
   meta["page_size"] = q.page_size;
   meta["next_cursor"] = more ? json::value(encode_cursor(next, cfg.cursor_secret.reveal())) : json::value(nullptr);
   meta["partial"] = partial;
@@ -444,8 +444,8 @@ void as_shared(answer& a, policy::memo_outcome how, double total_ms) {
   }
 }
 
-// What an answer costs kept: its serialized size, roughly.
-std::uint64_t footprint(const answer& a) { return json::serialize(a.body).size(); }
+// What an answer costs kept, roughly: its records' text, and a few KiB for meta.
+std::uint64_t footprint(const answer& a) { return a.members.size() + 4096; }
 
 }  // namespace
 
@@ -477,7 +477,7 @@ net::awaitable<answer> list_conversations(const request_scope& scope, const list
   };
   auto [shared, how] = co_await scope.rt.answers->get(key, ttl, scope.until, compute);
   // A copy in this request's own memory: the kept answer's arena is not for several threads.
-  answer out{shared->status, json::object(shared->body, json::storage_ptr()), shared->headers};
+  answer out{shared->status, json::object(shared->body, json::storage_ptr()), shared->headers, shared->members};
   if (how != policy::memo_outcome::computed) {
     metrics::registry::global().add("cgw_answers_shared_total",
                                     {{"result", how == policy::memo_outcome::hit ? "hit" : "coalesced"}});
@@ -517,7 +517,10 @@ net::awaitable<answer> get_conversation(const request_scope& scope, std::string_
   }
   health.record_success(ms_since(t0));
   answer ans;
-  ans.body = to_json(*r, include_raw);
+  json_writer w(ans.members);
+  w.begin_members();
+  write_members(w, *r, include_raw);
+  w.end_members();
   co_return ans;
 }
 

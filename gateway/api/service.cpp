@@ -13,14 +13,11 @@
 #include <optional>
 #include <random>
 
-#include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/parse_query.hpp>
 
 namespace cgw::api {
 namespace {
-
-namespace json = boost::json;
 
 bool has_sane_id(std::string_view id) {
   return !id.empty() && id.size() <= 128 && std::all_of(id.begin(), id.end(), [](char c) {
@@ -34,7 +31,7 @@ response make_response(unsigned version, bool keep_alive, answer a, std::string_
   res.set("X-Request-Id", request_id);
   res.set(http::field::cache_control, "no-store");
   for (auto& [name, value] : a.headers) res.set(name, value);
-  res.body() = json::serialize(a.body);
+  res.body() = body_text(a);
   res.keep_alive(keep_alive);
   res.prepare_payload();
   return res;

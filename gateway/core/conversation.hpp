@@ -1,6 +1,7 @@
 // The unified Conversation (spec "The Conversation object") and its total order.
 #pragma once
 
+#include "gateway/core/json_writer.hpp"
 #include "gateway/core/time.hpp"
 
 #include <cstdint>
@@ -82,6 +83,12 @@ void set_identity(conversation& c, std::string_view vendor, std::string_view ven
 
 // The public JSON form; `raw` only when asked for. Built in `sp` (an answer's arena).
 boost::json::object to_json(const conversation& c, bool include_raw, const boost::json::storage_ptr& sp = {});
+
+// The same object, member for member (json::parse of what is written equals to_json), written
+// straight into `w` with no DOM: for the answer's records.
+void write_json(json_writer& w, const conversation& c, bool include_raw);
+// Its members alone, into an object the caller has begun (an answer whose body is the record).
+void write_members(json_writer& w, const conversation& c, bool include_raw);
 
 enum class sort_field { started_at, created_at, updated_at, duration_ms };
 

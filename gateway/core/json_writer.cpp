@@ -1,0 +1,185 @@
+#include "gateway/core/json_writer.hpp"
+
+#include <array>
+#include <cassert>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+
+#include <boost/json/value.hpp>
+
+namespace cgw {
+namespace {
+
+// What follows the backslash for each byte that must be escaped ('u': \u00XX); 0 passes through.
+// The same table as Boost.JSON's serializer: only `"`, `\` and the control characters.
+constexpr std::array<char, 256> escapes = [] {
+  std::array<char, 256> t{};
+  for (int c = 0; c < 0x20; ++c) t[c] = 'u';
+  t['\b'] = 'b', t['\t'] = 't', t['\n'] = 'n', t['\f'] = 'f', t['\r'] = 'r';
+  t['"'] = '"', t['\\'] = '\\';
+  return t;
+}();
+
+// The first byte from `p` that must be escaped, or `end`. Eight bytes at a time while none is a
+// control character, a quote or a backslash: most text has none, and this is the writer's
+// hottest loop. (A word has a byte below n when (x - n*ones) & ~x & highs, n <= 0x80; it has a
+// byte equal to c when (x ^ c*ones) has a zero byte.)
+const char* next_escape(const char* p, const char* end) noexcept {
+  constexpr std::uint64_t ones = 0x0101010101010101, highs = 0x8080808080808080;
+  auto zero_byte = [&](std::uint64_t x) { return (x - ones) & ~x & highs; };
+  for (; end - p >= 8; p += 8) {
+    std::uint64_t x;
+    std::memcpy(&x, p, sizeof x);
+    if (((x - 0x20 * ones) & ~x & highs) | zero_byte(x ^ ('"' * ones)) | zero_byte(x ^ ('\\' * ones))) break;
+  }
+  while (p != end && !escapes[static_cast<unsigned char>(*p)]) ++p;
+  return p;
+}
+
+}  // namespace
+
+void json_writer::separate() {
+  if (after_key_) {
+    after_key_ = false;
+    return;
+  }
+  if (first_.empty()) return;  // a document's one value, or a splice
+  if (first_.back()) first_.back() = false;
+  else out_.push_back(',');
+}
+
+void json_writer::begin_object() {
+  separate();
+  out_.push_back('{');
+  first_.push_back(true);
+}
+
+void json_writer::end_object() {
+  end_members();
+  out_.push_back('}');
+}
+
+void json_writer::begin_array() {
+  separate();
+  out_.push_back('[');
+  first_.push_back(true);
+}
+
+void json_writer::end_array() {
+  assert(!first_.empty() && !after_key_);
+  first_.pop_back();
+  out_.push_back(']');
+}
+
+void json_writer::begin_members() {
+  separate();
+  first_.push_back(true);
+}
+
+void json_writer::end_members() {
+  assert(!first_.empty() && !after_key_);
+  first_.pop_back();
+}
+
+void json_writer::key(std::string_view name) {
+  assert(!after_key_);
+  separate();
+  escaped(name);
+  out_.push_back(':');
+  after_key_ = true;
+}
+
+void json_writer::string(std::string_view s) {
+  separate();
+  escaped(s);
+}
+
+void json_writer::escaped(std::string_view s) {
+  static constexpr char hex[] = "0123456789abcdef";
+  out_.reserve(out_.size() + s.size() + 2);
+  out_.push_back('"');
+  const char* p = s.data();
+  const char* const end = s.data() + s.size();
+  for (;;) {
+    const char* q = next_escape(p, end);
+    out_.append(p, q);
+    if (q == end) break;
+    const char e = escapes[static_cast<unsigned char>(*q)];
+    const char seq[6] = {'\\', e, '0', '0', hex[(*q >> 4) & 0xf], hex[*q & 0xf]};
+    out_.append(seq, e == 'u' ? 6 : 2);
+    p = q + 1;
+  }
+  out_.push_back('"');
+}
+
+void json_writer::null() {
+  separate();
+  out_.append("null");
+}
+
+void json_writer::boolean(bool b) {
+  separate();
+  out_.append(b ? "true" : "false");
+}
+
+void json_writer::int64(std::int64_t n) {
+  separate();
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, n);
+  out_.append(buf, r.ptr);
+}
+
+void json_writer::uint64(std::uint64_t n) {
+  separate();
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, n);
+  out_.append(buf, r.ptr);
+}
+
+void json_writer::number(double d) {
+  if (!std::isfinite(d)) return null();
+  separate();
+  char buf[32];  // the shortest round-trip form of a double takes at most 24
+  auto r = std::to_chars(buf, buf + sizeof buf - 2, d);
+  if (std::string_view(buf, r.ptr).find_first_of(".e") == std::string_view::npos) *r.ptr++ = '.', *r.ptr++ = '0';
+  out_.append(buf, r.ptr);
+}
+
+void json_writer::raw(std::string_view json) {
+  separate();
+  out_.append(json);
+}
+
+void json_writer::raw_members(std::string_view members) {
+  assert(!first_.empty() && !after_key_);
+  if (members.empty()) return;
+  separate();
+  out_.append(members);
+}
+
+// Walked rather than handed to json::serializer, which writes a non-finite double (a vendor's
+// 1e999 reads as infinity) as `Infinity`, not JSON; the depth is bounded by the parser's (32).
+void json_writer::dom(const boost::json::value& v) {
+  switch (v.kind()) {
+    case boost::json::kind::null: return null();
+    case boost::json::kind::bool_: return boolean(v.get_bool());
+    case boost::json::kind::int64: return int64(v.get_int64());
+    case boost::json::kind::uint64: return uint64(v.get_uint64());
+    case boost::json::kind::double_: return number(v.get_double());
+    case boost::json::kind::string: return string(v.get_string());
+    case boost::json::kind::array:
+      begin_array();
+      for (const auto& e : v.get_array()) dom(e);
+      return end_array();
+    case boost::json::kind::object: return dom(v.get_object());
+  }
+}
+
+void json_writer::dom(const boost::json::object& o) {
+  begin_object();
+  for (const auto& m : o) key(m.key()), dom(m.value());
+  end_object();
+}
+
+}  // namespace cgw
