@@ -8,6 +8,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev   # not libboost-dev: that is 1.74, without JSON or URL
   libspdlog-dev libssl-dev ca-certificates
   libgtest-dev libgmock-dev
+  libjemalloc-dev                                              # the gateway's allocator (Release builds)
   libbenchmark-dev                                             # tests/bench/micro_bench (Google Benchmark)
   libhiredis-dev redis-server                                  # the fleet's shared state, and the tests that run a real Redis
   haproxy yamllint python3-yaml                                # the fleet script and the deploy/ checks

@@ -34,6 +34,7 @@ struct capabilities {
 };
 
 struct scan_snapshot;  // walk.hpp
+struct vendor_page;    // walk.hpp
 
 // What one gateway request lends an adapter call.
 struct call_context {
@@ -45,8 +46,11 @@ struct call_context {
   std::string_view traceparent;                 // W3C trace context sent on every vendor request
   policy::call_stats stats;                     // what the calls cost: requests, retries, cache
   bool clients_deadline = false;                // `until` is the client's deadline, before the vendor's timeout_ms
-  policy::memo<scan_snapshot>* scans = nullptr; // the vendor's computed scans; nullptr: every page scans again
-  clock::duration scan_ttl{};                   // how long a scan is kept (the vendor's cache TTL; 0: in flight only)
+  // What the vendor's pages computed: mapped pages and ordered scans, kept for `kept_for` (the
+  // vendor's cache TTL; 0: shared only while in flight). nullptr: every walk reads and maps anew.
+  policy::memo<vendor_page>* pages = nullptr;
+  policy::memo<scan_snapshot>* scans = nullptr;
+  clock::duration kept_for{};
   // A get's record keeps its vendor object (include=raw): the answer is read into a DOM. A list
   // reads list_query::include_raw instead. Left true, a get reads as it always did.
   bool include_raw = true;

@@ -1,5 +1,7 @@
 #include "gateway/adapter/walk.hpp"
 
+#include "gateway/metrics/metrics.hpp"
+
 #include <algorithm>
 #include <iterator>
 #include <unordered_set>
@@ -24,6 +26,30 @@ std::vector<conversation> ordered(std::vector<conversation> records, const sort_
 }
 
 void sort_records(std::vector<conversation>& records, const sort_spec& s) { records = ordered(std::move(records), s); }
+
+// What a kept record costs, roughly: its strings and vectors (a kept record has no raw).
+std::uint64_t footprint(const conversation& c) {
+  std::uint64_t n = sizeof(conversation) + c.id.capacity() + c.vendor.capacity() + c.vendor_type.capacity() +
+                    c.native_id.capacity();
+  for (const auto* s : {&c.account_id, &c.title, &c.channel, &c.platform, &c.language, &c.sentiment, &c.summary,
+                        &c.status, &c.owner_id, &c.user_id, &c.person_id})
+    if (*s) n += s->value().capacity();
+  n += c.agents.size() * sizeof(agent) + c.segments.size() * sizeof(segment) + c.messages.size() * sizeof(message);
+  for (const auto& m : c.messages) n += m.content ? m.content->capacity() : 0;
+  for (const auto& t : c.tags) n += sizeof(t) + t.capacity();
+  for (const auto& [name, url] : c.links) n += sizeof(name) * 2 + name.capacity() + url.capacity();
+  return n;
+}
+
+// How a kept page or scan served this walk: in meta (a hit, or shared with a walk in flight) and in
+// cgw_computed_requests_total{vendor, kind, result}.
+void count(call_context& ctx, std::string_view kind, policy::memo_outcome how) {
+  if (how == policy::memo_outcome::hit) ++ctx.stats.cache_hits;
+  if (how == policy::memo_outcome::coalesced) ++ctx.stats.coalesced;
+  const char* result = how == policy::memo_outcome::hit ? "hit" : how == policy::memo_outcome::coalesced ? "coalesced" : "computed";
+  metrics::registry::global().add("cgw_computed_requests_total",
+                                  {{"vendor", std::string(ctx.vendor)}, {"kind", std::string(kind)}, {"result", result}});
+}
 
 // The pages of one walk, fetched so that no vendor can keep the walk going: every page checks
 // the deadline (a page served from the cache never reaches the client's own check), a
@@ -56,7 +82,7 @@ class page_walk {
                                                     "this walk had already read (after " +
                                                         std::to_string(pages_) + " pages)");
     ++pages_;
-    auto page = co_await fetch_(ask, ctx_);
+    auto page = co_await fetch(ask);
     if (page) read_ += page->records.size();
     co_return page;
   }
@@ -65,6 +91,31 @@ class page_walk {
   bool at_cap() const { return read_ >= scan_limit_ || pages_ >= max_pages_; }
 
  private:
+  // The page, mapped by the vendor's fetcher, or a copy of the one kept (or being read) for the
+  // same ask. A raw page is not kept: its records hold the vendor's whole parsed answer.
+  net::awaitable<result<vendor_page>> fetch(const page_ask& ask) {
+    if (!ctx_.pages || ask.query.include_raw) co_return co_await fetch_(ask, ctx_);
+    std::string key = std::string(ctx_.vendor) + (ask.sorted ? "|sorted|" : "|") +
+                      (ask.bound ? std::to_string(*ask.bound) : "-") + "|" + std::to_string(ask.per_page) + "|" +
+                      std::to_string(ask.continuation.size()) + ":" + ask.continuation + "|" +
+                      ask.query.fingerprint_material();
+    std::optional<failure> failed;
+    auto compute = [&]() -> net::awaitable<policy::memo<vendor_page>::computed> {
+      auto own = co_await fetch_(ask, ctx_);
+      if (!own) {
+        failed = own.error();
+        co_return policy::memo<vendor_page>::computed{};
+      }
+      std::uint64_t bytes = sizeof(vendor_page);
+      for (auto& r : own->records) r.raw.reset(), bytes += footprint(r);  // unasked: kept without the vendor's answer
+      co_return policy::memo<vendor_page>::computed{std::make_shared<const vendor_page>(std::move(*own)), bytes};
+    };
+    auto [kept, how] = co_await ctx_.pages->get(key, ctx_.kept_for, ctx_.until, compute);
+    if (!kept) co_return failed.value_or(failure::make(errc::internal, "the page ended without an answer"));
+    count(ctx_, "page", how);
+    co_return *kept;
+  }
+
   call_context& ctx_;
   const page_fetcher& fetch_;
   std::size_t scan_limit_, max_pages_;
@@ -192,20 +243,6 @@ net::awaitable<result<list_result>> keyset_walk(const list_request& req, call_co
 
 namespace {
 
-// What a kept record costs, roughly: its strings and vectors (raw is not kept unasked).
-std::uint64_t footprint(const conversation& c) {
-  std::uint64_t n = sizeof(conversation) + c.id.capacity() + c.vendor.capacity() + c.vendor_type.capacity() +
-                    c.native_id.capacity();
-  for (const auto* s : {&c.account_id, &c.title, &c.channel, &c.platform, &c.language, &c.sentiment, &c.summary,
-                        &c.status, &c.owner_id, &c.user_id, &c.person_id})
-    if (*s) n += s->value().capacity();
-  n += c.agents.size() * sizeof(agent) + c.segments.size() * sizeof(segment) + c.messages.size() * sizeof(message);
-  for (const auto& m : c.messages) n += m.content ? m.content->capacity() : 0;
-  for (const auto& t : c.tags) n += sizeof(t) + t.capacity();
-  for (const auto& [name, url] : c.links) n += sizeof(name) * 2 + name.capacity() + url.capacity();
-  return n;
-}
-
 // Reads, filters and orders the whole scan of `req.query` (its cursor aside).
 net::awaitable<result<scan_snapshot>> scan(const list_request& req, call_context& ctx, const page_fetcher& fetch,
                                            std::size_t max_per_page, std::size_t scan_limit) {
@@ -216,7 +253,7 @@ net::awaitable<result<scan_snapshot>> scan(const list_request& req, call_context
   out.records = std::move(all->records);
   std::erase_if(out.records, [&](const conversation& r) { return !req.query.matches_all(r); });
   if (!req.query.include_raw)
-    for (auto& r : out.records) r.raw.reset();  // kept for the TTL: the vendor's answers must not be
+    for (auto& r : out.records) r.raw.reset();  // may be kept: without the vendor's answers
   sort_records(out.records, req.query.sort);
   co_return out;
 }
@@ -226,14 +263,13 @@ net::awaitable<result<scan_snapshot>> scan(const list_request& req, call_context
 net::awaitable<result<list_result>> scan_walk(const list_request& req, call_context& ctx, const page_fetcher& fetch,
                                               std::size_t max_per_page, std::size_t scan_limit) {
   std::shared_ptr<const scan_snapshot> snapshot;
-  if (!ctx.scans) {
+  if (!ctx.scans || req.query.include_raw) {  // a raw scan is not kept: it holds the vendor's answers
     auto own = co_await scan(req, ctx, fetch, max_per_page, scan_limit);
     if (!own) co_return own.error();
     snapshot = std::make_shared<const scan_snapshot>(std::move(*own));
   } else {
-    // The vendor instance and everything that decides the scan: filters, sort, raw; not the cursor.
-    const std::string key = std::string(ctx.vendor) + (req.query.include_raw ? "|raw|" : "|") +
-                            req.query.fingerprint_material();
+    // The vendor instance and everything that decides the scan: filters and sort, not the cursor.
+    const std::string key = std::string(ctx.vendor) + "|" + req.query.fingerprint_material();
     std::optional<failure> failed;
     auto compute = [&]() -> net::awaitable<policy::memo<scan_snapshot>::computed> {
       auto own = co_await scan(req, ctx, fetch, max_per_page, scan_limit);
@@ -245,10 +281,9 @@ net::awaitable<result<list_result>> scan_walk(const list_request& req, call_cont
       for (const auto& r : own->records) bytes += footprint(r);
       co_return policy::memo<scan_snapshot>::computed{std::make_shared<const scan_snapshot>(std::move(*own)), bytes};
     };
-    auto [value, how] = co_await ctx.scans->get(key, ctx.scan_ttl, ctx.until, compute);
+    auto [value, how] = co_await ctx.scans->get(key, ctx.kept_for, ctx.until, compute);
     if (!value) co_return failed.value_or(failure::make(errc::internal, "the scan ended without an answer"));
-    if (how == policy::memo_outcome::hit) ++ctx.stats.cache_hits;
-    if (how == policy::memo_outcome::coalesced) ++ctx.stats.coalesced;
+    count(ctx, "scan", how);
     snapshot = std::move(value);
   }
   // The page: the first `want` records strictly after the cursor (the snapshot is in the order).

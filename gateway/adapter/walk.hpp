@@ -38,7 +38,10 @@ using page_fetcher = std::function<net::awaitable<result<vendor_page>>(const pag
 //
 // Both walks are bounded whatever the vendor's pages say: each page checks ctx.until (failing with
 // upstream_timeout), a continuation already followed in the walk fails with upstream_error ("the
-// vendor's pages loop"), and the walk yields to its executor between pages.
+// vendor's pages loop"), and the walk yields to its executor between pages. A page is mapped once
+// and kept in ctx.pages (unless include=raw), keyed by the vendor and what decides the page (the
+// query without its cursor, the order asked, the bound, the continuation, the page size): a hit
+// costs a copy of its records, no parse and no mapping.
 net::awaitable<result<list_result>> keyset_walk(const list_request& req, call_context& ctx, const page_fetcher& fetch,
                                                 std::size_t max_per_page, std::size_t scan_limit);
 

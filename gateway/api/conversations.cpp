@@ -84,8 +84,9 @@ adapter::call_context call_for(const request_scope& scope, const std::string& ve
   adapter::call_context ctx{scope.http, time.until, scope.request_id, vendor,
                             guard == scope.rt.guards.end() ? nullptr : guard->second.get(), scope.traceparent};
   ctx.clients_deadline = time.clients;
+  ctx.pages = scope.rt.pages.get();
   ctx.scans = scope.rt.scans.get();
-  ctx.scan_ttl = std::chrono::milliseconds(cfg.cache_ttl_ms.value_or(scope.rt.cfg ? scope.rt.cfg->cache.ttl_ms : 0));
+  ctx.kept_for = std::chrono::milliseconds(cfg.cache_ttl_ms.value_or(scope.rt.cfg ? scope.rt.cfg->cache.ttl_ms : 0));
   return ctx;
 }
 

@@ -65,6 +65,7 @@ result<runtime_ptr> runtime::build(config::config_ptr cfg, const adapter::regist
                           : fresh ? std::move(fresh)
                                   : std::make_shared<policy::shared_state>(cfg->cache.max_bytes);
   rt->policies->begin_build();
+  rt->pages->set_capacity(cfg->cache.max_bytes);
   rt->scans->set_capacity(cfg->cache.max_bytes);
   rt->answers->set_capacity(cfg->cache.max_bytes);
   for (const auto& [name, vendor] : cfg->vendors) {

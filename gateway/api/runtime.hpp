@@ -39,8 +39,11 @@ struct runtime {
   std::map<std::string, std::shared_ptr<vendor_health>> health;          // by vendor name
   std::map<std::string, std::unique_ptr<policy::vendor_guard>> guards;   // by vendor name
   std::shared_ptr<policy::shared_state> policies;
-  // The vendors' ordered scans, by vendor and query (cursor aside): the next pages of a scan read
-  // them instead of scanning again. One configuration's: a reload starts afresh.
+  // What the vendors' pages computed (adapter/walk.hpp): mapped pages, and ordered scans by vendor
+  // and query (cursor aside), so that the next pages of a scan read them instead of scanning
+  // again. One configuration's: a reload starts afresh.
+  std::unique_ptr<policy::memo<adapter::vendor_page>> pages =
+      std::make_unique<policy::memo<adapter::vendor_page>>(config::cache_config{}.max_bytes);
   std::unique_ptr<policy::memo<adapter::scan_snapshot>> scans =
       std::make_unique<policy::memo<adapter::scan_snapshot>>(config::cache_config{}.max_bytes);
   // Whole list answers, by tenant, vendors and normalized query: identical requests in flight

@@ -148,9 +148,14 @@ TEST_F(SharedAnswers, AnIdenticalRequestWithinTheTtlIsTheSameAnswerAndCallsNoVen
   EXPECT_EQ(second.meta().at("timing").at("slowest_vendor_ms"), 0);
   EXPECT_EQ(metric("cgw_answers_shared_total", {{"result", "hit"}}), hits + 1);
 
-  // Another tenant computes its own answer (its cursor is bound to it), from the vendor cache.
+  // Another tenant computes its own answer (its cursor is bound to it), from the mapped page kept
+  // for the first: no vendor call, no parse.
+  const metrics::labels page_hit{{"vendor", "salesloft"}, {"kind", "page"}, {"result", "hit"}};
+  const double page_hits = metric("cgw_computed_requests_total", page_hit);
   const auto other = gw.get(query, {{"X-API-Key", "key-c"}});
   ASSERT_EQ(other.status, 200u) << other.text;
+  EXPECT_EQ(metric("cgw_computed_requests_total", page_hit), page_hits + 1);
+  EXPECT_EQ(vendor_->requests(), before);
   EXPECT_EQ(metric("cgw_answers_shared_total", {{"result", "hit"}}), hits + 1);
   EXPECT_NE(other.meta().at("next_cursor"), first.meta().at("next_cursor"));
   EXPECT_EQ(other.data(), first.data());
