@@ -2,6 +2,8 @@
 // records field by field and equal failures, over sandbox pages and hostile hand-written ones.
 #include "adapters/salesloft/sandbox/sandbox.hpp"
 #include "adapters/salesloft/translate.hpp"
+#include "adapters/twilio_insights_v3/sandbox/sandbox.hpp"
+#include "adapters/twilio_insights_v3/translate.hpp"
 #include "gateway/adapter/json_events.hpp"
 #include "gateway/adapter/vendor_body.hpp"
 #include "tests/fuzz/same_records.hpp"
@@ -17,21 +19,9 @@ namespace {
 
 namespace json = boost::json;
 namespace sl = adapters::salesloft;
+namespace v3 = adapters::twilio_insights_v3;
 
-// What fetch_json makes of a body before a translator reads it.
-template <class Read>
-auto through_dom(std::string_view text, Read read) -> decltype(read(std::declval<const adapter::vendor_body&>())) {
-  auto body = adapter::vendor_body::parse(text);
-  if (!body) return failure::make(errc::upstream_error, "the vendor's answer is not valid JSON");
-  return read(*body);
-}
-
-std::string same_pages(const adapter::vendor_page& a, const adapter::vendor_page& b) {
-  if (a.next != b.next) return "next";
-  return testing::first_difference(a.records, b.records);
-}
-
-std::string same_one(const conversation& a, const conversation& b) { return testing::first_difference(a, b); }
+using testing::through_dom;
 
 // Depth `n` of nested arrays around `inner`.
 std::string nested(int n, std::string_view inner) {
@@ -57,11 +47,11 @@ void expect_same_salesloft(const std::string& text) {
   SCOPED_TRACE(text.substr(0, 300));
   auto dom = through_dom(text, [](const adapter::vendor_body& b) { return sl::read_page(b, "sl"); });
   auto events = sl::read_page(std::string_view(text), "sl");
-  EXPECT_EQ(testing::first_difference(dom, events, same_pages), "");
+  EXPECT_EQ(testing::first_difference(dom, events), "");
   constexpr std::string_view asked = "a1";
   auto dom_one = through_dom(text, [&](const adapter::vendor_body& b) { return sl::read_one(b, "sl", asked); });
   auto events_one = sl::read_one(std::string_view(text), "sl", asked);
-  EXPECT_EQ(testing::first_difference(dom_one, events_one, same_one), "");
+  EXPECT_EQ(testing::first_difference(dom_one, events_one), "");
 }
 
 TEST(FastParse, SalesloftSandboxPagesReadAlike) {
@@ -81,7 +71,7 @@ TEST(FastParse, SalesloftSandboxPagesReadAlike) {
       auto dom = through_dom(one, [&](const adapter::vendor_body& b) { return sl::read_one(b, "sl", id); });
       auto ev = sl::read_one(std::string_view(one), "sl", id);
       ASSERT_TRUE(ev) << ev.error().message;
-      EXPECT_EQ(testing::first_difference(dom, ev, same_one), "");
+      EXPECT_EQ(testing::first_difference(dom, ev), "");
     }
   }
 }
@@ -138,6 +128,118 @@ TEST(FastParse, SalesloftHostilePagesReadAlike) {
         R"({"Data":[]})", R"({"data":[],"data":5})", R"({"d\u0061ta":[{"id":"a1"}]})", R"({"data":[{"id":"a1"}]} )"})
     pages.push_back(envelope);
   for (const auto& text : pages) expect_same_salesloft(text);
+}
+
+// --- Twilio Insights v3 ---------------------------------------------------------------------------
+
+// The defaults, plus a dimension for every field they leave unmapped, dotted names both ways.
+v3::dimension_map insights_every_field() {
+  auto m = v3::default_dimensions();
+  m[v3::field::account_id] = "Account.Sid";
+  m[v3::field::title] = "Title";
+  m[v3::field::platform] = "Direction";
+  m[v3::field::ended_at] = "DateEnded";
+  m[v3::field::updated_at] = "DateUpdated";
+  m[v3::field::summary] = "Summary.Text.Value";
+  return m;
+}
+
+void expect_same_insights(const std::string& text, const v3::dimension_map& dims) {
+  SCOPED_TRACE(text.substr(0, 300));
+  auto dom = through_dom(text, [&](const adapter::vendor_body& b) { return v3::read_page(b, dims, "ti"); });
+  auto events = v3::read_page(std::string_view(text), dims, "ti");
+  EXPECT_EQ(testing::first_difference(dom, events), "");
+}
+
+TEST(FastParse, InsightsSandboxPagesReadAlike) {
+  const auto records = sandbox::twilio_insights_v3::make_dataset(300, 11);
+  auto renamed = v3::default_dimensions();  // the sandbox's flat AccountSid, and a field mapped twice
+  renamed[v3::field::account_id] = "AccountSid";
+  renamed[v3::field::platform] = "Direction";
+  renamed[v3::field::updated_at] = "DateCreated";
+  for (std::size_t from = 0; from < records.size(); from += 50) {
+    json::array items(records.begin() + static_cast<long>(from), records.begin() + static_cast<long>(from + 50));
+    const std::string text = json::serialize(json::object{
+        {"domain", "Conversations"}, {"items", items}, {"meta", {{"key", "items"}, {"pageSize", 50}, {"nextToken", "eyJvIjo1MH0="}}}});
+    auto events = v3::read_page(std::string_view(text), v3::default_dimensions(), "ti");
+    ASSERT_TRUE(events) << events.error().message;
+    ASSERT_EQ(events->records.size(), 50u);
+    EXPECT_EQ(events->next, "eyJvIjo1MH0=");
+    EXPECT_FALSE(events->records.front().raw);
+    for (const auto& dims : {v3::default_dimensions(), insights_every_field(), renamed}) expect_same_insights(text, dims);
+    // meta first, then the items: the list is known only at the end either way.
+    const std::string meta_first = json::serialize(json::object{{"meta", {{"key", "items"}}}, {"items", items}});
+    expect_same_insights(meta_first, v3::default_dimensions());
+  }
+}
+
+TEST(FastParse, InsightsHostilePagesReadAlike) {
+  std::vector<std::string> pages = hostile_roots();
+  const std::vector<std::string> items = {
+      R"({"Id":"CA1","OperatorResult.Value":"positive","OperatorResult":{"Value":"negative"}})",
+      R"({"Id":"CA1","OperatorResult":{"Value":"negative"},"OperatorResult.Value":null})",
+      R"({"Id":"CA1","OperatorResult":{"Value":"negative"}})",
+      R"({"Id":"CA1","OperatorResult":{"Value":"negative"},"OperatorResult":{"Other":1}})",
+      R"({"Id":"CA1","OperatorResult":{"Value":"negative"},"OperatorResult":5})",
+      R"({"Id":"CA1","OperatorResult":{"Value":"a","Value":"b"},"Account":{"Sid":"AC1"},"Account.Sid":"AC2"})",
+      R"({"Id":"CA1","Summary":{"Text":{"Value":"deep"}},"Account":{"Sid":7}})",
+      R"({"Id":"CA1","Summary":{"Text":{"Value":"deep"},"Text":null},"Summary.Text":{"Value":"x"}})",
+      R"({"Id":"CA1","Summary":{"Text":[{"Value":"in an array"}]},"Account":[{"Sid":"AC"}]})",
+      R"({"Id":["CA1","CA2"],"Languages":["en-us","fr"],"Channels":["VOICE","chat"]})",
+      R"({"Id":[],"Languages":[]})",
+      R"({"Id":[{"x":1}],"Languages":[["en"]]})",
+      R"({"Id":[7],"Languages":[null,"en"],"Channels":[]})",
+      R"({"Id":"CA1","Languages":"EN-gb","Channels":"Carrier pigeon","Direction":"inbound"})",
+      R"({"Id":"CA1","Languages":"","Channels":""})",
+      R"({"Id":"CA1","AgentNames":["a",1,null,"b",["c"],{"d":1},"a"]})",
+      R"({"Id":"CA1","AgentNames":"solo"})",
+      R"({"Id":"CA1","AgentNames":["x"],"AgentNames":"y"})",
+      R"({"Id":"CA1","AgentNames":"y","AgentNames":["x"]})",
+      R"({"Id":"CA1","AgentNames":null})",
+      R"({"Id":"CA1","Duration":"1200","DateCreated":"2024-03-19T03:48:41.321Z","DateEnded":"2024-03-19T03:48:41"})",
+      R"({"Id":"CA1","Duration":1200.0,"DateCreated":["2024-03-19T03:48:41Z"],"DateUpdated":5})",
+      R"({"Id":"CA1","Duration":1e400,"DateCreated":null})",
+      R"({"Id":"CA1","Duration":18446744073709551615})",
+      R"({"Id":"CA1","Duration":-9223372036854775808})",
+      R"({"Id":"CA1","Duration":[5]})",
+      R"({"Id":"CA1","Id":null})",
+      R"({"Id":null,"Id":"CA1"})",
+      R"({"Id":""})",
+      R"({"Id":true})",
+      R"({"Id":1.5})",
+      R"({"Id":18446744073709551615})",
+      R"({"I\u0064":"CA\u00e9 \ud83d\ude00"})",
+      R"({"Title":"no id"})",
+      R"("an item")",
+      R"([{"Id":"CA1"}])",
+      R"(null)",
+      R"({"Id":"CA1","deep":)" + nested(60, "1") + "}",
+  };
+  for (const auto& item : items) {
+    pages.push_back("{\"items\":[" + item + "]}");
+    pages.push_back("{\"items\":[{\"Id\":\"first\"}," + item + ",{\"Id\":\"CA2\"}],\"meta\":{\"nextToken\":\"t\"}}");
+  }
+  for (const std::string meta :
+       {R"({"key":"items","nextToken":"t"})", R"({"key":"records"})", R"({"key":"other"})", R"({"key":"meta"})",
+        R"({"key":5})", R"({"key":null,"nextToken":null})", R"({"nextToken":""})", R"({"nextToken":7})",
+        R"({"nextToken":"a","nextToken":"b"})", R"({"key":"records","key":"items"})", R"([{"key":"records"}])",
+        R"("items")", R"(null)"}) {
+    for (const std::string body :
+         {R"("items":[{"Id":"CA1"}])", R"("records":[{"Id":"R1"}],"items":[{"Id":"CA1"}])",
+          R"("items":[{"Id":"CA1"}],"records":[{"Title":"no id"}])", R"("records":[{"Id":"R1"}])",
+          R"("records":{"Id":"R1"},"items":[{"Id":"CA1"}])", R"("records":[{"Id":"R1"}],"records":5)",
+          R"("records":[{"Id":"R1"}],"items":[{"Id":"CA1"}],"items":[{"Id":"CA2"}])", R"("5":[{"Id":"five"}])"}) {
+      pages.push_back("{" + body + R"(,"meta":)" + meta + "}");
+      pages.push_back(R"({"meta":)" + meta + "," + body + "}");
+      pages.push_back(R"({"meta":{"key":"items"},)" + body + R"(,"meta":)" + meta + "}");
+    }
+  }
+  for (const std::string envelope :
+       {R"({"items":[],"items":null})", R"({"items":null,"items":[]})", R"({"Items":[]})", R"({"items":{}})",
+        R"({"meta":{"key":"items"}})", R"({"items":[{"Id":"CA1"}]} )"})
+    pages.push_back(envelope);
+  for (const auto& text : pages)
+    for (const auto& dims : {v3::default_dimensions(), insights_every_field()}) expect_same_insights(text, dims);
 }
 
 TEST(FastParse, EventsRefuseWhatTheDomRefuses) {
