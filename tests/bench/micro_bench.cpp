@@ -130,6 +130,11 @@ vendor_case flex_case(std::size_t per_page) {
             auto r = adapters::twilio_flex_insights::read_page(parsed(body), "twilio_flex", flex_endpoint(), target);
             if (!r) die("twilio_flex: " + r.error().message);
             return std::move(r->page.records);
+          },
+          [target](std::size_t, const std::string& body) {
+            auto r = adapters::twilio_flex_insights::read_page(std::string_view(body), "twilio_flex", flex_endpoint(), target);
+            if (!r) die("twilio_flex: " + r.error().message);
+            return std::move(r->page.records);
           }};
 }
 

@@ -2,6 +2,8 @@
 // records field by field and equal failures, over sandbox pages and hostile hand-written ones.
 #include "adapters/salesloft/sandbox/sandbox.hpp"
 #include "adapters/salesloft/translate.hpp"
+#include "adapters/twilio_flex_insights/sandbox/sandbox.hpp"
+#include "adapters/twilio_flex_insights/translate.hpp"
 #include "adapters/twilio_insights_v3/sandbox/sandbox.hpp"
 #include "adapters/twilio_insights_v3/translate.hpp"
 #include "gateway/adapter/json_events.hpp"
@@ -20,6 +22,7 @@ namespace {
 namespace json = boost::json;
 namespace sl = adapters::salesloft;
 namespace v3 = adapters::twilio_insights_v3;
+namespace flex = adapters::twilio_flex_insights;
 
 using testing::through_dom;
 
@@ -240,6 +243,105 @@ TEST(FastParse, InsightsHostilePagesReadAlike) {
     pages.push_back(envelope);
   for (const auto& text : pages)
     for (const auto& dims : {v3::default_dimensions(), insights_every_field()}) expect_same_insights(text, dims);
+}
+
+// --- Twilio Flex Insights ------------------------------------------------------------------------
+
+constexpr std::string_view flex_target = "/v1/Insights/Conversations?PageSize=50";
+
+const upstream::endpoint& flex_endpoint() {
+  static const upstream::endpoint ep = [] {
+    auto parsed = upstream::parse_endpoint("http://127.0.0.1:39101");
+    EXPECT_TRUE(parsed);
+    return *parsed;
+  }();
+  return ep;
+}
+
+std::string same_flex_pages(const flex::page_read& a, const flex::page_read& b) {
+  if (a.skipped != b.skipped) return "skipped";
+  return testing::first_difference(a.page, b.page);
+}
+
+void expect_same_flex(const std::string& text) {
+  SCOPED_TRACE(text.substr(0, 300));
+  auto dom = through_dom(text, [](const adapter::vendor_body& b) { return flex::read_page(b, "tf", flex_endpoint(), flex_target); });
+  auto events = flex::read_page(std::string_view(text), "tf", flex_endpoint(), flex_target);
+  EXPECT_EQ(testing::first_difference(dom, events, same_flex_pages), "");
+}
+
+TEST(FastParse, FlexSandboxPagesReadAlike) {
+  const auto records = sandbox::twilio_flex_insights::make_dataset(300, 5);
+  const json::object meta{{"key", "conversations"},
+                          {"page_size", 50},
+                          {"next_page_url", "http://127.0.0.1:39101/v1/Insights/Conversations?PageSize=50&Page=1&PageToken=PT1"}};
+  for (std::size_t from = 0; from < records.size(); from += 50) {
+    json::array page(records.begin() + static_cast<long>(from), records.begin() + static_cast<long>(from + 50));
+    const std::string text = json::serialize(json::object{{"conversations", page}, {"meta", meta}});
+    auto events = flex::read_page(std::string_view(text), "tf", flex_endpoint(), flex_target);
+    ASSERT_TRUE(events) << events.error().message;
+    EXPECT_EQ(events->page.records.size() + events->skipped, 50u);
+    ASSERT_TRUE(events->page.next);
+    EXPECT_FALSE(events->page.records.front().raw);
+    EXPECT_FALSE(events->page.records.front().segments.empty());
+    expect_same_flex(text);
+    // meta before its records, and a key naming another array.
+    expect_same_flex(json::serialize(json::object{{"meta", meta}, {"conversations", page}}));
+    expect_same_flex(json::serialize(json::object{{"rows", page}, {"meta", {{"key", "rows"}}}, {"conversations", json::array{}}}));
+  }
+}
+
+TEST(FastParse, FlexHostilePagesReadAlike) {
+  std::vector<std::string> pages = hostile_roots();
+  const std::vector<std::string> records = {
+      R"({"conversation_id":"c1","account_id":"AC","segments":[{"segment_id":"s1","order":1,"offset":0.5,"talk_time":12.25,"timestamp":"2024-03-19T03:48:41Z","agent_name":"Ann"}]})",
+      R"({"conversation_id":"c1","segments":[{"timestamp":"2024-03-19T03:48:41Z","talk_time":1,"agent_name":"ann"},{"timestamp":"2024-03-19T03:48:41Z","talk_time":2,"agent_name":"ANN"},{"timestamp":"2024-03-19T03:48:40Z","agent_name":"Bob"}]})",
+      R"({"conversation_id":"c1","segments":[{"timestamp":"2024-03-19T03:48:41Z","talk_time":1e300},{"talk_time":-0.0}]})",
+      R"({"conversation_id":"c1","segments":[{"timestamp":"9999-12-31T23:59:59Z","talk_time":9e12}]})",
+      R"({"conversation_id":"c1","segments":[{"talk_time":"12"},{"talk_time":null},{"order":"3","offset":"1"}]})",
+      R"({"conversation_id":"c1","segments":[1,"s",null,[{"segment_id":"nested"}],{"segment_id":5,"order":2.0,"offset":18446744073709551615}]})",
+      R"({"conversation_id":"c1","segments":[{"segment_id":"a","segment_id":"b","agent_name":"x","agent_name":null}]})",
+      R"({"conversation_id":"c1","segments":[{"segment_id":"a"}],"segments":[{"segment_id":"b"}]})",
+      R"({"conversation_id":"c1","segments":[{"segment_id":"a"}],"segments":{"segment_id":"b"}})",
+      R"({"conversation_id":"c1","segments":{"x":[{"segment_id":"b"}]}})",
+      R"({"conversation_id":"c1","segments":[]})",
+      R"({"conversation_id":"c1","segments":[{"timestamp":"2024-02-30T00:00:00Z","talk_time":3},{"timestamp":5}]})",
+      R"({"conversation_id":"c1","segments":[{"agent_name":""},{"agent_name":"caf\u00e9"},{"agent_name":"CAF\u00c9"}]})",
+      R"({"conversation_id":7,"account_id":8})",
+      R"({"conversation_id":18446744073709551616})",
+      R"({"conversation_id":""})",
+      R"({"conversation_id":null,"conversation_id":"c1"})",
+      R"({"conversation_id":"c1","conversation_id":null})",
+      R"({"account_id":"no id"})",
+      R"("a record")",
+      R"([{"conversation_id":"c1"}])",
+      R"(null)",
+      R"({"conversation_id":"c1","deep":)" + nested(60, "1") + "}",
+  };
+  for (const auto& r : records) {
+    pages.push_back("{\"conversations\":[" + r + "]}");
+    pages.push_back("{\"conversations\":[{\"conversation_id\":\"first\"}," + r + ",{\"conversation_id\":\"c2\"}]}");
+  }
+  for (const std::string meta :
+       {R"({"key":"conversations"})", R"({"key":"rows"})", R"({"key":"other"})", R"({"key":5})", R"({"key":null})",
+        R"({"key":"rows","key":"conversations"})", R"({"next_page_url":"http://127.0.0.1:39101/v1/Insights/Conversations?Page=2"})",
+        R"({"next_page_url":"http://evil.example/v1/Insights/Conversations?Page=2"})", R"({"next_page_url":"/relative"})",
+        R"({"next_page_url":"http://127.0.0.1:39101/v1/Insights/Conversations?PageSize=50"})", R"({"next_page_url":null})",
+        R"({"next_page_url":""})", R"({"next_page_url":7})", R"([{"key":"rows"}])", R"(null)"}) {
+    for (const std::string body :
+         {R"("conversations":[{"conversation_id":"c1"}])", R"("rows":[{"conversation_id":"r1"}],"conversations":[{"conversation_id":"c1"}])",
+          R"("conversations":[{"conversation_id":"c1"}],"rows":[5])", R"("rows":[{"conversation_id":"r1"}])",
+          R"("rows":{"conversation_id":"r1"},"conversations":[{"conversation_id":"c1"}])", R"("rows":[{"conversation_id":"r1"}],"rows":5)",
+          R"("conversations":[{"conversation_id":"c1"}],"conversations":[{"account_id":"no id"}])", R"("5":[{"conversation_id":"five"}])"}) {
+      pages.push_back("{" + body + R"(,"meta":)" + meta + "}");
+      pages.push_back(R"({"meta":)" + meta + "," + body + "}");
+      pages.push_back(R"({"meta":{"key":"rows"},)" + body + R"(,"meta":)" + meta + "}");
+    }
+  }
+  for (const std::string envelope : {R"({"conversations":[],"conversations":null})", R"({"conversations":null,"conversations":[]})",
+                                     R"({"Conversations":[]})", R"({"conversations":{}})", R"({"conversations":[]} )"})
+    pages.push_back(envelope);
+  for (const auto& text : pages) expect_same_flex(text);
 }
 
 TEST(FastParse, EventsRefuseWhatTheDomRefuses) {
