@@ -177,6 +177,13 @@ vendor_case zild_case() {
     one.push_back(std::move(*r));
     return one;
   };
+  c.read_events = [ids](std::size_t i, const std::string& body) {
+    auto r = adapters::zild::read_one(std::string_view(body), "zild", ids[i]);
+    if (!r) die("zild: " + r.error().message);
+    std::vector<conversation> one;
+    one.push_back(std::move(*r));
+    return one;
+  };
   return c;
 }
 

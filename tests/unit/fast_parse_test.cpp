@@ -6,6 +6,8 @@
 #include "adapters/twilio_flex_insights/translate.hpp"
 #include "adapters/twilio_insights_v3/sandbox/sandbox.hpp"
 #include "adapters/twilio_insights_v3/translate.hpp"
+#include "adapters/zild/sandbox/sandbox.hpp"
+#include "adapters/zild/translate.hpp"
 #include "gateway/adapter/json_events.hpp"
 #include "gateway/adapter/vendor_body.hpp"
 #include "tests/fuzz/same_records.hpp"
@@ -23,6 +25,7 @@ namespace json = boost::json;
 namespace sl = adapters::salesloft;
 namespace v3 = adapters::twilio_insights_v3;
 namespace flex = adapters::twilio_flex_insights;
+namespace zd = adapters::zild;
 
 using testing::through_dom;
 
@@ -342,6 +345,67 @@ TEST(FastParse, FlexHostilePagesReadAlike) {
                                      R"({"Conversations":[]})", R"({"conversations":{}})", R"({"conversations":[]} )"})
     pages.push_back(envelope);
   for (const auto& text : pages) expect_same_flex(text);
+}
+
+// --- Zild ----------------------------------------------------------------------------------------
+
+void expect_same_zild(const std::string& text, std::int32_t asked) {
+  SCOPED_TRACE(text.substr(0, 300));
+  auto dom = through_dom(text, [&](const adapter::vendor_body& b) { return zd::read_one(b, "zd", asked); });
+  auto events = zd::read_one(std::string_view(text), "zd", asked);
+  EXPECT_EQ(testing::first_difference(dom, events), "");
+}
+
+TEST(FastParse, ZildSandboxRecordsReadAlike) {
+  const auto records = sandbox::zild::make_dataset(200, 3);
+  for (const auto& r : records) {
+    const std::string text = json::serialize(r);
+    const auto id = static_cast<std::int32_t>(r.at("id").to_number<std::int64_t>());
+    auto events = zd::read_one(std::string_view(text), "zd", id);
+    ASSERT_TRUE(events) << events.error().message;
+    EXPECT_FALSE(events->raw);
+    expect_same_zild(text, id);
+    expect_same_zild(text, id ^ 1);  // another record than the one asked for
+  }
+}
+
+TEST(FastParse, ZildHostileRecordsReadAlike) {
+  std::vector<std::string> texts = hostile_roots();
+  for (const std::string& body : std::vector<std::string>{
+           R"("contactName":"","userName":"u","agentId":0,"overallSentiment":"","conversationSummary":null)",
+           R"("agentId":-3,"userName":"","x":1)",
+           R"("agentId":7.0,"userName":5)",
+           R"("agentId":"12","tenantId":9)",
+           R"("createdAt":"0001-01-01T00:00:00","finishedAt":"2024-06-11T14:57:37.0974662","queuedAt":"x")",
+           R"("active":"true","finishedAt":null,"queuedAt":"2024-06-11T14:57:37Z")",
+           R"("active":false,"active":true)",
+           R"("active":1,"queuedAt":5)",
+           R"("duration":"1.02:03:04.5678901","lastConversationUpdateTime":"2024-02-30T00:00:00Z")",
+           R"("duration":"-00:00:01")",
+           R"("duration":1200)",
+           R"("duration":"10675199.02:48:05.4775808")",
+           R"("messages":[{"id":1,"createdAt":"2024-06-11T14:57:37Z","from":"a","to":"b","content":"hi","sentiment":"","messageType":2},5,null,[{"id":"n"}],{"messageType":"3","messageType":1.0}])",
+           R"("messages":[{"id":"m1"}],"messages":[{"id":"m2"}])",
+           R"("messages":[{"id":"m1"}],"messages":null)",
+           R"("messages":{"id":"m1"})",
+           R"("messages":[{"content":"q\"uote \u00e9 \ud83d\ude00","content":null,"messageType":18446744073709551615}])",
+           R"("tags":[{"name":"a"},{"name":"b","active":false},{"name":"a"},{"name":""},{"name":null},"c",{"name":"d","name":"e"},{"x":1}])",
+           R"("tags":[{"name":"a"}],"tags":[{"name":"b"}])",
+           R"("tags":{"name":"a"})",
+           R"("finalScore":9.5,"fileUrl":"https://r.example/a.mp3")",
+           R"("finalScore":"9","fileUrl":"javascript:void")",
+           R"("finalScore":1e400,"fileUrl":"HTTP://R")",
+           R"("finalScore":-0.0,"fileUrl":"http://")",
+           R"("deep":)" + nested(60, "1")}) {
+    texts.push_back(R"({"id":42,)" + body + "}");
+    texts.push_back("{" + body + R"(,"id":"42"})");
+  }
+  for (const std::string record :
+       {R"({"id":42,"id":null})", R"({"id":null,"id":42})", R"({"id":""})", R"({"id":true})", R"({"id":42.0})",
+        R"({"id":"042"})", R"({"id":18446744073709551615})", R"({"i\u0064":42})", R"({"contactName":"no id"})",
+        R"("a record")", R"([{"id":42}])", R"({"id":43})", R"({"id":42} )"})
+    texts.push_back(record);
+  for (const auto& text : texts) expect_same_zild(text, 42);
 }
 
 TEST(FastParse, EventsRefuseWhatTheDomRefuses) {
