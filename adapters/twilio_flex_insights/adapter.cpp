@@ -61,12 +61,23 @@ class flex_adapter final : public cgw::adapter::adapter {
     std::string target = ask.continuation.empty() ? first_page_target(ask.query, ask.per_page, ep_.path_prefix)
                                                   : ask.continuation;
     auto req = vendor_request(http::verb::get, target, authorization_);
-    auto body = co_await fetch_json(ctx, ep_, std::move(req), cfg_.max_response_bytes);
-    if (!body) co_return body.error();
-    auto page = read_page(std::move(*body), cfg_.name, ep_, target);
+    auto page = co_await read(ctx, std::move(req), target, ask.query.include_raw);
     if (!page) co_return page.error();
     skipped += page->skipped;
     co_return std::move(page->page);
+  }
+
+  // The answer to `req` (the page at `target`); without raw (`include_raw` false) no DOM is built.
+  net::awaitable<result<page_read>> read(call_context& ctx, upstream::request req, const std::string& target,
+                                         bool include_raw) const {
+    if (!include_raw) {
+      auto answer = co_await fetch_text(ctx, ep_, std::move(req), cfg_.max_response_bytes);
+      if (!answer) co_return answer.error();
+      co_return read_page((*answer)->body(), cfg_.name, ep_, target);
+    }
+    auto body = co_await fetch_json(ctx, ep_, std::move(req), cfg_.max_response_bytes);
+    if (!body) co_return body.error();
+    co_return read_page(std::move(*body), cfg_.name, ep_, target);
   }
 
   config::vendor_config cfg_;

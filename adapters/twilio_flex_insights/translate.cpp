@@ -13,10 +13,7 @@ namespace cgw::adapters::twilio_flex_insights {
 namespace {
 
 namespace json = boost::json;
-using adapter::integer_at;
-using adapter::number_at;
 using adapter::text_at;
-using adapter::time_at;
 
 constexpr std::string_view records_key = "conversations";
 
@@ -27,19 +24,6 @@ bool same_name(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
            return std::tolower(x) == std::tolower(y);
          });
-}
-
-std::optional<segment> to_segment(const json::value& v) {
-  const json::object* o = v.if_object();
-  if (!o) return std::nullopt;  // the spec leaves segments untyped: what is not an object is not one
-  segment s;
-  s.id = text_at(*o, "segment_id");
-  s.order = integer_at(*o, "order");
-  s.offset_s = number_at(*o, "offset");
-  s.talk_time_s = number_at(*o, "talk_time");
-  s.started_at = time_at(*o, "timestamp");
-  s.agent_name = text_at(*o, "agent_name");
-  return s;
 }
 
 // `x` rounded to an integer; nullopt when it is not finite or does not fit (a vendor's talk_time
@@ -77,6 +61,142 @@ void derive_from_segments(conversation& c) {
   if (talk_known) c.duration_ms = rounded(talk_total * 1000);
 }
 
+using adapter::json_path;
+using adapter::json_scalar;
+
+// One Flex conversation read from its events (MAPPING.md): the mapping rules of both paths, the
+// DOM's replayed and the streamed answer's. A duplicated key reads as its last value, as the DOM
+// keeps it.
+class record_reader final : public adapter::json_events {
+ public:
+  // `path` from the record itself (empty: the record).
+  void on_value(json_path path, const json_scalar& v) override {
+    if (path.empty()) {
+      *this = record_reader{};
+      object_ = v.is(json_scalar::kind::object);
+      return;
+    }
+    if (!object_ || path[0].element) return;
+    const std::string_view key = path[0].key;
+    if (path.size() == 1) {
+      if (key == "conversation_id") id_ = adapter::text_of(v);
+      else if (key == "account_id") account_id_ = adapter::text_of(v);
+      else if (key == "segments") segments_.clear(), in_segments_ = v.is(json_scalar::kind::array);
+      return;
+    }
+    if (key != "segments" || !in_segments_ || !path[1].element) return;
+    if (path.size() == 2) {
+      // The spec leaves segments untyped: what is not an object is not one.
+      segment_open_ = v.is(json_scalar::kind::object);
+      if (segment_open_) segments_.emplace_back();
+      return;
+    }
+    if (path.size() != 3 || !segment_open_) return;
+    segment& s = segments_.back();
+    const std::string_view member = path[2].key;
+    if (member == "segment_id") s.id = adapter::text_of(v);
+    else if (member == "order") s.order = adapter::integer_of(v);
+    else if (member == "offset") s.offset_s = adapter::number_of(v);
+    else if (member == "talk_time") s.talk_time_s = adapter::number_of(v);
+    else if (member == "timestamp") s.started_at = adapter::time_of(v);
+    else if (member == "agent_name") s.agent_name = adapter::text_of(v);
+  }
+  void on_end(json_path) override {}
+
+  bool is_object() const { return object_; }
+
+  // Fails when the record is not an object or has no conversation_id (such a record cannot be addressed).
+  result<conversation> finish(std::string_view vendor) && {
+    if (!object_) return failure::make(errc::upstream_error, "a Flex Insights conversation is not an object");
+    if (!id_ || id_->empty())
+      return failure::make(errc::upstream_error, "a Flex Insights conversation has no conversation_id");
+    conversation c;
+    set_identity(c, vendor, type_name, std::move(*id_));
+    c.account_id = std::move(account_id_);
+    c.segments = std::move(segments_);
+    derive_from_segments(c);
+    return c;
+  }
+
+ private:
+  bool object_ = false, in_segments_ = false, segment_open_ = false;
+  opt_string id_, account_id_;
+  std::vector<segment> segments_;
+};
+
+// The records of one top-level array: mapped, those without an id counted, and the first that is
+// not an object kept as the failure (the DOM path stops at it).
+class record_list final : public adapter::json_events {
+ public:
+  explicit record_list(std::string_view vendor) : vendor_(vendor) {}
+
+  // `path` from the array (its elements: path[0]).
+  void on_value(json_path path, const json_scalar& v) override {
+    record_.on_value(path.subspan(1), v);
+    if (path.size() == 1 && !v.is(json_scalar::kind::object) && !v.is(json_scalar::kind::array)) end_record();
+  }
+  void on_end(json_path path) override {
+    if (path.size() == 1) end_record();
+  }
+
+  page_read read;
+  std::optional<failure> error;
+
+ private:
+  void end_record() {
+    if (error) return;
+    if (!record_.is_object()) {
+      error = failure::make(errc::upstream_error, "a Flex Insights conversation is not an object");
+      return;
+    }
+    auto c = std::move(record_).finish(vendor_);
+    if (!c) ++read.skipped;  // no conversation_id: nothing could ever address it
+    else read.page.records.push_back(std::move(*c));
+  }
+
+  std::string_view vendor_;
+  record_reader record_;
+};
+
+// A list answer read from its events: {conversations: [...], meta: {key, next_page_url}}, in any order.
+class page_reader final : public adapter::json_events {
+ public:
+  explicit page_reader(std::string_view vendor) : arrays_(record_list(vendor)) {}
+
+  void on_value(json_path path, const json_scalar& v) override {
+    if (path.empty()) {
+      envelope_ = v.is(json_scalar::kind::object);
+      return;
+    }
+    if (!envelope_) return;
+    arrays_.on_value(path, v);
+    if (path[0].key != "meta") return;
+    if (path.size() == 1) key_.reset(), next_.reset();  // a later meta replaces an earlier one
+    else if (path.size() == 2 && path[1].key == "key") key_ = adapter::text_of(v);
+    else if (path.size() == 2 && path[1].key == "next_page_url") next_ = adapter::text_of(v);
+  }
+  void on_end(json_path path) override {
+    if (envelope_) arrays_.on_end(path);
+  }
+
+  bool envelope_ = false;
+  adapter::top_level_arrays<record_list> arrays_;
+  std::optional<std::string> key_, next_;
+};
+
+// `out` with the page that follows, from meta.next_page_url (checked as read_page says).
+result<page_read> with_next(page_read out, const std::optional<std::string>& next, const upstream::endpoint& ep,
+                            std::string_view target) {
+  if (next && !next->empty()) {
+    auto next_target = upstream::same_origin_target(ep, *next);
+    if (!next_target) return next_target.error();
+    if (*next_target == target)
+      return failure::make(errc::upstream_error, "the vendor's next-page link repeats the page just read");
+    out.page.next = std::move(*next_target);
+  }
+  return out;
+}
+
 }  // namespace
 
 filter_set pushed_down(const list_query& q) {
@@ -104,18 +224,9 @@ std::string first_page_target(const list_query& q, std::size_t page_size, std::s
 }
 
 result<conversation> to_conversation(const json::value& record, std::string_view vendor) {
-  const json::object* o = record.if_object();
-  if (!o) return failure::make(errc::upstream_error, "a Flex Insights conversation is not an object");
-  auto id = text_at(*o, "conversation_id");
-  if (!id || id->empty()) return failure::make(errc::upstream_error, "a Flex Insights conversation has no conversation_id");
-  conversation c;
-  set_identity(c, vendor, type_name, std::move(*id));
-  c.account_id = text_at(*o, "account_id");
-  if (const json::value* segments = adapter::member(*o, "segments"); segments && segments->is_array())
-    for (const auto& v : segments->get_array())
-      if (auto s = to_segment(v)) c.segments.push_back(std::move(*s));
-  derive_from_segments(c);
-  return c;
+  record_reader reader;
+  adapter::replay(record, reader);
+  return std::move(reader).finish(vendor);
 }
 
 result<page_read> read_page(const adapter::vendor_body& body, std::string_view vendor, const upstream::endpoint& ep,
@@ -139,15 +250,18 @@ result<page_read> read_page(const adapter::vendor_body& body, std::string_view v
     c->raw = body.share(record.get_object());
     out.page.records.push_back(std::move(*c));
   }
-  auto next = meta ? text_at(*meta, "next_page_url") : std::nullopt;
-  if (next && !next->empty()) {
-    auto next_target = upstream::same_origin_target(ep, *next);
-    if (!next_target) return next_target.error();
-    if (*next_target == target)
-      return failure::make(errc::upstream_error, "the vendor's next-page link repeats the page just read");
-    out.page.next = std::move(*next_target);
-  }
-  return out;
+  return with_next(std::move(out), meta ? text_at(*meta, "next_page_url") : std::nullopt, ep, target);
+}
+
+result<page_read> read_page(std::string_view text, std::string_view vendor, const upstream::endpoint& ep,
+                            std::string_view target) {
+  page_reader reader(vendor);
+  if (auto parsed = adapter::read_events(text, reader); !parsed) return parsed.error();
+  record_list* records = reader.arrays_.find(reader.key_.value_or(std::string(records_key)));
+  if (!records)
+    return failure::make(errc::upstream_error, "the Flex Insights answer has no " + std::string(records_key) + " array");
+  if (records->error) return *records->error;
+  return with_next(std::move(records->read), reader.next_, ep, target);
 }
 
 }  // namespace cgw::adapters::twilio_flex_insights

@@ -47,4 +47,10 @@ struct page_read {
 result<page_read> read_page(const adapter::vendor_body& body, std::string_view vendor, const upstream::endpoint& ep,
                             std::string_view target);
 
+// The same reader over the answer's text, without a DOM (records without raw: include=raw reads
+// the DOM). Equal records and equal failures; "the vendor's answer is not valid JSON" when it is
+// not JSON or nests deeper than 64.
+result<page_read> read_page(std::string_view text, std::string_view vendor, const upstream::endpoint& ep,
+                            std::string_view target);
+
 }  // namespace cgw::adapters::twilio_flex_insights

@@ -97,9 +97,7 @@ class insights_adapter final : public cgw::adapter::adapter {
     if (!cube) co_return cube.error();
     const std::shared_ptr<const cube_view> view = std::move(*cube);
     auto req = post(query_target(ep_.path_prefix, 1), get_body(id, view->dims));
-    auto body = co_await call(ctx, std::move(req));
-    if (!body) co_return body.error();
-    auto page = read_page(std::move(*body), view->dims, cfg_.name);
+    auto page = co_await read(ctx, std::move(req), view->dims, ctx.include_raw);
     if (!page) co_return page.error();
     for (auto& c : page->records)
       if (c.native_id == id) co_return std::move(c);
@@ -252,9 +250,12 @@ class insights_adapter final : public cgw::adapter::adapter {
   // id is an empty items list), so it is an upstream error like any other unexpected status.
   net::awaitable<result<vendor_body>> call(call_context& ctx, upstream::request req) const {
     auto body = co_await fetch_json(ctx, ep_, std::move(req), cfg_.max_response_bytes);
-    if (!body && body.error().code == errc::not_found)
-      co_return failure::make(errc::upstream_error, "the vendor answered HTTP 404 for an Insights endpoint");
+    if (!body) co_return not_found_is_error(body.error());
     co_return body;
+  }
+  static failure not_found_is_error(failure f) {
+    if (f.code != errc::not_found) return f;
+    return failure::make(errc::upstream_error, "the vendor answered HTTP 404 for an Insights endpoint");
   }
 
   // The first page of a walk is the POSTed query; the token of the previous page stands for the rest.
@@ -263,6 +264,17 @@ class insights_adapter final : public cgw::adapter::adapter {
     auto req = ask.continuation.empty()
                    ? post(query_target(ep_.path_prefix, ask.per_page), query_body(ask, dims, cfg_.name))
                    : vendor_request(http::verb::get, next_page_target(ep_.path_prefix, ask.continuation), authorization_);
+    co_return co_await read(ctx, std::move(req), dims, ask.query.include_raw);
+  }
+
+  // A query answer read into records; without raw (`include_raw` false) no DOM is built.
+  net::awaitable<result<vendor_page>> read(call_context& ctx, upstream::request req, const dimension_map& dims,
+                                           bool include_raw) const {
+    if (!include_raw) {
+      auto answer = co_await fetch_text(ctx, ep_, std::move(req), cfg_.max_response_bytes);
+      if (!answer) co_return not_found_is_error(answer.error());
+      co_return read_page((*answer)->body(), dims, cfg_.name);
+    }
     auto body = co_await call(ctx, std::move(req));
     if (!body) co_return body.error();
     co_return read_page(std::move(*body), dims, cfg_.name);

@@ -142,41 +142,216 @@ json::object body_of(const dimension_map& dims, json::array filters, json::array
                                              {"orderBy", std::move(order_by)}}}};
 }
 
-// A dimension's value in an item. Item keys are dimension names, dots included
-// ("OperatorResult.Value"); a vendor that nests them instead ({"OperatorResult": {"Value": ..}})
-// is read too. Returns the object holding the value and its key there, or nullptr.
-std::pair<const json::object*, std::string_view> locate(const json::object& item, std::string_view name) {
-  if (item.contains(name)) return {&item, name};
-  const json::object* at = &item;
-  std::size_t start = 0;
-  for (std::size_t dot; (dot = name.find('.', start)) != std::string_view::npos; start = dot + 1) {
-    at = object_at(*at, name.substr(start, dot - start));
-    if (!at) return {nullptr, {}};
-  }
-  return {at, name.substr(start)};
-}
-
-// A text dimension's value; an array stands for its first element ("Languages[0]").
-std::optional<std::string> text_value(const json::object& item, const dimension_map& dims, field f) {
-  if (!dims.has(f)) return std::nullopt;
-  auto [holder, key] = locate(item, dims[f]);
-  const json::value* v = holder ? member(*holder, key) : nullptr;
-  if (v && v->is_array()) v = v->get_array().empty() ? nullptr : &v->get_array().front();
-  return v ? text_of(*v) : std::nullopt;
-}
-
-std::optional<micros> time_value(const json::object& item, const dimension_map& dims, field f) {
-  if (!dims.has(f)) return std::nullopt;
-  auto [holder, key] = locate(item, dims[f]);
-  return holder ? time_at(*holder, key) : std::nullopt;
-}
-
 // Twilio's channel names are matched case-insensitively; anything outside the unified set is "other".
 std::optional<std::string> unified_channel(std::optional<std::string> raw) {
   if (!raw || raw->empty()) return std::nullopt;
   std::string c = lower(*raw);
   return std::find(unified_channels.begin(), unified_channels.end(), c) != unified_channels.end() ? c : "other";
 }
+
+using adapter::json_path;
+using adapter::json_scalar;
+using adapter::kept_scalar;
+
+// One dimension's value in an item as either path reads it: the value, and for an array its
+// first element and its string elements.
+struct dimension_value {
+  bool seen = false, first_seen = false;
+  kept_scalar value, first;
+  std::vector<std::string> strings;
+
+  void clear() { seen = first_seen = false, strings.clear(); }
+  void begin(const json_scalar& v) {
+    clear();
+    seen = true;
+    value.keep(v);
+  }
+  void element(std::size_t index, const json_scalar& v) {
+    if (index == 0) first_seen = true, first.keep(v);
+    if (v.is(json_scalar::kind::string)) strings.emplace_back(v.s);
+  }
+  bool is_array() const { return value.get().is(json_scalar::kind::array); }
+};
+
+// One Insights item read from its events (MAPPING.md): the mapping rules of both paths, the DOM's
+// replayed and the streamed answer's. Item keys are dimension names, dots included
+// ("OperatorResult.Value"); a vendor that nests them instead ({"OperatorResult": {"Value": ..}})
+// is read too, but a key that is the whole name wins, even when its value is null.
+class item_reader final : public adapter::json_events {
+ public:
+  explicit item_reader(const dimension_map& dims) {
+    for (std::size_t f = 0; f < field_count; ++f) {
+      slot& s = slots_[f];
+      s.name = dims[static_cast<field>(f)];
+      if (s.name.find('.') == std::string_view::npos) continue;
+      for (std::size_t start = 0;;) {
+        const std::size_t dot = s.name.find('.', start);
+        s.steps.push_back(s.name.substr(start, dot == std::string_view::npos ? dot : dot - start));
+        if (dot == std::string_view::npos) break;
+        start = dot + 1;
+      }
+    }
+  }
+
+  // Before the next item.
+  void reset() {
+    object_ = false;
+    for (slot& s : slots_) s.direct.clear(), s.nested.clear();
+  }
+
+  // `path` from the item itself (empty: the item).
+  void on_value(json_path path, const json_scalar& v) override {
+    if (path.empty()) {
+      object_ = v.is(json_scalar::kind::object);
+      return;
+    }
+    if (!object_ || path[0].element) return;
+    for (slot& s : slots_) {
+      if (s.name.empty()) continue;
+      if (path[0].key == s.name) feed(s.direct, path.size() - 1, path, v);
+      if (s.steps.empty() || path.size() > s.steps.size() + 1) continue;
+      bool on_steps = true;
+      for (std::size_t n = 0; n < path.size() && n < s.steps.size() && on_steps; ++n)
+        on_steps = !path[n].element && path[n].key == s.steps[n];
+      if (!on_steps) continue;
+      if (path.size() < s.steps.size()) s.nested.clear();  // a new holder: its members refill it
+      else feed(s.nested, path.size() - s.steps.size(), path, v);
+    }
+  }
+  void on_end(json_path) override {}
+
+  result<conversation> finish(std::string_view vendor) {
+    if (!object_) return failure::make(errc::upstream_error, "an Insights item is not an object");
+    auto id = text(field::native_id);
+    if (!id || id->empty())
+      return failure::make(errc::upstream_error, "an Insights item has no " + std::string(slots_[static_cast<std::size_t>(field::native_id)].name));
+    conversation c;
+    set_identity(c, vendor, type_name, std::move(*id));
+    c.account_id = text(field::account_id);
+    c.title = text(field::title);
+    c.channel = unified_channel(text(field::channel));
+    c.platform = text(field::platform);
+    if (auto lang = text(field::language); lang && !lang->empty()) c.language = canonical_language(*lang);
+    c.started_at = time(field::started_at);
+    c.ended_at = time(field::ended_at);
+    c.created_at = time(field::created_at);
+    c.updated_at = time(field::updated_at);
+    if (const dimension_value* d = value_of(field::duration_ms)) c.duration_ms = adapter::integer_of(d->value.get());
+    if (const dimension_value* names = value_of(field::agents)) {
+      if (names->is_array())
+        for (const auto& n : names->strings) c.agents.push_back(agent{std::nullopt, n});
+      else if (names->value.get().is(json_scalar::kind::string))
+        c.agents.push_back(agent{std::nullopt, std::string(names->value.get().s)});
+    }
+    c.sentiment = text(field::sentiment);
+    c.summary = text(field::summary);
+    return c;
+  }
+
+ private:
+  struct slot {
+    std::string_view name;                // the dimension, "" when unmapped
+    std::vector<std::string_view> steps;  // its dotted parts, when it has a dot
+    dimension_value direct, nested;
+  };
+
+  // A value at `below` levels under a slot's path: the value itself, or an element of it.
+  static void feed(dimension_value& d, std::size_t below, json_path path, const json_scalar& v) {
+    if (below == 0) d.begin(v);
+    else if (below == 1 && path.back().element && d.seen) d.element(path.back().index, v);
+  }
+
+  const dimension_value* value_of(field f) const {
+    const slot& s = slots_[static_cast<std::size_t>(f)];
+    if (s.direct.seen) return &s.direct;
+    return s.nested.seen ? &s.nested : nullptr;
+  }
+  // A text dimension's value; an array stands for its first element ("Languages[0]").
+  std::optional<std::string> text(field f) const {
+    const dimension_value* d = value_of(f);
+    if (!d) return std::nullopt;
+    if (d->is_array()) return d->first_seen ? adapter::text_of(d->first.get()) : std::nullopt;
+    return adapter::text_of(d->value.get());
+  }
+  std::optional<micros> time(field f) const {
+    const dimension_value* d = value_of(f);
+    return d ? adapter::time_of(d->value.get()) : std::nullopt;
+  }
+
+  bool object_ = false;
+  std::array<slot, field_count> slots_;
+};
+
+// The items of one top-level array: each mapped, the first failure kept (the DOM path stops at it).
+class item_list final : public adapter::json_events {
+ public:
+  explicit item_list(const dimension_map& dims, std::string_view vendor) : item_(dims), vendor_(vendor) {}
+
+  // `path` from the array (its elements: path[0]).
+  void on_value(json_path path, const json_scalar& v) override {
+    if (path.size() == 1) item_.reset();
+    item_.on_value(path.subspan(1), v);
+    if (path.size() == 1 && !v.is(json_scalar::kind::object) && !v.is(json_scalar::kind::array)) end_item();
+  }
+  void on_end(json_path path) override {
+    if (path.size() == 1) end_item();
+  }
+
+  std::vector<conversation> records;
+  std::optional<failure> error;
+
+ private:
+  void end_item() {
+    if (error) return;
+    auto c = item_.finish(vendor_);
+    if (!c) error = c.error();
+    else records.push_back(std::move(*c));
+  }
+
+  item_reader item_;
+  std::string_view vendor_;
+};
+
+// A query answer read from its events: {items: [...], meta: {key, nextToken}}, in any order.
+class page_reader final : public adapter::json_events {
+ public:
+  page_reader(const dimension_map& dims, std::string_view vendor) : arrays_(item_list(dims, vendor)) {}
+
+  void on_value(json_path path, const json_scalar& v) override {
+    if (path.empty()) {
+      envelope_ = v.is(json_scalar::kind::object);
+      return;
+    }
+    if (!envelope_) return;
+    arrays_.on_value(path, v);
+    if (path[0].key != "meta") return;
+    if (path.size() == 1) key_.reset(), next_.reset();  // a later meta replaces an earlier one
+    else if (path.size() == 2 && path[1].key == "key") key_ = adapter::text_of(v);
+    else if (path.size() == 2 && path[1].key == "nextToken") next_ = adapter::text_of(v);
+  }
+  void on_end(json_path path) override {
+    if (envelope_) arrays_.on_end(path);
+  }
+
+  result<adapter::vendor_page> finish() && {
+    if (!envelope_) return failure::make(errc::upstream_error, "the Insights answer is not an object");
+    // meta.key names the list ("items"); a key naming nothing falls back to the documented one.
+    item_list* items = key_ ? arrays_.find(*key_) : nullptr;
+    if (!items) items = arrays_.find("items");
+    if (!items) return failure::make(errc::upstream_error, "the Insights answer has no items array");
+    if (items->error) return *items->error;
+    adapter::vendor_page page;
+    page.records = std::move(items->records);
+    // An absent and a null nextToken both mean the last page.
+    if (next_ && !next_->empty()) page.next = std::move(*next_);
+    return page;
+  }
+
+ private:
+  bool envelope_ = false;
+  adapter::top_level_arrays<item_list> arrays_;
+  std::optional<std::string> key_, next_;
+};
 
 }  // namespace
 
@@ -373,37 +548,9 @@ std::string next_page_target(std::string_view path_prefix, std::string_view page
 }
 
 result<conversation> to_conversation(const json::value& item, const dimension_map& dims, std::string_view vendor) {
-  if (!item.is_object()) return failure::make(errc::upstream_error, "an Insights item is not an object");
-  const json::object& o = item.get_object();
-  auto id = text_value(o, dims, field::native_id);
-  if (!id || id->empty())
-    return failure::make(errc::upstream_error, "an Insights item has no " + dims[field::native_id]);
-  conversation c;
-  set_identity(c, vendor, type_name, std::move(*id));
-  c.account_id = text_value(o, dims, field::account_id);
-  c.title = text_value(o, dims, field::title);
-  c.channel = unified_channel(text_value(o, dims, field::channel));
-  c.platform = text_value(o, dims, field::platform);
-  if (auto lang = text_value(o, dims, field::language); lang && !lang->empty()) c.language = canonical_language(*lang);
-  c.started_at = time_value(o, dims, field::started_at);
-  c.ended_at = time_value(o, dims, field::ended_at);
-  c.created_at = time_value(o, dims, field::created_at);
-  c.updated_at = time_value(o, dims, field::updated_at);
-  if (dims.has(field::duration_ms)) {
-    auto [holder, key] = locate(o, dims[field::duration_ms]);
-    if (holder) c.duration_ms = integer_at(*holder, key);
-  }
-  if (dims.has(field::agents)) {
-    auto [holder, key] = locate(o, dims[field::agents]);
-    const json::value* names = holder ? member(*holder, key) : nullptr;
-    if (names && names->is_string()) c.agents.push_back(agent{std::nullopt, std::string(names->get_string())});
-    if (names && names->is_array())
-      for (const auto& n : names->get_array())
-        if (n.is_string()) c.agents.push_back(agent{std::nullopt, std::string(n.get_string())});
-  }
-  c.sentiment = text_value(o, dims, field::sentiment);
-  c.summary = text_value(o, dims, field::summary);
-  return c;
+  item_reader reader(dims);
+  adapter::replay(item, reader);
+  return reader.finish(vendor);
 }
 
 result<adapter::vendor_page> read_page(const adapter::vendor_body& body, const dimension_map& dims,
@@ -428,6 +575,12 @@ result<adapter::vendor_page> read_page(const adapter::vendor_body& body, const d
   if (auto next = meta ? adapter::text_at(*meta, "nextToken") : std::nullopt; next && !next->empty())
     page.next = std::move(*next);
   return page;
+}
+
+result<adapter::vendor_page> read_page(std::string_view text, const dimension_map& dims, std::string_view vendor) {
+  page_reader reader(dims, vendor);
+  if (auto parsed = adapter::read_events(text, reader); !parsed) return parsed.error();
+  return std::move(reader).finish();
 }
 
 }  // namespace cgw::adapters::twilio_insights_v3

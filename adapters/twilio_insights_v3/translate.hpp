@@ -104,6 +104,11 @@ result<conversation> to_conversation(const boost::json::value& item, const dimen
 result<adapter::vendor_page> read_page(const adapter::vendor_body& body, const dimension_map& dims,
                                        std::string_view vendor);
 
+// The same reader over the answer's text, without a DOM (records without raw: include=raw reads
+// the DOM). Equal records and equal failures; "the vendor's answer is not valid JSON" when it is
+// not JSON or nests deeper than 64.
+result<adapter::vendor_page> read_page(std::string_view text, const dimension_map& dims, std::string_view vendor);
+
 // The cube's measures that stats use: the keys of `options.measures`.
 enum class cube_measure : std::uint8_t { count, duration_sum, duration_count, duration_min, duration_max };
 inline constexpr std::size_t cube_measure_count = static_cast<std::size_t>(cube_measure::duration_max) + 1;

@@ -34,6 +34,11 @@ class zild_adapter final : public cgw::adapter::adapter {
     auto id = parse_native_id(native_id);
     if (!id) co_return id.error();
     auto req = vendor_request(http::verb::get, get_target(*id, ep_.path_prefix), authorization_);
+    if (!ctx.include_raw) {  // no vendor object is kept: the record is read without a DOM
+      auto answer = co_await fetch_text(ctx, ep_, std::move(req), cfg_.max_response_bytes);
+      if (!answer) co_return answer.error();
+      co_return read_one((*answer)->body(), cfg_.name, *id);
+    }
     auto body = co_await fetch_json(ctx, ep_, std::move(req), cfg_.max_response_bytes);
     if (!body) co_return body.error();
     co_return read_one(std::move(*body), cfg_.name, *id);

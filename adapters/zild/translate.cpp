@@ -10,10 +10,6 @@ namespace cgw::adapters::zild {
 namespace {
 
 namespace json = boost::json;
-using adapter::boolean_at;
-using adapter::member;
-using adapter::number_at;
-using adapter::text_at;
 
 constexpr std::string_view get_path = "/api/Conversation/";
 
@@ -26,16 +22,18 @@ constexpr std::int64_t max_days = 10'675'199;
 constexpr std::int64_t max_seconds = 922'337'203'685;
 constexpr std::int64_t max_second_ticks = 4'775'807;
 
+using adapter::json_path;
+using adapter::json_scalar;
+
 // A string field that says something: absent, null, a non-string and "" all read as nullopt.
-std::optional<std::string> nonempty_text(const json::object& o, std::string_view key) {
-  auto t = text_at(o, key);
+std::optional<std::string> nonempty_text(const json_scalar& v) {
+  auto t = adapter::text_of(v);
   if (t && t->empty()) return std::nullopt;
   return t;
 }
 
-std::optional<micros> time_field(const json::object& o, std::string_view key) {
-  const json::value* v = member(o, key);
-  return v && v->is_string() ? parse_time(v->get_string()) : std::nullopt;
+std::optional<micros> time_field(const json_scalar& v) {
+  return v.is(json_scalar::kind::string) ? parse_time(v.s) : std::nullopt;
 }
 
 // Reads `min..max` decimal digits at `s[pos]`, advancing pos; nullopt when there are fewer or more.
@@ -58,6 +56,133 @@ bool is_web_url(std::string_view url) {
            std::equal(scheme.begin(), scheme.end(), url.begin(), [](char a, char b) { return a == (b | 0x20); });
   };
   return starts("https://") || starts("http://");
+}
+
+// One Zild record read from its events (MAPPING.md): the mapping rules of both paths, the DOM's
+// replayed and the streamed answer's. A duplicated key reads as its last value, as the DOM keeps it.
+class record_reader final : public adapter::json_events {
+ public:
+  // `path` from the record itself (empty: the record).
+  void on_value(json_path path, const json_scalar& v) override {
+    if (path.empty()) {
+      object_ = v.is(json_scalar::kind::object);
+      return;
+    }
+    if (!object_ || path[0].element) return;
+    const std::string_view key = path[0].key;
+    if (path.size() == 1) return top(key, v);
+    if (!path[1].element) return;
+    const bool item = v.is(json_scalar::kind::object);  // an element; what is not an object is skipped
+    if (key == "messages" && in_messages_) {
+      if (path.size() == 2) {
+        message_open_ = item;
+        if (item) messages_.emplace_back();
+      } else if (path.size() == 3 && message_open_) {
+        message_field(path[2].key, v);
+      }
+    } else if (key == "tags" && in_tags_) {
+      if (path.size() == 2) {
+        tag_open_ = item;
+        if (item) tags_.emplace_back();
+      } else if (path.size() == 3 && tag_open_ && path[2].key == "name") {
+        tags_.back() = nonempty_text(v);
+      }
+    }
+  }
+  void on_end(json_path) override {}
+
+  // "active", "finished", "queued" from active/finishedAt/queuedAt; nullopt when none applies.
+  std::optional<std::string> status() const {
+    if (active_ == true) return "active";
+    if (ended_at_) return "finished";
+    if (queued_at_) return "queued";
+    return std::nullopt;
+  }
+
+  result<conversation> finish(std::string_view vendor) && {
+    if (!object_) return failure::make(errc::upstream_error, "a Zild record is not an object");
+    if (!id_ || id_->empty()) return failure::make(errc::upstream_error, "a Zild record has no id");
+    conversation c;
+    set_identity(c, vendor, type_name, std::move(*id_));
+    c.account_id = std::move(account_id_);
+    c.title = std::move(title_);
+    c.created_at = created_at_;
+    c.started_at = c.created_at;
+    c.ended_at = ended_at_;
+    c.updated_at = updated_at_;
+    c.duration_ms = duration_ms_;
+    // agentId is a non-nullable int: 0 (or less) is .NET's default, i.e. no agent id, not agent "0".
+    if (agent_id_ && *agent_id_ <= 0) agent_id_.reset();
+    if (agent_id_ || agent_name_)
+      c.agents.push_back(agent{agent_id_ ? std::optional(std::to_string(*agent_id_)) : std::nullopt, std::move(agent_name_)});
+    c.messages = std::move(messages_);
+    c.sentiment = std::move(sentiment_);
+    c.summary = std::move(summary_);
+    // Inactive tags count: `active` is the tag's state in the tenant's catalogue (can it still be
+    // applied?), not whether this conversation carries it.
+    for (auto& name : tags_)
+      if (name && std::find(c.tags.begin(), c.tags.end(), *name) == c.tags.end()) c.tags.push_back(std::move(*name));
+    c.score = score_;
+    c.status = status();
+    if (file_url_ && is_web_url(*file_url_)) c.links.emplace_back("recording", std::move(*file_url_));
+    return c;
+  }
+
+ private:
+  void top(std::string_view key, const json_scalar& v) {
+    if (key == "id") id_ = adapter::text_of(v);
+    else if (key == "tenantId") account_id_ = adapter::text_of(v);
+    else if (key == "contactName") title_ = nonempty_text(v);
+    else if (key == "createdAt") created_at_ = time_field(v);
+    else if (key == "finishedAt") ended_at_ = time_field(v);
+    else if (key == "queuedAt") queued_at_ = time_field(v);
+    else if (key == "lastConversationUpdateTime") updated_at_ = time_field(v);
+    else if (key == "duration")
+      duration_ms_ = v.is(json_scalar::kind::string) ? parse_timespan_ms(v.s) : std::nullopt;
+    else if (key == "agentId") agent_id_ = adapter::integer_of(v);
+    else if (key == "userName") agent_name_ = nonempty_text(v);
+    else if (key == "messages") messages_.clear(), in_messages_ = v.is(json_scalar::kind::array);
+    else if (key == "overallSentiment") sentiment_ = nonempty_text(v);
+    else if (key == "conversationSummary") summary_ = nonempty_text(v);
+    else if (key == "tags") tags_.clear(), in_tags_ = v.is(json_scalar::kind::array);
+    else if (key == "finalScore") score_ = adapter::number_of(v);
+    else if (key == "active") active_ = adapter::boolean_of(v);
+    else if (key == "fileUrl") file_url_ = nonempty_text(v);
+  }
+
+  void message_field(std::string_view key, const json_scalar& v) {
+    message& m = messages_.back();
+    if (key == "id") m.id = adapter::text_of(v);
+    else if (key == "createdAt") m.sent_at = time_field(v);
+    else if (key == "from") m.from = adapter::text_of(v);
+    else if (key == "to") m.to = adapter::text_of(v);
+    else if (key == "content") m.content = adapter::text_of(v);
+    else if (key == "sentiment") m.sentiment = nonempty_text(v);
+    // messageType is an enum integer with no published label (seed: "messageType": 0; no source
+    // names its values): type is the integer as its decimal string, never a guessed label.
+    else if (key == "messageType") {
+      const auto kind = adapter::integer_of(v);
+      m.type = kind ? std::optional(std::to_string(*kind)) : std::nullopt;
+    }
+  }
+
+  bool object_ = false, in_messages_ = false, message_open_ = false, in_tags_ = false, tag_open_ = false;
+  opt_string id_, account_id_, title_, agent_name_, sentiment_, summary_, file_url_;
+  std::optional<micros> created_at_, ended_at_, queued_at_, updated_at_;
+  std::optional<std::int64_t> duration_ms_, agent_id_;
+  std::optional<double> score_;
+  std::optional<bool> active_;
+  std::vector<message> messages_;
+  std::vector<opt_string> tags_;  // one per tag object: its name, if it says one
+};
+
+// The record checked against the get that asked for it.
+result<conversation> check_asked(result<conversation> c, std::int32_t asked) {
+  if (!c) return c;
+  // A record under another id would be served under a unified id the client did not ask for.
+  if (c->native_id != std::to_string(asked))
+    return failure::make(errc::upstream_error, "the vendor answered with another conversation than the one asked for");
+  return c;
 }
 
 }  // namespace
@@ -145,10 +270,9 @@ std::optional<micros> parse_time(std::string_view text) {
 }
 
 std::optional<std::string> status_of(const json::object& record) {
-  if (boolean_at(record, "active") == true) return "active";
-  if (time_field(record, "finishedAt")) return "finished";
-  if (time_field(record, "queuedAt")) return "queued";
-  return std::nullopt;
+  record_reader reader;
+  adapter::replay(json::value(record), reader);
+  return reader.status();
 }
 
 std::string get_target(std::int32_t id, std::string_view path_prefix) {
@@ -156,65 +280,21 @@ std::string get_target(std::int32_t id, std::string_view path_prefix) {
 }
 
 result<conversation> to_conversation(const json::value& record, std::string_view vendor) {
-  if (!record.is_object()) return failure::make(errc::upstream_error, "a Zild record is not an object");
-  const json::object& o = record.get_object();
-  auto id = text_at(o, "id");
-  if (!id || id->empty()) return failure::make(errc::upstream_error, "a Zild record has no id");
-  conversation c;
-  set_identity(c, vendor, type_name, std::move(*id));
-  c.account_id = text_at(o, "tenantId");
-  c.title = nonempty_text(o, "contactName");
-  c.created_at = time_field(o, "createdAt");
-  c.started_at = c.created_at;
-  c.ended_at = time_field(o, "finishedAt");
-  c.updated_at = time_field(o, "lastConversationUpdateTime");
-  if (const json::value* d = member(o, "duration"); d && d->is_string()) c.duration_ms = parse_timespan_ms(d->get_string());
-
-  // agentId is a non-nullable int: 0 (or less) is .NET's default, i.e. no agent id, not agent "0".
-  auto agent_id = adapter::integer_at(o, "agentId");
-  auto agent_name = nonempty_text(o, "userName");
-  if (agent_id && *agent_id <= 0) agent_id.reset();
-  if (agent_id || agent_name)
-    c.agents.push_back(agent{agent_id ? std::optional(std::to_string(*agent_id)) : std::nullopt, std::move(agent_name)});
-
-  if (const json::value* messages = member(o, "messages"); messages && messages->is_array()) {
-    c.messages.reserve(messages->get_array().size());
-    for (const auto& m : messages->get_array()) {
-      if (!m.is_object()) continue;  // one unreadable message must not cost the conversation
-      const json::object& mo = m.get_object();
-      // messageType is an enum integer with no published label (seed: "messageType": 0; no source
-      // names its values): type is the integer as its decimal string, never a guessed label.
-      const auto kind = adapter::integer_at(mo, "messageType");
-      c.messages.push_back(message{text_at(mo, "id"), time_field(mo, "createdAt"), text_at(mo, "from"),
-                                   text_at(mo, "to"), text_at(mo, "content"), nonempty_text(mo, "sentiment"),
-                                   kind ? std::optional(std::to_string(*kind)) : std::nullopt});
-    }
-  }
-  c.sentiment = nonempty_text(o, "overallSentiment");
-  c.summary = nonempty_text(o, "conversationSummary");
-  if (const json::value* tags = member(o, "tags"); tags && tags->is_array()) {
-    // Inactive tags count: `active` is the tag's state in the tenant's catalogue (can it still be
-    // applied?), not whether this conversation carries it.
-    for (const auto& t : tags->get_array()) {
-      if (!t.is_object()) continue;
-      auto name = nonempty_text(t.get_object(), "name");
-      if (name && std::find(c.tags.begin(), c.tags.end(), *name) == c.tags.end()) c.tags.push_back(std::move(*name));
-    }
-  }
-  c.score = number_at(o, "finalScore");
-  c.status = status_of(o);
-  if (auto url = nonempty_text(o, "fileUrl"); url && is_web_url(*url)) c.links.emplace_back("recording", std::move(*url));
-  return c;
+  record_reader reader;
+  adapter::replay(record, reader);
+  return std::move(reader).finish(vendor);
 }
 
 result<conversation> read_one(const adapter::vendor_body& body, std::string_view vendor, std::int32_t asked) {
   auto c = to_conversation(body.value(), vendor);
-  if (!c) return c;
-  c->raw = body.share(body.value().get_object());
-  // A record under another id would be served under a unified id the client did not ask for.
-  if (c->native_id != std::to_string(asked))
-    return failure::make(errc::upstream_error, "the vendor answered with another conversation than the one asked for");
-  return c;
+  if (c) c->raw = body.share(body.value().get_object());
+  return check_asked(std::move(c), asked);
+}
+
+result<conversation> read_one(std::string_view text, std::string_view vendor, std::int32_t asked) {
+  record_reader reader;
+  if (auto parsed = adapter::read_events(text, reader); !parsed) return parsed.error();
+  return check_asked(std::move(reader).finish(vendor), asked);
 }
 
 }  // namespace cgw::adapters::zild

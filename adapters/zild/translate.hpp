@@ -47,4 +47,9 @@ result<conversation> to_conversation(const boost::json::value& record, std::stri
 // is not a record or is another record than the one asked for.
 result<conversation> read_one(const adapter::vendor_body& body, std::string_view vendor, std::int32_t asked);
 
+// The same reader over the answer's text, without a DOM (the record without raw: include=raw
+// reads the DOM). Equal records and equal failures; "the vendor's answer is not valid JSON" when
+// it is not JSON or nests deeper than 64.
+result<conversation> read_one(std::string_view text, std::string_view vendor, std::int32_t asked);
+
 }  // namespace cgw::adapters::zild

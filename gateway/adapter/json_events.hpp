@@ -13,7 +13,10 @@
 #include "gateway/core/error.hpp"
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include <boost/json/value.hpp>
@@ -62,5 +65,58 @@ void replay(const boost::json::value& v, json_events& reader, json_path at = {})
 
 // The scalar form of a DOM value (a container: only its kind).
 json_scalar scalar_of(const boost::json::value& v) noexcept;
+
+// A scalar kept past its event (its string copied).
+class kept_scalar {
+ public:
+  void keep(const json_scalar& v) {
+    v_ = v;
+    text_.assign(v.s.data(), v.s.size());
+  }
+  json_scalar get() const noexcept {
+    json_scalar v = v_;
+    v.s = text_;
+    return v;
+  }
+
+ private:
+  json_scalar v_;
+  std::string text_;
+};
+
+// Every top-level array of an object answer, each read by its own copy of `blank` (events with
+// paths from the array) and kept until the end: a vendor may name the array that holds the
+// records (meta.key) after the array. A key's later value replaces its earlier one, as in the DOM.
+template <class Array>
+class top_level_arrays {
+ public:
+  explicit top_level_arrays(Array blank) : blank_(std::move(blank)) {}
+
+  // Events of the answer, paths from its root (the root itself and non-objects are the caller's).
+  void on_value(json_path path, const json_scalar& v) {
+    if (path.empty() || path[0].element) return;
+    if (path.size() == 1) {
+      current_ = nullptr;
+      if (v.is(json_scalar::kind::array)) current_ = &arrays_.insert_or_assign(std::string(path[0].key), blank_).first->second;
+      else if (auto it = arrays_.find(path[0].key); it != arrays_.end()) arrays_.erase(it);
+      return;
+    }
+    if (current_) current_->on_value(path.subspan(1), v);
+  }
+  void on_end(json_path path) {
+    if (path.size() >= 2 && current_) current_->on_end(path.subspan(1));
+  }
+
+  // The array at `key`, or nullptr when the answer has no array there.
+  Array* find(std::string_view key) {
+    auto it = arrays_.find(key);
+    return it == arrays_.end() ? nullptr : &it->second;
+  }
+
+ private:
+  Array blank_;
+  std::map<std::string, Array, std::less<>> arrays_;
+  Array* current_ = nullptr;
+};
 
 }  // namespace cgw::adapter

@@ -80,6 +80,8 @@ struct vendor_case {
   bool scan = false;                // the Flex scan's one answer of every record, not a page of 50
   // Parse + map of bodies[i], today's path.
   std::function<std::vector<conversation>(std::size_t i, const std::string& body)> read;
+  // The same without a DOM (the path taken unless include=raw), where the vendor has one.
+  std::function<std::vector<conversation>(std::size_t i, const std::string& body)> read_events;
   std::size_t records = 0;          // what read() maps from all bodies (Flex skips records without an id)
 };
 
@@ -106,8 +108,12 @@ vendor_case salesloft_case() {
   const auto q = native_page_query("salesloft");
   const auto target = adapters::salesloft::list_target({.query = q, .sorted = true, .per_page = page_size}, "", "salesloft");
   auto body = ask(*sb::salesloft::make_handler(o), http::verb::get, target, "Bearer sandbox-salesloft-token").body();
-  return {"salesloft", {std::move(body)}, false, [](std::size_t, const std::string& body) {
+  return {"salesloft", {std::move(body)}, false,
+          [](std::size_t, const std::string& body) {
             return must(adapters::salesloft::read_page(parsed(body), "salesloft"), "salesloft");
+          },
+          [](std::size_t, const std::string& body) {
+            return must(adapters::salesloft::read_page(std::string_view(body), "salesloft"), "salesloft");
           }};
 }
 
@@ -124,6 +130,11 @@ vendor_case flex_case(std::size_t per_page) {
             auto r = adapters::twilio_flex_insights::read_page(parsed(body), "twilio_flex", flex_endpoint(), target);
             if (!r) die("twilio_flex: " + r.error().message);
             return std::move(r->page.records);
+          },
+          [target](std::size_t, const std::string& body) {
+            auto r = adapters::twilio_flex_insights::read_page(std::string_view(body), "twilio_flex", flex_endpoint(), target);
+            if (!r) die("twilio_flex: " + r.error().message);
+            return std::move(r->page.records);
           }};
 }
 
@@ -138,8 +149,12 @@ vendor_case insights_case() {
   auto body = ask(*sb::twilio_insights_v3::make_handler(o), http::verb::post, v3::query_target("", page_size),
                   "Basic QUNzYW5kYm94OnNhbmRib3gtaW5zaWdodHMtc2VjcmV0", std::move(query))
                   .body();
-  return {"twilio_insights", {std::move(body)}, false, [dims](std::size_t, const std::string& body) {
+  return {"twilio_insights", {std::move(body)}, false,
+          [dims](std::size_t, const std::string& body) {
             return must(v3::read_page(parsed(body), dims, "twilio_insights"), "twilio_insights");
+          },
+          [dims](std::size_t, const std::string& body) {
+            return must(v3::read_page(std::string_view(body), dims, "twilio_insights"), "twilio_insights");
           }};
 }
 
@@ -162,6 +177,13 @@ vendor_case zild_case() {
     one.push_back(std::move(*r));
     return one;
   };
+  c.read_events = [ids](std::size_t i, const std::string& body) {
+    auto r = adapters::zild::read_one(std::string_view(body), "zild", ids[i]);
+    if (!r) die("zild: " + r.error().message);
+    std::vector<conversation> one;
+    one.push_back(std::move(*r));
+    return one;
+  };
   return c;
 }
 
@@ -174,7 +196,11 @@ const std::vector<vendor_case>& cases() {
     v.push_back(zild_case());
     v.push_back(flex_case(dataset_records));  // the Flex scan: one answer of every record
     for (auto& c : v) {
-      for (std::size_t i = 0; i < c.bodies.size(); ++i) c.records += c.read(i, c.bodies[i]).size();
+      for (std::size_t i = 0; i < c.bodies.size(); ++i) {
+        const std::size_t n = c.read(i, c.bodies[i]).size();
+        if (c.read_events && c.read_events(i, c.bodies[i]).size() != n) die(c.name + ": the paths map unlike counts");
+        c.records += n;
+      }
       if (c.records == 0) die(c.name + ": the sandbox's answer maps to no record");
     }
     return v;
@@ -201,9 +227,11 @@ std::vector<conversation> records_of(const vendor_case& c) {
 
 // ---- parse + map -----------------------------------------------------------------------------
 
-void parse_map_dom(benchmark::State& state, const vendor_case& c) {
+// `events`: the DOM-less reader, else today's DOM path.
+void parse_map(benchmark::State& state, const vendor_case& c, bool events) {
+  const auto& read = events ? c.read_events : c.read;
   for (auto _ : state)
-    for (std::size_t i = 0; i < c.bodies.size(); ++i) benchmark::DoNotOptimize(c.read(i, c.bodies[i]));
+    for (std::size_t i = 0; i < c.bodies.size(); ++i) benchmark::DoNotOptimize(read(i, c.bodies[i]));
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * bytes_of(c)));
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * c.records));
   state.counters["page_bytes"] = static_cast<double>(bytes_of(c));
@@ -313,8 +341,9 @@ int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   for (const auto& c : cases()) {
-    benchmark::RegisterBenchmark(("parse_map/" + c.name + "/dom").c_str(), parse_map_dom, std::cref(c));
-    // parse+map (new path): benchmark::RegisterBenchmark(("parse_map/" + c.name + "/<path>").c_str(), ...);
+    benchmark::RegisterBenchmark(("parse_map/" + c.name + "/dom").c_str(), parse_map, std::cref(c), false);
+    if (c.read_events)  // parse+map (new path)
+      benchmark::RegisterBenchmark(("parse_map/" + c.name + "/events").c_str(), parse_map, std::cref(c), true);
   }
   for (const auto& c : cases())
     if (!c.scan) {

@@ -28,13 +28,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (page)
     for (const auto& c : page->records) (void)cgw::to_json(c, true);
   if (one && one->native_id != asked) __builtin_trap();
-  const auto same_page = [](const cgw::adapter::vendor_page& a, const cgw::adapter::vendor_page& b) {
-    return a.next != b.next ? std::string("next") : cgw::testing::first_difference(a.records, b.records);
-  };
-  const auto same_one = [](const cgw::conversation& a, const cgw::conversation& b) {
-    return cgw::testing::first_difference(a, b);
-  };
-  if (!cgw::testing::first_difference(page, sl::read_page(text, "salesloft"), same_page).empty()) __builtin_trap();
-  if (!cgw::testing::first_difference(one, sl::read_one(text, "salesloft", asked), same_one).empty()) __builtin_trap();
+  if (!cgw::testing::first_difference(page, sl::read_page(text, "salesloft")).empty()) __builtin_trap();
+  if (!cgw::testing::first_difference(one, sl::read_one(text, "salesloft", asked)).empty()) __builtin_trap();
   return 0;
 }

@@ -1,7 +1,9 @@
 // Untrusted: a Zild conversation (the bare object GET /api/Conversation/{id} answers), and the
-// strings inside it that have their own parsers: the .NET TimeSpan duration and the int32 id.
+// strings inside it that have their own parsers: the .NET TimeSpan duration and the int32 id. The
+// answer is read by both paths (the DOM's and the events', which must agree).
 #include "adapters/zild/translate.hpp"
 #include "gateway/adapter/vendor_body.hpp"
+#include "tests/fuzz/same_records.hpp"
 
 #include <string>
 #include <string_view>
@@ -29,6 +31,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // The raw bytes as the strings themselves (the seed corpus has bare TimeSpans).
   check_timespan(text);
   check_native_id(text);
+  // The id the record carries (so that its fields are compared), and another.
+  std::int32_t own = 7;
+  if (auto b = cgw::adapter::vendor_body::parse(text))
+    if (auto c = zild::to_conversation(b->value(), "zild"))
+      if (auto id = zild::parse_native_id(c->native_id)) own = *id;
+  for (std::int32_t asked : {own, own ^ 1}) {
+    auto dom = cgw::testing::through_dom(
+        text, [&](const cgw::adapter::vendor_body& b) { return zild::read_one(b, "zild", asked); });
+    if (!cgw::testing::first_difference(dom, zild::read_one(text, "zild", asked)).empty()) __builtin_trap();
+  }
   auto body = cgw::adapter::vendor_body::parse(text);
   if (!body) return 0;
   if (const auto* o = body->value().if_object()) {

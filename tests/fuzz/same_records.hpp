@@ -3,6 +3,8 @@
 // DOM path keeps it).
 #pragma once
 
+#include "gateway/adapter/vendor_body.hpp"
+#include "gateway/adapter/walk.hpp"
 #include "gateway/core/conversation.hpp"
 #include "gateway/core/error.hpp"
 
@@ -10,9 +12,20 @@
 #include <cstring>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace cgw::testing {
+
+// What fetch_json makes of a body before a DOM translator reads it: `read`'s result, or the
+// failure fetch_json gives a body that is not JSON.
+template <class Read>
+auto through_dom(std::string_view text, Read read) -> decltype(read(std::declval<const adapter::vendor_body&>())) {
+  auto body = adapter::vendor_body::parse(text);
+  if (!body) return failure::make(errc::upstream_error, "the vendor's answer is not valid JSON");
+  return read(*body);
+}
 
 // Doubles compare by bits (so -0.0 differs from 0.0, and a NaN equals itself).
 inline bool same_double(const std::optional<double>& a, const std::optional<double>& b) {
@@ -58,6 +71,12 @@ inline std::string first_difference(const std::vector<conversation>& a, const st
   return {};
 }
 
+// Two pages: their next position, then their records.
+inline std::string first_difference(const adapter::vendor_page& a, const adapter::vendor_page& b) {
+  if (a.next != b.next) return "next";
+  return first_difference(a.records, b.records);
+}
+
 inline std::string first_difference(const failure& a, const failure& b) {
   if (a.code != b.code) return std::string("code ") + to_string(a.code) + " vs " + to_string(b.code);
   if (a.message != b.message) return "message \"" + a.message + "\" vs \"" + b.message + "\"";
@@ -71,6 +90,12 @@ std::string first_difference(const result<T>& a, const result<T>& b, Diff diff) 
     return a ? "DOM path read it, events path failed: " + b.error().message
              : "events path read it, DOM path failed: " + a.error().message;
   return a ? diff(*a, *b) : first_difference(a.error(), b.error());
+}
+
+// The same, values compared field by field.
+template <class T>
+std::string first_difference(const result<T>& a, const result<T>& b) {
+  return first_difference(a, b, [](const T& x, const T& y) { return first_difference(x, y); });
 }
 
 }  // namespace cgw::testing
