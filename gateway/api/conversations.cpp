@@ -477,7 +477,7 @@ net::awaitable<answer> list_conversations(const request_scope& scope, const list
     co_return policy::memo<answer>::computed{std::make_shared<const answer>(std::move(a)), bytes, whole};
   };
   auto [shared, how] = co_await scope.rt.answers->get(key, ttl, scope.until, compute);
-  // A copy in this request's own memory: the kept answer's arena is not for several threads.
+  // A copy: the kept answer is shared, and this request may say its own meta.
   answer out{shared->status, json::object(shared->body, json::storage_ptr()), shared->headers, shared->members};
   if (how != policy::memo_outcome::computed) {
     metrics::registry::global().add("cgw_answers_shared_total",
