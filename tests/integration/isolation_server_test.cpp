@@ -301,8 +301,12 @@ TEST(IsolationServer, BeyondMaxInFlightRequestsAre503OverloadedAtOnce) {
   EXPECT_GE(overloaded, 1);
   EXPECT_EQ(metric(gw.port(), R"(cgw_http_refusals_total{reason="overloaded"})") - refused_before,
             overloaded);
-  // The gauge comes back down: only the /metrics request itself is in flight.
-  EXPECT_EQ(metric(gw.port(), "cgw_http_in_flight_requests"), 1);
+  // The gauge comes back down: only the /metrics request itself is in flight. A request leaves the
+  // gauge once its answer is written, which the client may read a moment before that: bounded wait.
+  double in_flight = 0;
+  for (int i = 0; i < 100 && (in_flight = metric(gw.port(), "cgw_http_in_flight_requests")) != 1; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(in_flight, 1);
 }
 
 TEST(IsolationServer, ConnectionsBeyondThePerAddressCapAreClosedUnserved) {
