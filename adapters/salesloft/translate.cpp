@@ -58,11 +58,7 @@ class record_reader final : public adapter::json_events {
  public:
   // `path` from the record itself (empty: the record).
   void on_value(json_path path, const json_scalar& v) override {
-    if (path.empty()) {
-      object_ = v.is(json_scalar::kind::object);
-      return;
-    }
-    if (!object_ || path[0].element) return;
+    if (!adapter::record_member(path, v, object_)) return;
     const std::string_view key = path[0].key;
     if (path.size() == 1) {
       if (key == "id") id_ = adapter::text_of(v);

@@ -1,6 +1,7 @@
 #include "adapters/twilio_flex_insights/translate.hpp"
 
 #include "gateway/adapter/fields.hpp"
+#include "gateway/adapter/meta_keyed.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -71,12 +72,8 @@ class record_reader final : public adapter::json_events {
  public:
   // `path` from the record itself (empty: the record).
   void on_value(json_path path, const json_scalar& v) override {
-    if (path.empty()) {
-      *this = record_reader{};
-      object_ = v.is(json_scalar::kind::object);
-      return;
-    }
-    if (!object_ || path[0].element) return;
+    if (path.empty()) *this = record_reader{};
+    if (!adapter::record_member(path, v, object_)) return;
     const std::string_view key = path[0].key;
     if (path.size() == 1) {
       if (key == "conversation_id") id_ = adapter::text_of(v);
@@ -159,30 +156,7 @@ class record_list final : public adapter::json_events {
 };
 
 // A list answer read from its events: {conversations: [...], meta: {key, next_page_url}}, in any order.
-class page_reader final : public adapter::json_events {
- public:
-  explicit page_reader(std::string_view vendor) : arrays_(record_list(vendor)) {}
-
-  void on_value(json_path path, const json_scalar& v) override {
-    if (path.empty()) {
-      envelope_ = v.is(json_scalar::kind::object);
-      return;
-    }
-    if (!envelope_) return;
-    arrays_.on_value(path, v);
-    if (path[0].key != "meta") return;
-    if (path.size() == 1) key_.reset(), next_.reset();  // a later meta replaces an earlier one
-    else if (path.size() == 2 && path[1].key == "key") key_ = adapter::text_of(v);
-    else if (path.size() == 2 && path[1].key == "next_page_url") next_ = adapter::text_of(v);
-  }
-  void on_end(json_path path) override {
-    if (envelope_) arrays_.on_end(path);
-  }
-
-  bool envelope_ = false;
-  adapter::top_level_arrays<record_list> arrays_;
-  std::optional<std::string> key_, next_;
-};
+using page_reader = adapter::meta_keyed_answer<record_list>;
 
 // `out` with the page that follows, from meta.next_page_url (checked as read_page says).
 result<page_read> with_next(page_read out, const std::optional<std::string>& next, const upstream::endpoint& ep,
@@ -255,13 +229,13 @@ result<page_read> read_page(const adapter::vendor_body& body, std::string_view v
 
 result<page_read> read_page(std::string_view text, std::string_view vendor, const upstream::endpoint& ep,
                             std::string_view target) {
-  page_reader reader(vendor);
+  page_reader reader(record_list(vendor), "next_page_url");
   if (auto parsed = adapter::read_events(text, reader); !parsed) return parsed.error();
-  record_list* records = reader.arrays_.find(reader.key_.value_or(std::string(records_key)));
+  record_list* records = reader.is_object() ? reader.find(reader.key().value_or(std::string(records_key))) : nullptr;
   if (!records)
     return failure::make(errc::upstream_error, "the Flex Insights answer has no " + std::string(records_key) + " array");
   if (records->error) return *records->error;
-  return with_next(std::move(records->read), reader.next_, ep, target);
+  return with_next(std::move(records->read), reader.next(), ep, target);
 }
 
 }  // namespace cgw::adapters::twilio_flex_insights

@@ -1,6 +1,7 @@
 #include "adapters/twilio_insights_v3/translate.hpp"
 
 #include "gateway/adapter/fields.hpp"
+#include "gateway/adapter/meta_keyed.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -201,11 +202,7 @@ class item_reader final : public adapter::json_events {
 
   // `path` from the item itself (empty: the item).
   void on_value(json_path path, const json_scalar& v) override {
-    if (path.empty()) {
-      object_ = v.is(json_scalar::kind::object);
-      return;
-    }
-    if (!object_ || path[0].element) return;
+    if (!adapter::record_member(path, v, object_)) return;
     for (slot& s : slots_) {
       if (s.name.empty()) continue;
       if (path[0].key == s.name) feed(s.direct, path.size() - 1, path, v);
@@ -313,45 +310,7 @@ class item_list final : public adapter::json_events {
 };
 
 // A query answer read from its events: {items: [...], meta: {key, nextToken}}, in any order.
-class page_reader final : public adapter::json_events {
- public:
-  page_reader(const dimension_map& dims, std::string_view vendor) : arrays_(item_list(dims, vendor)) {}
-
-  void on_value(json_path path, const json_scalar& v) override {
-    if (path.empty()) {
-      envelope_ = v.is(json_scalar::kind::object);
-      return;
-    }
-    if (!envelope_) return;
-    arrays_.on_value(path, v);
-    if (path[0].key != "meta") return;
-    if (path.size() == 1) key_.reset(), next_.reset();  // a later meta replaces an earlier one
-    else if (path.size() == 2 && path[1].key == "key") key_ = adapter::text_of(v);
-    else if (path.size() == 2 && path[1].key == "nextToken") next_ = adapter::text_of(v);
-  }
-  void on_end(json_path path) override {
-    if (envelope_) arrays_.on_end(path);
-  }
-
-  result<adapter::vendor_page> finish() && {
-    if (!envelope_) return failure::make(errc::upstream_error, "the Insights answer is not an object");
-    // meta.key names the list ("items"); a key naming nothing falls back to the documented one.
-    item_list* items = key_ ? arrays_.find(*key_) : nullptr;
-    if (!items) items = arrays_.find("items");
-    if (!items) return failure::make(errc::upstream_error, "the Insights answer has no items array");
-    if (items->error) return *items->error;
-    adapter::vendor_page page;
-    page.records = std::move(items->records);
-    // An absent and a null nextToken both mean the last page.
-    if (next_ && !next_->empty()) page.next = std::move(*next_);
-    return page;
-  }
-
- private:
-  bool envelope_ = false;
-  adapter::top_level_arrays<item_list> arrays_;
-  std::optional<std::string> key_, next_;
-};
+using page_reader = adapter::meta_keyed_answer<item_list>;
 
 }  // namespace
 
@@ -578,9 +537,19 @@ result<adapter::vendor_page> read_page(const adapter::vendor_body& body, const d
 }
 
 result<adapter::vendor_page> read_page(std::string_view text, const dimension_map& dims, std::string_view vendor) {
-  page_reader reader(dims, vendor);
+  page_reader reader(item_list(dims, vendor), "nextToken");
   if (auto parsed = adapter::read_events(text, reader); !parsed) return parsed.error();
-  return std::move(reader).finish();
+  if (!reader.is_object()) return failure::make(errc::upstream_error, "the Insights answer is not an object");
+  // meta.key names the list ("items"); a key naming nothing falls back to the documented one.
+  item_list* items = reader.key() ? reader.find(*reader.key()) : nullptr;
+  if (!items) items = reader.find("items");
+  if (!items) return failure::make(errc::upstream_error, "the Insights answer has no items array");
+  if (items->error) return *items->error;
+  adapter::vendor_page page;
+  page.records = std::move(items->records);
+  // An absent and a null nextToken both mean the last page.
+  if (auto& next = reader.next(); next && !next->empty()) page.next = std::move(*next);
+  return page;
 }
 
 }  // namespace cgw::adapters::twilio_insights_v3

@@ -64,11 +64,7 @@ class record_reader final : public adapter::json_events {
  public:
   // `path` from the record itself (empty: the record).
   void on_value(json_path path, const json_scalar& v) override {
-    if (path.empty()) {
-      object_ = v.is(json_scalar::kind::object);
-      return;
-    }
-    if (!object_ || path[0].element) return;
+    if (!adapter::record_member(path, v, object_)) return;
     const std::string_view key = path[0].key;
     if (path.size() == 1) return top(key, v);
     if (!path[1].element) return;

@@ -13,8 +13,6 @@
 #include "gateway/core/error.hpp"
 
 #include <cstdint>
-#include <functional>
-#include <map>
 #include <span>
 #include <string>
 #include <string_view>
@@ -84,39 +82,14 @@ class kept_scalar {
   std::string text_;
 };
 
-// Every top-level array of an object answer, each read by its own copy of `blank` (events with
-// paths from the array) and kept until the end: a vendor may name the array that holds the
-// records (meta.key) after the array. A key's later value replaces its earlier one, as in the DOM.
-template <class Array>
-class top_level_arrays {
- public:
-  explicit top_level_arrays(Array blank) : blank_(std::move(blank)) {}
-
-  // Events of the answer, paths from its root (the root itself and non-objects are the caller's).
-  void on_value(json_path path, const json_scalar& v) {
-    if (path.empty() || path[0].element) return;
-    if (path.size() == 1) {
-      current_ = nullptr;
-      if (v.is(json_scalar::kind::array)) current_ = &arrays_.insert_or_assign(std::string(path[0].key), blank_).first->second;
-      else if (auto it = arrays_.find(path[0].key); it != arrays_.end()) arrays_.erase(it);
-      return;
-    }
-    if (current_) current_->on_value(path.subspan(1), v);
+// The start of every record reader's on_value: the record's own value (an empty path) says
+// whether it is an object. True when the event is inside an object record, under a member.
+inline bool record_member(json_path path, const json_scalar& v, bool& object) {
+  if (path.empty()) {
+    object = v.is(json_scalar::kind::object);
+    return false;
   }
-  void on_end(json_path path) {
-    if (path.size() >= 2 && current_) current_->on_end(path.subspan(1));
-  }
-
-  // The array at `key`, or nullptr when the answer has no array there.
-  Array* find(std::string_view key) {
-    auto it = arrays_.find(key);
-    return it == arrays_.end() ? nullptr : &it->second;
-  }
-
- private:
-  Array blank_;
-  std::map<std::string, Array, std::less<>> arrays_;
-  Array* current_ = nullptr;
-};
+  return object && !path[0].element;
+}
 
 }  // namespace cgw::adapter

@@ -3,6 +3,7 @@
 // and a query page through both paths (the DOM's and the events', which must agree).
 #include "adapters/twilio_insights_v3/translate.hpp"
 #include "gateway/adapter/vendor_body.hpp"
+#include "tests/fuzz/insights_every_field.hpp"
 #include "tests/fuzz/same_records.hpp"
 
 #include <string_view>
@@ -11,21 +12,7 @@ namespace v3 = cgw::adapters::twilio_insights_v3;
 
 namespace {
 
-// The defaults, plus a dimension for every field they leave unmapped, so that every reader runs
-// (dotted names both ways: flat keys "Account.Sid" and nested {"Account": {"Sid": ..}}).
-const v3::dimension_map& every_field() {
-  static const v3::dimension_map dims = [] {
-    auto m = v3::default_dimensions();
-    m[v3::field::account_id] = "Account.Sid";
-    m[v3::field::title] = "Title";
-    m[v3::field::platform] = "Direction";
-    m[v3::field::ended_at] = "DateEnded";
-    m[v3::field::updated_at] = "DateUpdated";
-    m[v3::field::summary] = "Summary.Text.Value";
-    return m;
-  }();
-  return dims;
-}
+const v3::dimension_map& every_field() { return cgw::testing::insights_every_field(); }
 
 // Both paths of a query page agree, record by record and failure by failure.
 void same_pages(std::string_view text, const v3::dimension_map& dims) {

@@ -10,6 +10,7 @@
 #include "adapters/zild/translate.hpp"
 #include "gateway/adapter/json_events.hpp"
 #include "gateway/adapter/vendor_body.hpp"
+#include "tests/fuzz/insights_every_field.hpp"
 #include "tests/fuzz/same_records.hpp"
 
 #include <string>
@@ -39,6 +40,16 @@ std::vector<std::string> hostile_roots() {
   return {"", " ", "nul", "[]", "{}", "null", "42", "\"data\"", "{\"data\":", "{\"data\":[]} x", "{\"data\":[]}  \n",
           "{\"data\":[],}", "{\"data\":[1,,2]}", "{'data':[]}", "{\"data\":[]}{}", "\xff", "{\"a\":\"\\ud800\"}",
           "{\"data\":" + nested(63, "") + "}", "{\"data\":" + nested(64, "") + "}", nested(65, "")};
+}
+
+// Records every reader must read alike, whatever the name of its id (`key`, the readable `id`):
+// ids of every JSON kind, duplicated, missing, and records that are not objects or nest deep.
+std::vector<std::string> hostile_ids(std::string_view key, std::string_view id) {
+  const std::string k = "\"" + std::string(key) + "\"", v = "\"" + std::string(id) + "\"";
+  return {"{" + k + ":" + v + "," + k + ":null}", "{" + k + ":null," + k + ":" + v + "}", "{" + k + ":\"\"}",
+          "{" + k + ":true}", "{" + k + ":1.5}", "{" + k + ":18446744073709551615}", "{" + k + ":18446744073709551616}",
+          "{" + k + ":[" + v + "]}", "{\"no_id\":" + v + "}", "\"a record\"", "[{" + k + ":" + v + "}]", "null",
+          "{" + k + ":" + v + ",\"deep\":" + nested(60, "1") + "}"};
 }
 
 // --- Salesloft -----------------------------------------------------------------------------------
@@ -138,17 +149,7 @@ TEST(FastParse, SalesloftHostilePagesReadAlike) {
 
 // --- Twilio Insights v3 ---------------------------------------------------------------------------
 
-// The defaults, plus a dimension for every field they leave unmapped, dotted names both ways.
-v3::dimension_map insights_every_field() {
-  auto m = v3::default_dimensions();
-  m[v3::field::account_id] = "Account.Sid";
-  m[v3::field::title] = "Title";
-  m[v3::field::platform] = "Direction";
-  m[v3::field::ended_at] = "DateEnded";
-  m[v3::field::updated_at] = "DateUpdated";
-  m[v3::field::summary] = "Summary.Text.Value";
-  return m;
-}
+using testing::insights_every_field;
 
 void expect_same_insights(const std::string& text, const v3::dimension_map& dims) {
   SCOPED_TRACE(text.substr(0, 300));
@@ -181,7 +182,7 @@ TEST(FastParse, InsightsSandboxPagesReadAlike) {
 
 TEST(FastParse, InsightsHostilePagesReadAlike) {
   std::vector<std::string> pages = hostile_roots();
-  const std::vector<std::string> items = {
+  std::vector<std::string> items = {
       R"({"Id":"CA1","OperatorResult.Value":"positive","OperatorResult":{"Value":"negative"}})",
       R"({"Id":"CA1","OperatorResult":{"Value":"negative"},"OperatorResult.Value":null})",
       R"({"Id":"CA1","OperatorResult":{"Value":"negative"}})",
@@ -208,19 +209,9 @@ TEST(FastParse, InsightsHostilePagesReadAlike) {
       R"({"Id":"CA1","Duration":18446744073709551615})",
       R"({"Id":"CA1","Duration":-9223372036854775808})",
       R"({"Id":"CA1","Duration":[5]})",
-      R"({"Id":"CA1","Id":null})",
-      R"({"Id":null,"Id":"CA1"})",
-      R"({"Id":""})",
-      R"({"Id":true})",
-      R"({"Id":1.5})",
-      R"({"Id":18446744073709551615})",
       R"({"I\u0064":"CA\u00e9 \ud83d\ude00"})",
-      R"({"Title":"no id"})",
-      R"("an item")",
-      R"([{"Id":"CA1"}])",
-      R"(null)",
-      R"({"Id":"CA1","deep":)" + nested(60, "1") + "}",
   };
+  for (auto& item : hostile_ids("Id", "CA1")) items.push_back(std::move(item));
   for (const auto& item : items) {
     pages.push_back("{\"items\":[" + item + "]}");
     pages.push_back("{\"items\":[{\"Id\":\"first\"}," + item + ",{\"Id\":\"CA2\"}],\"meta\":{\"nextToken\":\"t\"}}");
@@ -296,7 +287,7 @@ TEST(FastParse, FlexSandboxPagesReadAlike) {
 
 TEST(FastParse, FlexHostilePagesReadAlike) {
   std::vector<std::string> pages = hostile_roots();
-  const std::vector<std::string> records = {
+  std::vector<std::string> records = {
       R"({"conversation_id":"c1","account_id":"AC","segments":[{"segment_id":"s1","order":1,"offset":0.5,"talk_time":12.25,"timestamp":"2024-03-19T03:48:41Z","agent_name":"Ann"}]})",
       R"({"conversation_id":"c1","segments":[{"timestamp":"2024-03-19T03:48:41Z","talk_time":1,"agent_name":"ann"},{"timestamp":"2024-03-19T03:48:41Z","talk_time":2,"agent_name":"ANN"},{"timestamp":"2024-03-19T03:48:40Z","agent_name":"Bob"}]})",
       R"({"conversation_id":"c1","segments":[{"timestamp":"2024-03-19T03:48:41Z","talk_time":1e300},{"talk_time":-0.0}]})",
@@ -311,16 +302,8 @@ TEST(FastParse, FlexHostilePagesReadAlike) {
       R"({"conversation_id":"c1","segments":[{"timestamp":"2024-02-30T00:00:00Z","talk_time":3},{"timestamp":5}]})",
       R"({"conversation_id":"c1","segments":[{"agent_name":""},{"agent_name":"caf\u00e9"},{"agent_name":"CAF\u00c9"}]})",
       R"({"conversation_id":7,"account_id":8})",
-      R"({"conversation_id":18446744073709551616})",
-      R"({"conversation_id":""})",
-      R"({"conversation_id":null,"conversation_id":"c1"})",
-      R"({"conversation_id":"c1","conversation_id":null})",
-      R"({"account_id":"no id"})",
-      R"("a record")",
-      R"([{"conversation_id":"c1"}])",
-      R"(null)",
-      R"({"conversation_id":"c1","deep":)" + nested(60, "1") + "}",
   };
+  for (auto& r : hostile_ids("conversation_id", "c1")) records.push_back(std::move(r));
   for (const auto& r : records) {
     pages.push_back("{\"conversations\":[" + r + "]}");
     pages.push_back("{\"conversations\":[{\"conversation_id\":\"first\"}," + r + ",{\"conversation_id\":\"c2\"}]}");
@@ -400,11 +383,9 @@ TEST(FastParse, ZildHostileRecordsReadAlike) {
     texts.push_back(R"({"id":42,)" + body + "}");
     texts.push_back("{" + body + R"(,"id":"42"})");
   }
-  for (const std::string record :
-       {R"({"id":42,"id":null})", R"({"id":null,"id":42})", R"({"id":""})", R"({"id":true})", R"({"id":42.0})",
-        R"({"id":"042"})", R"({"id":18446744073709551615})", R"({"i\u0064":42})", R"({"contactName":"no id"})",
-        R"("a record")", R"([{"id":42}])", R"({"id":43})", R"({"id":42} )"})
+  for (const std::string record : {R"({"id":42.0})", R"({"id":"042"})", R"({"i\u0064":42})", R"({"id":43})", R"({"id":42} )"})
     texts.push_back(record);
+  for (auto& record : hostile_ids("id", "42")) texts.push_back(std::move(record));
   for (const auto& text : texts) expect_same_zild(text, 42);
 }
 

@@ -68,6 +68,25 @@ TEST(InsightsMapping, ReadsNestedDimensionsToo) {
   EXPECT_EQ(c->sentiment, "negative");
 }
 
+TEST(InsightsMapping, AKeyThatIsTheWholeDimensionNameWinsOverTheNestedPath) {
+  for (const auto* text : {R"({"Id": "CA1", "OperatorResult.Value": null, "OperatorResult": {"Value": "negative"}})",
+                           R"({"Id": "CA1", "OperatorResult": {"Value": "negative"}, "OperatorResult.Value": null})"}) {
+    auto c = to_conversation(json::parse(text), default_dimensions(), vendor);
+    ASSERT_TRUE(c);
+    EXPECT_FALSE(c->sentiment) << text;
+  }
+  // A later holder replaces an earlier one, as the DOM keeps the last of duplicated keys.
+  auto c = to_conversation(json::parse(R"({"Id": "CA1", "OperatorResult": {"Value": "negative"}, "OperatorResult": {}})"),
+                           default_dimensions(), vendor);
+  ASSERT_TRUE(c);
+  EXPECT_FALSE(c->sentiment);
+  auto page = read_page(R"({"items": [{"Id": "CA1", "OperatorResult.Value": null, "OperatorResult": {"Value": "n"}}]})",
+                        default_dimensions(), vendor);
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->records.size(), 1u);
+  EXPECT_FALSE(page->records[0].sentiment);
+}
+
 TEST(InsightsMapping, RefusesItemsWithoutIdAndBadEnvelopes) {
   EXPECT_FALSE(to_conversation(json::parse(R"({"DateCreated": "2025-01-01T00:00:00Z"})"), default_dimensions(), vendor));
   EXPECT_FALSE(to_conversation(json::parse(R"({"Id": ""})"), default_dimensions(), vendor));
