@@ -1,7 +1,7 @@
 #include "adapters/twilio_flex_insights/translate.hpp"
 
 #include "gateway/adapter/fields.hpp"
-#include "gateway/adapter/meta_keyed.hpp"
+#include "adapters/twilio_envelope.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -156,7 +156,7 @@ class record_list final : public adapter::json_events {
 };
 
 // A list answer read from its events: {conversations: [...], meta: {key, next_page_url}}, in any order.
-using page_reader = adapter::meta_keyed_answer<record_list>;
+using page_reader = meta_keyed_answer<record_list>;
 
 // `out` with the page that follows, from meta.next_page_url (checked as read_page says).
 result<page_read> with_next(page_read out, const std::optional<std::string>& next, const upstream::endpoint& ep,

@@ -1,7 +1,7 @@
 #include "adapters/twilio_insights_v3/translate.hpp"
 
 #include "gateway/adapter/fields.hpp"
-#include "gateway/adapter/meta_keyed.hpp"
+#include "adapters/twilio_envelope.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -310,7 +310,7 @@ class item_list final : public adapter::json_events {
 };
 
 // A query answer read from its events: {items: [...], meta: {key, nextToken}}, in any order.
-using page_reader = adapter::meta_keyed_answer<item_list>;
+using page_reader = meta_keyed_answer<item_list>;
 
 }  // namespace
 

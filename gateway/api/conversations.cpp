@@ -77,6 +77,15 @@ vendor_time vendor_deadline(const request_scope& scope, const config::vendor_con
   return requests < own ? vendor_time{requests, true} : vendor_time{own, false};
 }
 
+namespace {
+
+// How long what a vendor's answers computed is kept: its cache TTL (0: shared only while in flight).
+clock::duration kept_for(const runtime& rt, const config::vendor_config& v) {
+  return std::chrono::milliseconds(v.cache_ttl_ms.value_or(rt.cfg->cache.ttl_ms));
+}
+
+}  // namespace
+
 // The context of one vendor's calls within a request.
 adapter::call_context call_for(const request_scope& scope, const std::string& vendor, const config::vendor_config& cfg) {
   auto guard = scope.rt.guards.find(vendor);
@@ -86,7 +95,7 @@ adapter::call_context call_for(const request_scope& scope, const std::string& ve
   ctx.clients_deadline = time.clients;
   ctx.pages = scope.rt.pages.get();
   ctx.scans = scope.rt.scans.get();
-  ctx.kept_for = std::chrono::milliseconds(cfg.cache_ttl_ms.value_or(scope.rt.cfg ? scope.rt.cfg->cache.ttl_ms : 0));
+  ctx.kept_for = kept_for(scope.rt, cfg);
   return ctx;
 }
 
@@ -268,12 +277,11 @@ json::object vendor_health_json(const runtime& rt, const std::string& name) {
   return health;
 }
 
-// The list answer, computed for this request alone.
-net::awaitable<answer> compute_list(const request_scope& scope, const list_query& q) {
+// The list answer over the vendors `names` (select_vendors), computed for this request alone.
+net::awaitable<answer> compute_list(const request_scope& scope, const list_query& q,
+                                    const std::vector<std::string>& names) {
   const auto t0 = clock::now();
   const auto& cfg = *scope.rt.cfg;
-  auto names = select_vendors(scope, q);
-  if (!names) co_return error_answer(names.error(), scope.request_id);
 
   const fingerprint fp = fingerprint_of(q.fingerprint_material() + "|tenant:" + scope.who.tenant);
   cursor_state position;
@@ -288,7 +296,7 @@ net::awaitable<answer> compute_list(const request_scope& scope, const list_query
   };
 
   std::vector<vendor_run> runs;
-  for (const auto& name : *names) {
+  for (const auto& name : names) {
     runs.push_back(plan_vendor(name, *scope.rt.adapters.at(name), q));
     if (runs.back().asked && was_exhausted(name)) {
       runs.back().asked = false;
@@ -451,23 +459,22 @@ std::uint64_t footprint(const answer& a) { return a.members.size() + 4096; }
 }  // namespace
 
 net::awaitable<answer> list_conversations(const request_scope& scope, const list_query& q) {
-  if (q.explain) co_return co_await compute_list(scope, q);
   const auto t0 = clock::now();
   auto names = select_vendors(scope, q);
   if (!names) co_return error_answer(names.error(), scope.request_id);
+  if (q.explain) co_return co_await compute_list(scope, q, *names);
   // Kept as long as the shortest cache TTL of its vendors; with any at 0, shared only in flight.
   auto ttl = clock::duration::max();
   std::string key = "tenant:" + scope.who.tenant;
   for (const auto& name : *names) {
-    const auto& v = scope.rt.adapters.at(name)->config();
-    ttl = std::min<clock::duration>(ttl, std::chrono::milliseconds(v.cache_ttl_ms.value_or(scope.rt.cfg->cache.ttl_ms)));
+    ttl = std::min(ttl, kept_for(scope.rt, scope.rt.adapters.at(name)->config()));
     key += "|" + name;
   }
   if (names->empty()) ttl = {};
   key += "|" + std::to_string(q.page_size) + (q.include_raw ? "|raw|" : "|") + q.cursor.value_or("") + "|" +
          q.fingerprint_material();
   auto compute = [&]() -> net::awaitable<policy::memo<answer>::computed> {
-    answer a = co_await compute_list(scope, q);
+    answer a = co_await compute_list(scope, q, *names);
     // Only a whole answer is shared: a partial one (a vendor failed, perhaps on this request's own
     // deadline) is not another request's to inherit.
     const auto* meta = a.body.if_contains("meta");

@@ -87,7 +87,11 @@ class fake_vendor final : public ad::adapter {
 };
 
 struct world {
-  std::shared_ptr<api::runtime> rt = std::make_shared<api::runtime>();
+  std::shared_ptr<api::runtime> rt = [] {
+    auto r = std::make_shared<api::runtime>();
+    r->cfg = std::make_shared<const config::gateway_config>();  // every runtime has a configuration
+    return r;
+  }();
   api::caller who{"test", "t", {}};
 
   void add(const std::string& name, std::vector<conversation> data, bool aggregates) {
