@@ -1,5 +1,6 @@
 #include "gateway/adapter/json_events.hpp"
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -12,33 +13,56 @@ namespace json = boost::json;
 
 constexpr int max_depth = 64;  // vendor_body::parse's limit
 
-// The path of the value being read. Keys are copied: the parser's views last one callback.
+// The path of the value being read, kept up to date item by item (a value's path is handed to the
+// reader as it is, not rebuilt). A key that lies in the text being parsed (unescaped, as nearly
+// every key is) is viewed there, the text outliving the parse; any other key (escaped, assembled
+// from parts) is copied into its frame, the parser's views lasting one callback. Both vectors are
+// reserved to the depth limit, so a copied key's view into its frame does not move.
 class path_stack {
  public:
-  void push_container(bool array) { frames_.push_back({array, {}, 0}); }
-  void pop_container() { frames_.pop_back(); }
-  void set_key(std::string_view k) { frames_.back().key.assign(k.data(), k.size()); }
+  explicit path_stack(std::string_view text) : text_(text) {
+    frames_.reserve(max_depth + 1);
+    items_.reserve(max_depth + 1);
+  }
+  void push_container(bool array) {
+    const frame* before = frames_.data();
+    frames_.push_back({array, {}, 0});
+    items_.push_back({{}, 0, array});
+    if (frames_.data() != before)  // past the reserve after all: copied keys moved with their frames
+      for (std::size_t n = 0; n + 1 < frames_.size(); ++n)
+        if (!in_text(items_[n].key)) items_[n].key = frames_[n].key;
+  }
+  void pop_container() {
+    frames_.pop_back();
+    items_.pop_back();
+  }
+  void set_key(std::string_view k) {
+    if (in_text(k)) {
+      items_.back().key = k;
+      return;
+    }
+    frames_.back().key.assign(k.data(), k.size());
+    items_.back().key = frames_.back().key;
+  }
   // The path of the value that begins now (the next element of an enclosing array).
   json_path next_value() {
-    if (!frames_.empty() && frames_.back().array) ++frames_.back().elements;
+    if (!frames_.empty() && frames_.back().array) items_.back().index = frames_.back().elements++;
     return build();
   }
   // The path of the container just popped.
-  json_path build() {
-    items_.resize(frames_.size());
-    for (std::size_t n = 0; n < frames_.size(); ++n) {
-      const frame& f = frames_[n];
-      items_[n] = f.array ? path_item{{}, f.elements - 1, true} : path_item{f.key, 0, false};
-    }
-    return {items_.data(), items_.size()};
-  }
+  json_path build() const { return {items_.data(), items_.size()}; }
 
  private:
+  bool in_text(std::string_view k) const noexcept {
+    return std::less_equal<>()(text_.data(), k.data()) && std::less_equal<>()(k.data() + k.size(), text_.data() + text_.size());
+  }
+
   struct frame {
     bool array;
-    std::string key;        // an object's current member
+    std::string key;        // an object's current member, when copied
     std::size_t elements;   // an array's elements begun so far
   };
+  std::string_view text_;
   std::vector<frame> frames_;
   std::vector<path_item> items_;
 };
@@ -138,7 +162,7 @@ struct handler {
 result<void> read_events(std::string_view text, json_events& reader) {
   json::parse_options opt;
   opt.max_depth = max_depth;
-  json::basic_parser<handler> p(opt, &reader, path_stack{}, std::string{}, std::string{});
+  json::basic_parser<handler> p(opt, &reader, path_stack(text), std::string{}, std::string{});
   json::error_code ec;
   const std::size_t n = p.write_some(false, text.data(), text.size(), ec);
   if (ec || n != text.size()) return failure::make(errc::upstream_error, "the vendor's answer is not valid JSON");

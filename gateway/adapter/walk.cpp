@@ -25,7 +25,9 @@ std::vector<conversation> ordered(std::vector<conversation> records, const sort_
   return out;
 }
 
-void sort_records(std::vector<conversation>& records, const sort_spec& s) { records = ordered(std::move(records), s); }
+void sort_records(std::vector<conversation>& records, const sort_spec& s) {
+  if (records.size() > 1) records = ordered(std::move(records), s);  // most tie groups are one record
+}
 
 // What a kept record costs, roughly: its strings and vectors (a kept record has no raw).
 std::uint64_t footprint(const conversation& c) {
@@ -92,7 +94,7 @@ class page_walk {
 
  private:
   // The page, mapped by the vendor's fetcher, or a copy of the one kept (or being read) for the
-  // same ask. A raw page is not kept: its records hold the vendor's whole parsed answer.
+  // same ask (the page itself when nobody else holds it). A raw page is not kept: its records hold the vendor's whole parsed answer.
   net::awaitable<result<vendor_page>> fetch(const page_ask& ask) {
     if (!ctx_.pages || ask.query.include_raw) co_return co_await fetch_(ask, ctx_);
     std::string key = std::string(ctx_.vendor) + (ask.sorted ? "|sorted|" : "|") +
@@ -108,12 +110,12 @@ class page_walk {
       }
       std::uint64_t bytes = sizeof(vendor_page);
       for (auto& r : own->records) r.raw.reset(), bytes += footprint(r);  // unasked: kept without the vendor's answer
-      co_return policy::memo<vendor_page>::computed{std::make_shared<const vendor_page>(std::move(*own)), bytes};
+      co_return policy::memo<vendor_page>::computed{std::make_shared<vendor_page>(std::move(*own)), bytes};
     };
     auto [kept, how] = co_await ctx_.pages->get(key, ctx_.kept_for, ctx_.until, compute);
     if (!kept) co_return failed.value_or(failure::make(errc::internal, "the page ended without an answer"));
     count(ctx_, "page", how);
-    co_return *kept;
+    co_return policy::take(std::move(kept));
   }
 
   call_context& ctx_;
@@ -176,6 +178,7 @@ net::awaitable<result<list_result>> keyset_walk(const list_request& req, call_co
   // room for the records tied with the cursor at the start and an open tie group at the end, so
   // that one vendor page usually serves one gateway page.
   const std::size_t per_page = std::clamp<std::size_t>(keyset_page_size(req.want), 1, max_per_page);
+  out.records.reserve(std::min(req.want, per_page));
   std::vector<conversation> nulls_seen;
   bool saw_everything = false;  // an unbounded walk that ran out has seen the null-valued records too
 
@@ -279,7 +282,7 @@ net::awaitable<result<list_result>> scan_walk(const list_request& req, call_cont
       }
       std::uint64_t bytes = sizeof(scan_snapshot);
       for (const auto& r : own->records) bytes += footprint(r);
-      co_return policy::memo<scan_snapshot>::computed{std::make_shared<const scan_snapshot>(std::move(*own)), bytes};
+      co_return policy::memo<scan_snapshot>::computed{std::make_shared<scan_snapshot>(std::move(*own)), bytes};
     };
     auto [value, how] = co_await ctx.scans->get(key, ctx.kept_for, ctx.until, compute);
     if (!value) co_return failed.value_or(failure::make(errc::internal, "the scan ended without an answer"));

@@ -481,11 +481,11 @@ net::awaitable<answer> list_conversations(const request_scope& scope, const list
     const auto* partial = meta && meta->is_object() ? meta->get_object().if_contains("partial") : nullptr;
     const bool whole = a.status == 200 && partial && partial->is_bool() && !partial->get_bool();
     const std::uint64_t bytes = whole && ttl.count() > 0 ? footprint(a) : 0;
-    co_return policy::memo<answer>::computed{std::make_shared<const answer>(std::move(a)), bytes, whole};
+    co_return policy::memo<answer>::computed{std::make_shared<answer>(std::move(a)), bytes, whole};
   };
   auto [shared, how] = co_await scope.rt.answers->get(key, ttl, scope.until, compute);
-  // A copy: the kept answer is shared, and this request may say its own meta.
-  answer out{shared->status, json::object(shared->body, json::storage_ptr()), shared->headers, shared->members};
+  // Its own (a copy when the answer is kept or shared): this request may say its own meta.
+  answer out = policy::take(std::move(shared));
   if (how != policy::memo_outcome::computed) {
     metrics::registry::global().add("cgw_answers_shared_total",
                                     {{"result", how == policy::memo_outcome::hit ? "hit" : "coalesced"}});

@@ -31,20 +31,20 @@ void put(Sink& s, const std::optional<double>& n) {
 }
 template <class Sink, class T>
 void member(Sink& s, std::string_view name, const T& v) {
-  s.key(name);
+  s.plain_key(name);
   put(s, v);
 }
 // An instant (micros is an int64, so it needs its own name): RFC 3339 to the millisecond.
 template <class Sink>
 void time_member(Sink& s, std::string_view name, const std::optional<micros>& t) {
-  s.key(name);
+  s.plain_key(name);
   t ? s.string(rfc3339_ms_text(*t).view()) : s.null();
 }
 
 // `name`: an array of one object per item, whose members `fields` writes.
 template <class Sink, class T, class F>
 void object_array(Sink& s, std::string_view name, const std::vector<T>& items, F fields) {
-  s.key(name), s.begin_array();
+  s.plain_key(name), s.begin_array();
   for (const auto& item : items) {
     s.begin_object();
     fields(item);
@@ -92,12 +92,12 @@ void members(Sink& s, const conversation& c, bool include_raw) {
   });
   member(s, "sentiment", c.sentiment);
   member(s, "summary", c.summary);
-  s.key("tags"), s.begin_array();
+  s.plain_key("tags"), s.begin_array();
   for (const auto& t : c.tags) s.string(t);
   s.end_array();
   member(s, "score", c.score);
   member(s, "status", c.status);
-  s.key("links"), s.begin_object();
+  s.plain_key("links"), s.begin_object();
   for (auto it = c.links.begin(); it != c.links.end(); ++it) {
     // A name given twice keeps its first URL: a parser keeps the last of duplicate keys.
     auto same = [&](const auto& l) { return l.first == it->first; };
@@ -106,7 +106,7 @@ void members(Sink& s, const conversation& c, bool include_raw) {
   }
   s.end_object();
   if (include_raw) {
-    s.key("raw");
+    s.plain_key("raw");
     if (c.raw) s.dom(*c.raw);
     else s.begin_object(), s.end_object();
   }
@@ -123,6 +123,7 @@ class dom_sink {
   void end_object() { open_.pop_back(); }
   void end_array() { open_.pop_back(); }
   void key(std::string_view name) { key_ = name; }
+  void plain_key(std::string_view name) { key_ = name; }
   void string(std::string_view s) { put(json::value(json::string_view(s), sp_)); }
   void null() { put(json::value(nullptr, sp_)); }
   void int64(std::int64_t n) { put(json::value(n, sp_)); }

@@ -35,6 +35,8 @@ class json_writer {
 
   // The next member's name; the value written next is its value. The writer places commas.
   void key(std::string_view name);
+  // The same for a name that needs no escaping (the caller's own literals): written as it is.
+  void plain_key(std::string_view name);
 
   void string(std::string_view s);
   void null();

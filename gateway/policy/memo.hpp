@@ -28,7 +28,7 @@ enum class memo_outcome { computed, coalesced, hit };
 template <class V>
 class memo {
  public:
-  using value_ptr = std::shared_ptr<const V>;
+  using value_ptr = std::shared_ptr<const V>;  // made by std::make_shared<V> (see take)
 
   // A computation's result, and whether it may be kept for others (a partial answer is not).
   struct computed {
@@ -145,5 +145,14 @@ class memo {
   std::unordered_map<std::string, typename std::list<entry>::iterator> index_;
   std::unordered_map<std::string, std::shared_ptr<flight>> flights_;
 };
+
+// The value of `p` for the caller to own: moved out when `p` is its only owner (nobody else can
+// reach it: the memo kept no copy and no follower shares it), copied otherwise. Sound only for a
+// value created non-const (std::make_shared<V>, as every computation handed to a memo makes it).
+template <class V>
+V take(std::shared_ptr<const V> p) {
+  if (p.use_count() == 1) return std::move(const_cast<V&>(*p));
+  return *p;
+}
 
 }  // namespace cgw::policy

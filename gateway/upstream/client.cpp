@@ -50,6 +50,11 @@ bool stale(const beast::error_code& ec) {
          ec == net::error::broken_pipe;
 }
 
+// Room kept in a connection's read buffer. Beast reads at most what the buffer has room for, and a
+// flat_buffer that starts empty grows only to 512 bytes while the parser keeps draining it: a 60 KB
+// answer then costs over a hundred reads, each a system call and a timer reset.
+constexpr std::size_t read_room = 64 * 1024;
+
 // Interim (1xx) answers read before the real one; a vendor sending more is refused.
 constexpr int max_interim_answers = 8;
 
@@ -212,6 +217,7 @@ struct client::impl {
       conn.reset(new connection{
           std::variant<beast::tcp_stream, tls_stream>(std::in_place_index<0>, beast::tcp_stream(executor))});
     }
+    conn->buffer.reserve(read_room);
     conn->socket().expires_at(until);
     auto [cec, _] = co_await conn->socket().async_connect(*results, use_tuple);
     if (cec == beast::error::timeout) co_return timeout_failure(ep);
