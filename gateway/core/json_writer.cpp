@@ -1,5 +1,6 @@
 #include "gateway/core/json_writer.hpp"
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cassert>
@@ -68,6 +69,20 @@ const char* next_escape(const char* p, const char* end) noexcept {
 
 }  // namespace
 
+// Trims only: a text already taken (moved from) is left as it is.
+json_writer::~json_writer() {
+  if (out_.size() > len_) out_.resize(len_);
+}
+
+void json_writer::grow(std::size_t n) {
+  // Past what is written, `out_` holds room that is not yet part of the document (see len_).
+  out_.resize(std::max({len_ + n, 2 * out_.size(), out_.capacity(), std::size_t{256}}));
+}
+
+void json_writer::settle() {
+  if (first_.empty() && !after_key_ && out_.size() > len_) out_.resize(len_);  // a whole document or splice: exact
+}
+
 void json_writer::separate() {
   if (after_key_) {
     after_key_ = false;
@@ -75,30 +90,33 @@ void json_writer::separate() {
   }
   if (first_.empty()) return;  // a document's one value, or a splice
   if (first_.back()) first_.back() = false;
-  else out_.push_back(',');
+  else put(',');
 }
 
 void json_writer::begin_object() {
   separate();
-  out_.push_back('{');
+  put('{');
   first_.push_back(true);
 }
 
 void json_writer::end_object() {
-  end_members();
-  out_.push_back('}');
+  assert(!first_.empty() && !after_key_);
+  first_.pop_back();
+  put('}');
+  settle();
 }
 
 void json_writer::begin_array() {
   separate();
-  out_.push_back('[');
+  put('[');
   first_.push_back(true);
 }
 
 void json_writer::end_array() {
   assert(!first_.empty() && !after_key_);
   first_.pop_back();
-  out_.push_back(']');
+  put(']');
+  settle();
 }
 
 void json_writer::begin_members() {
@@ -109,36 +127,33 @@ void json_writer::begin_members() {
 void json_writer::end_members() {
   assert(!first_.empty() && !after_key_);
   first_.pop_back();
+  settle();
 }
 
 void json_writer::key(std::string_view name) {
   assert(!after_key_);
   separate();
   escaped(name);
-  out_.push_back(':');
+  put(':');
   after_key_ = true;
 }
 
 void json_writer::plain_key(std::string_view name) {
   assert(!after_key_ && next_escape(name.data(), name.data() + name.size()) == name.data() + name.size());
   separate();
-  char quoted[64];  // "name": in one append
-  if (name.size() + 3 > sizeof quoted) {
-    escaped(name);
-    out_.push_back(':');
-  } else {
-    quoted[0] = '"';
-    std::memcpy(quoted + 1, name.data(), name.size());
-    quoted[name.size() + 1] = '"';
-    quoted[name.size() + 2] = ':';
-    out_.append(quoted, name.size() + 3);
-  }
+  char* p = room(name.size() + 3);  // "name":
+  p[0] = '"';
+  std::memcpy(p + 1, name.data(), name.size());
+  p[name.size() + 1] = '"';
+  p[name.size() + 2] = ':';
+  len_ += name.size() + 3;
   after_key_ = true;
 }
 
 void json_writer::string(std::string_view s) {
   separate();
   escaped(s);
+  settle();
 }
 
 void json_writer::escaped(std::string_view s) {
@@ -147,46 +162,49 @@ void json_writer::escaped(std::string_view s) {
   const char* const end = s.data() + s.size();
   const char* q = next_escape(p, end);
   if (q == end) {  // most text: nothing to escape
-    out_.push_back('"');
-    out_.append(p, s.size());
-    out_.push_back('"');
+    char* o = room(s.size() + 2);
+    o[0] = '"';
+    std::memcpy(o + 1, p, s.size());
+    o[s.size() + 1] = '"';
+    len_ += s.size() + 2;
     return;
   }
-  out_.reserve(out_.size() + s.size() + 8);
-  out_.push_back('"');
+  put('"');
   for (;; q = next_escape(p, end)) {
-    out_.append(p, q);
+    put(p, static_cast<std::size_t>(q - p));
     if (q == end) break;
     const char e = escapes[static_cast<unsigned char>(*q)];
     const char seq[6] = {'\\', e, '0', '0', hex[(*q >> 4) & 0xf], hex[*q & 0xf]};
-    out_.append(seq, e == 'u' ? 6 : 2);
+    put(seq, e == 'u' ? 6 : 2);
     p = q + 1;
   }
-  out_.push_back('"');
+  put('"');
 }
 
 void json_writer::null() {
   separate();
-  out_.append("null");
+  put("null", 4);
+  settle();
 }
 
 void json_writer::boolean(bool b) {
   separate();
-  out_.append(b ? "true" : "false");
+  b ? put("true", 4) : put("false", 5);
+  settle();
 }
 
 void json_writer::int64(std::int64_t n) {
   separate();
-  char buf[24];
-  auto r = std::to_chars(buf, buf + sizeof buf, n);
-  out_.append(buf, r.ptr);
+  char* p = room(24);
+  len_ += static_cast<std::size_t>(std::to_chars(p, p + 24, n).ptr - p);
+  settle();
 }
 
 void json_writer::uint64(std::uint64_t n) {
   separate();
-  char buf[24];
-  auto r = std::to_chars(buf, buf + sizeof buf, n);
-  out_.append(buf, r.ptr);
+  char* p = room(24);
+  len_ += static_cast<std::size_t>(std::to_chars(p, p + 24, n).ptr - p);
+  settle();
 }
 
 void json_writer::number(double d) {
@@ -195,19 +213,21 @@ void json_writer::number(double d) {
   char buf[32];  // the shortest round-trip form of a double takes at most 24
   auto r = std::to_chars(buf, buf + sizeof buf - 2, d);
   if (std::string_view(buf, r.ptr).find_first_of(".e") == std::string_view::npos) *r.ptr++ = '.', *r.ptr++ = '0';
-  out_.append(buf, r.ptr);
+  put(buf, static_cast<std::size_t>(r.ptr - buf));
+  settle();
 }
 
 void json_writer::raw(std::string_view json) {
   separate();
-  out_.append(json);
+  put(json.data(), json.size());
+  settle();
 }
 
 void json_writer::raw_members(std::string_view members) {
   assert(!first_.empty() && !after_key_);
   if (members.empty()) return;
   separate();
-  out_.append(members);
+  put(members.data(), members.size());
 }
 
 // Walked rather than handed to json::serializer, which writes a non-finite double (a vendor's

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,8 +22,13 @@ namespace cgw {
 
 class json_writer {
  public:
-  // Appends to `out`; what it already holds stays in front.
-  explicit json_writer(std::string& out) noexcept : out_(out) {}
+  // Appends to `out`; what it already holds stays in front. `out` holds exactly the text
+  // written whenever no container is open (and when the writer is gone); while one is open, it
+  // may also hold room beyond it.
+  explicit json_writer(std::string& out) noexcept : out_(out), len_(out.size()) {}
+  ~json_writer();
+  json_writer(const json_writer&) = delete;
+  json_writer& operator=(const json_writer&) = delete;
 
   void begin_object();
   void end_object();
@@ -57,13 +63,31 @@ class json_writer {
   void dom(const boost::json::value& v);
   void dom(const boost::json::object& o);
 
-  std::string& out() noexcept { return out_; }
 
  private:
   void separate();  // the comma before a value or a key, unless it is the first or follows a key
   void escaped(std::string_view s);
+  void settle();  // trims `out_` to the text when nothing is open
+
+  // `n` bytes of room at the end of the text, to be counted into len_ once written. The text
+  // grows inside `out_` (resized ahead, geometrically): one bounds check per piece, not a
+  // std::string append per piece.
+  char* room(std::size_t n) {
+    if (out_.size() - len_ < n) grow(n);
+    return out_.data() + len_;
+  }
+  void grow(std::size_t n);
+  void put(char c) {
+    *room(1) = c;
+    ++len_;
+  }
+  void put(const char* p, std::size_t n) {
+    std::memcpy(room(n), p, n);
+    len_ += n;
+  }
 
   std::string& out_;
+  std::size_t len_;  // the text written so far: out_[0, len_)
   std::vector<bool> first_;  // per open container: nothing written in it yet
   bool after_key_ = false;
 };
