@@ -94,9 +94,15 @@ class record_reader final : public adapter::json_events {
   void on_end(json_path) override {}
 
   result<conversation> finish(std::string_view vendor) && {
+    conversation c;
+    if (auto failed = std::move(*this).finish_into(c, vendor)) return *failed;
+    return c;
+  }
+
+  // The same into `c` (a fresh record), for a page that builds its records in place.
+  std::optional<failure> finish_into(conversation& c, std::string_view vendor) && {
     if (!object_) return failure::make(errc::upstream_error, "a Salesloft record is not an object");
     if (!id_ || id_->empty()) return failure::make(errc::upstream_error, "a Salesloft record has no id");
-    conversation c;
     set_identity(c, vendor, type_name, std::move(*id_));
     c.account_id = std::move(account_id_);
     c.title = std::move(title_);
@@ -114,7 +120,7 @@ class record_reader final : public adapter::json_events {
     if (c.owner_id) c.agents.push_back(agent{c.owner_id, std::nullopt});
     if (recording_) c.links.emplace_back("recording", std::move(*recording_));
     if (transcription_) c.links.emplace_back("transcript", std::move(*transcription_));
-    return c;
+    return std::nullopt;
   }
 
  private:
@@ -181,10 +187,11 @@ class page_reader final : public adapter::json_events {
 
  private:
   void end_record() {
-    auto c = std::move(record_).finish(vendor_);
     if (error_) return;  // the DOM path stops at the first: the rest is only read to the end
-    if (!c) error_ = c.error();
-    else records_.push_back(std::move(*c));
+    if (auto failed = std::move(record_).finish_into(records_.emplace_back(), vendor_)) {
+      records_.pop_back();
+      error_ = std::move(failed);
+    }
   }
 
   std::string_view vendor_;

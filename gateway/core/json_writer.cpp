@@ -30,7 +30,8 @@ constexpr std::array<char, 256> escapes = [] {
 // The first byte from `p` that must be escaped, or `end`: a control character, a quote or a
 // backslash. Most text has none, and this is the writer's hottest loop, so bytes are tested
 // sixteen at a time with SSE2 (every x86-64 has it), else eight at a time in a word; the last few
-// are copied into a block padded with a byte that needs no escape, so there is no loop per byte.
+// are tested in a last block that ends at `end` (overlapping), or, in text shorter than a block, in
+// a copy padded with a byte that needs no escape: there is no loop per byte.
 // (A word has a byte below n when (x - n*ones) & ~x & highs, n <= 0x80, and a byte equal to c
 // when (x ^ c*ones) has a zero byte; the lowest byte flagged is exact.)
 const char* next_escape(const char* p, const char* end) noexcept {
@@ -57,12 +58,20 @@ const char* next_escape(const char* p, const char* end) noexcept {
     return std::endian::native == std::endian::little ? __builtin_ctzll(hit) / 8 : __builtin_clzll(hit) / 8;
   };
 #endif
-  for (; static_cast<std::size_t>(end - p) >= block; p += block)
-    if (const int at = first(p); at >= 0) return p + at;
-  if (p == end) return end;
+  const std::size_t n = static_cast<std::size_t>(end - p);
+  if (n >= block) {
+    for (; static_cast<std::size_t>(end - p) >= block; p += block)
+      if (const int at = first(p); at >= 0) return p + at;
+    if (p == end) return end;
+    // The last block ends at `end` and overlaps bytes already found clean, so its first hit is
+    // the first one after `p`.
+    const int at = first(end - block);
+    return at >= 0 ? end - block + at : end;
+  }
+  if (n == 0) return end;
   char tail[block];
   std::memset(tail, 'a', block);
-  std::memcpy(tail, p, static_cast<std::size_t>(end - p));
+  std::memcpy(tail, p, n);
   const int at = first(tail);
   return at >= 0 ? p + at : end;
 }
