@@ -118,6 +118,7 @@ class record_reader final : public adapter::json_events {
     c.user_id = std::move(user_id_);
     c.person_id = std::move(person_id_);
     if (c.owner_id) c.agents.push_back(agent{c.owner_id, std::nullopt});
+    c.links.reserve(static_cast<std::size_t>(recording_.has_value()) + transcription_.has_value());
     if (recording_) c.links.emplace_back("recording", std::move(*recording_));
     if (transcription_) c.links.emplace_back("transcript", std::move(*transcription_));
     return std::nullopt;

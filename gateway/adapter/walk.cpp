@@ -166,7 +166,7 @@ std::vector<conversation> null_tail(std::vector<conversation>& all, const list_r
 std::size_t keyset_page_size(std::size_t want) { return want + std::max<std::size_t>(2, want / 10) + 1; }
 
 bool admits(const list_request& req, const conversation& c) {
-  if (req.after && !before(*req.after, key_of(c, req.query.sort), req.query.sort)) return false;
+  if (req.after && !before(*req.after, c, req.query.sort)) return false;
   return req.query.matches_all(c);
 }
 
@@ -186,7 +186,17 @@ net::awaitable<result<list_result>> keyset_walk(const list_request& req, call_co
     page_ask ask{req.query, true, req.after ? req.after->value : std::nullopt, {}, per_page};
     page_walk pages(ctx, fetch, per_page, scan_limit);
     std::vector<conversation> group;  // records sharing the last sort value: final once the value changes
-    std::unordered_set<std::string> group_ids;  // a record the vendor repeats within its tie group is kept once
+    // A record the vendor repeats within its tie group is kept once. Nearly every group is one
+    // record: its ids are compared in place until it grows, and indexed from then on.
+    std::unordered_set<std::string> group_ids;
+    auto first_in_group = [&](const std::string& id) {
+      constexpr std::size_t scanned = 8;
+      if (group.size() < scanned)
+        return std::none_of(group.begin(), group.end(), [&](const conversation& c) { return c.id == id; });
+      if (group_ids.empty())
+        for (const auto& c : group) group_ids.insert(c.id);
+      return group_ids.insert(id).second;
+    };
     std::optional<std::int64_t> group_value;
     auto flush = [&] {
       sort_records(group, s);
@@ -210,7 +220,7 @@ net::awaitable<result<list_result>> keyset_walk(const list_request& req, call_co
           flush();
         }
         group_value = v;
-        if (group_ids.insert(r.id).second) group.push_back(std::move(r));
+        if (first_in_group(r.id)) group.push_back(std::move(r));
       }
       if (!page->next) {
         flush();
@@ -293,7 +303,7 @@ net::awaitable<result<list_result>> scan_walk(const list_request& req, call_cont
   const auto& records = snapshot->records;
   const auto from = !req.after ? records.begin()
                                : std::partition_point(records.begin(), records.end(), [&](const conversation& c) {
-                                   return !before(*req.after, key_of(c, req.query.sort), req.query.sort);
+                                   return !before(*req.after, c, req.query.sort);
                                  });
   const std::size_t left = static_cast<std::size_t>(records.end() - from);
   list_result out;

@@ -7,11 +7,16 @@ namespace cgw::api {
 std::string body_text(const answer& a) {
   std::string out;
   out.reserve(a.members.size() + 256 * a.body.size() + 2);  // meta and errors are small
-  json_writer w(out);
-  w.begin_object();
-  w.raw_members(a.members);
-  for (const auto& m : a.body) w.key(m.key()), w.dom(m.value());
-  w.end_object();
+  out.push_back('{');
+  out.append(a.members);  // the records: spliced as they are, the body's bulk
+  if (!a.members.empty() && !a.body.empty()) out.push_back(',');
+  {
+    json_writer w(out);
+    w.begin_members();
+    for (const auto& m : a.body) w.key(m.key()), w.dom(m.value());
+    w.end_members();
+  }
+  out.push_back('}');
   return out;
 }
 

@@ -201,10 +201,23 @@ std::optional<std::int64_t> sort_value(const conversation& c, sort_field f) noex
 
 sort_key key_of(const conversation& c, const sort_spec& s) { return sort_key{sort_value(c, s.field), c.id}; }
 
+namespace {
+
+bool before(const std::optional<std::int64_t>& a, std::string_view a_id, const std::optional<std::int64_t>& b,
+            std::string_view b_id, const sort_spec& s) noexcept {
+  if (a.has_value() != b.has_value()) return a.has_value();  // nulls last, either direction
+  if (a && *a != *b) return s.descending ? *a > *b : *a < *b;
+  return a_id < b_id;
+}
+
+}  // namespace
+
 bool before(const sort_key& a, const sort_key& b, const sort_spec& s) noexcept {
-  if (a.value.has_value() != b.value.has_value()) return a.value.has_value();  // nulls last, either direction
-  if (a.value && *a.value != *b.value) return s.descending ? *a.value > *b.value : *a.value < *b.value;
-  return a.id < b.id;
+  return before(a.value, a.id, b.value, b.id, s);
+}
+
+bool before(const sort_key& a, const conversation& b, const sort_spec& s) noexcept {
+  return before(a.value, a.id, sort_value(b, s.field), b.id, s);
 }
 
 }  // namespace cgw

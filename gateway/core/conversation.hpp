@@ -115,5 +115,7 @@ sort_key key_of(const conversation& c, const sort_spec& s);
 
 // True when `a` comes strictly before `b` in the order `s`.
 bool before(const sort_key& a, const sort_key& b, const sort_spec& s) noexcept;
+// The same against a record's own key, without copying it.
+bool before(const sort_key& a, const conversation& b, const sort_spec& s) noexcept;
 
 }  // namespace cgw

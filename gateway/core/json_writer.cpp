@@ -84,8 +84,11 @@ json_writer::~json_writer() {
 }
 
 void json_writer::grow(std::size_t n) {
-  // Past what is written, `out_` holds room that is not yet part of the document (see len_).
-  out_.resize(std::max({len_ + n, 2 * out_.size(), out_.capacity(), std::size_t{256}}));
+  // Past what is written, `out_` holds room that is not yet part of the document (see len_):
+  // the capacity it already has, else room growing with what this writer wrote (not with what
+  // `out_` held before it).
+  const std::size_t ahead = std::max({n, len_ - start_, std::size_t{256}});
+  out_.resize(std::max(len_ + ahead, out_.capacity()));
 }
 
 void json_writer::settle() {

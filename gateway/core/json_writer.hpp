@@ -25,7 +25,7 @@ class json_writer {
   // Appends to `out`; what it already holds stays in front. `out` holds exactly the text
   // written whenever no container is open (and when the writer is gone); while one is open, it
   // may also hold room beyond it.
-  explicit json_writer(std::string& out) noexcept : out_(out), len_(out.size()) {}
+  explicit json_writer(std::string& out) noexcept : out_(out), start_(out.size()), len_(out.size()) {}
   ~json_writer();
   json_writer(const json_writer&) = delete;
   json_writer& operator=(const json_writer&) = delete;
@@ -87,7 +87,8 @@ class json_writer {
   }
 
   std::string& out_;
-  std::size_t len_;  // the text written so far: out_[0, len_)
+  std::size_t start_;  // what out_ held before this writer
+  std::size_t len_;    // the text written so far: out_[0, len_)
   std::vector<bool> first_;  // per open container: nothing written in it yet
   bool after_key_ = false;
 };
