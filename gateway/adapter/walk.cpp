@@ -94,7 +94,8 @@ class page_walk {
 
  private:
   // The page, mapped by the vendor's fetcher, or a copy of the one kept (or being read) for the
-  // same ask (the page itself when nobody else holds it). A raw page is not kept: its records hold the vendor's whole parsed answer.
+  // same ask (the page itself when nobody else holds it). A raw page is not kept: its records
+  // hold the vendor's whole parsed answer.
   net::awaitable<result<vendor_page>> fetch(const page_ask& ask) {
     if (!ctx_.pages || ask.query.include_raw) co_return co_await fetch_(ask, ctx_);
     std::string key = std::string(ctx_.vendor) + (ask.sorted ? "|sorted|" : "|") +
