@@ -218,11 +218,17 @@ class item_reader final : public adapter::json_events {
   void on_end(json_path) override {}
 
   result<conversation> finish(std::string_view vendor) {
+    conversation c;
+    if (auto failed = finish_into(c, vendor)) return *failed;
+    return c;
+  }
+
+  // Fills `c` (a fresh record, already in its place) with the item; the failure when it is not one.
+  std::optional<failure> finish_into(conversation& c, std::string_view vendor) {
     if (!object_) return failure::make(errc::upstream_error, "an Insights item is not an object");
     auto id = text(field::native_id);
     if (!id || id->empty())
       return failure::make(errc::upstream_error, "an Insights item has no " + std::string(slots_[static_cast<std::size_t>(field::native_id)].name));
-    conversation c;
     set_identity(c, vendor, type_name, std::move(*id));
     c.account_id = text(field::account_id);
     c.title = text(field::title);
@@ -242,7 +248,7 @@ class item_reader final : public adapter::json_events {
     }
     c.sentiment = text(field::sentiment);
     c.summary = text(field::summary);
-    return c;
+    return std::nullopt;
   }
 
  private:
@@ -298,12 +304,17 @@ class item_list final : public adapter::json_events {
   std::optional<failure> error;
 
  private:
+  // Each record is built in its place: a page's records are not moved once more.
   void end_item() {
     if (error) return;
-    auto c = item_.finish(vendor_);
-    if (!c) error = c.error();
-    else records.push_back(std::move(*c));
+    if (records.empty()) records.reserve(expected_records);
+    if (auto failed = item_.finish_into(records.emplace_back(), vendor_)) {
+      error = std::move(failed);
+      records.pop_back();
+    }
   }
+
+  static constexpr std::size_t expected_records = 64;  // a page of 50 and the walk's margin
 
   item_reader item_;
   std::string_view vendor_;

@@ -13,20 +13,36 @@
 namespace cgw::adapter {
 namespace {
 
-// `records` in the order `s`, each key computed once.
-std::vector<conversation> ordered(std::vector<conversation> records, const sort_spec& s) {
+using record_it = std::vector<conversation>::iterator;
+
+// The positions of [first, last) in the order `s`, each key computed once.
+std::vector<std::size_t> order_of(record_it first, record_it last, const sort_spec& s) {
   std::vector<std::pair<sort_key, std::size_t>> keys;
-  keys.reserve(records.size());
-  for (std::size_t i = 0; i < records.size(); ++i) keys.emplace_back(key_of(records[i], s), i);
+  keys.reserve(static_cast<std::size_t>(last - first));
+  for (auto it = first; it != last; ++it) keys.emplace_back(key_of(*it, s), static_cast<std::size_t>(it - first));
   std::sort(keys.begin(), keys.end(), [&](const auto& a, const auto& b) { return before(a.first, b.first, s); });
-  std::vector<conversation> out;
+  std::vector<std::size_t> out;
   out.reserve(keys.size());
-  for (const auto& k : keys) out.push_back(std::move(records[k.second]));
+  for (const auto& k : keys) out.push_back(k.second);
   return out;
 }
 
+// A tie group in place, at the tail of a walk's records.
+void sort_records(record_it first, record_it last, const sort_spec& s) {
+  if (last - first < 2) return;  // most tie groups are one record
+  std::vector<conversation> sorted;
+  sorted.reserve(static_cast<std::size_t>(last - first));
+  for (std::size_t i : order_of(first, last, s)) sorted.push_back(std::move(first[static_cast<std::ptrdiff_t>(i)]));
+  std::move(sorted.begin(), sorted.end(), first);
+}
+
+// A whole scan, each record moved once.
 void sort_records(std::vector<conversation>& records, const sort_spec& s) {
-  if (records.size() > 1) records = ordered(std::move(records), s);  // most tie groups are one record
+  if (records.size() < 2) return;
+  std::vector<conversation> sorted;
+  sorted.reserve(records.size());
+  for (std::size_t i : order_of(records.begin(), records.end(), s)) sorted.push_back(std::move(records[i]));
+  records = std::move(sorted);
 }
 
 // What a kept record costs, roughly: its strings and vectors (a kept record has no raw).
@@ -179,31 +195,35 @@ net::awaitable<result<list_result>> keyset_walk(const list_request& req, call_co
   // room for the records tied with the cursor at the start and an open tie group at the end, so
   // that one vendor page usually serves one gateway page.
   const std::size_t per_page = std::clamp<std::size_t>(keyset_page_size(req.want), 1, max_per_page);
-  out.records.reserve(std::min(req.want, per_page));
+  out.records.reserve(per_page);
   std::vector<conversation> nulls_seen;
   bool saw_everything = false;  // an unbounded walk that ran out has seen the null-valued records too
 
   if (!req.after || req.after->value) {
     page_ask ask{req.query, true, req.after ? req.after->value : std::nullopt, {}, per_page};
     page_walk pages(ctx, fetch, per_page, scan_limit);
-    std::vector<conversation> group;  // records sharing the last sort value: final once the value changes
+    // The records sharing the last sort value are the tail of out.records from `group`: final
+    // once the value changes, each record moved once (from its page).
+    std::size_t group = 0;
     // A record the vendor repeats within its tie group is kept once. Nearly every group is one
     // record: its ids are compared in place until it grows, and indexed from then on.
     std::unordered_set<std::string> group_ids;
     auto first_in_group = [&](const std::string& id) {
       constexpr std::size_t scanned = 8;
-      if (group.size() < scanned)
-        return std::none_of(group.begin(), group.end(), [&](const conversation& c) { return c.id == id; });
+      const auto begin = out.records.begin() + static_cast<std::ptrdiff_t>(group);
+      if (out.records.size() - group < scanned)
+        return std::none_of(begin, out.records.end(), [&](const conversation& c) { return c.id == id; });
       if (group_ids.empty())
-        for (const auto& c : group) group_ids.insert(c.id);
+        for (auto it = begin; it != out.records.end(); ++it) group_ids.insert(it->id);
       return group_ids.insert(id).second;
     };
     std::optional<std::int64_t> group_value;
     auto flush = [&] {
-      sort_records(group, s);
-      for (auto& r : group)
-        if (admits(req, r)) out.records.push_back(std::move(r));
-      group.clear();
+      const auto begin = out.records.begin() + static_cast<std::ptrdiff_t>(group);
+      sort_records(begin, out.records.end(), s);
+      out.records.erase(std::remove_if(begin, out.records.end(), [&](const conversation& r) { return !admits(req, r); }),
+                        out.records.end());
+      group = out.records.size();
       group_ids.clear();
     };
     while (true) {
@@ -221,14 +241,17 @@ net::awaitable<result<list_result>> keyset_walk(const list_request& req, call_co
           flush();
         }
         group_value = v;
-        if (first_in_group(r.id)) group.push_back(std::move(r));
+        if (first_in_group(r.id)) out.records.push_back(std::move(r));
       }
       if (!page->next) {
         flush();
         saw_everything = !ask.bound;
         break;
       }
-      if (out.records.size() >= req.want) co_return out;  // the open tie group is fetched again next time
+      if (group >= req.want) {  // the open tie group is fetched again next time
+        out.records.erase(out.records.begin() + static_cast<std::ptrdiff_t>(group), out.records.end());
+        co_return out;
+      }
       if (pages.at_cap()) {
         // Capped like a scan: the order covers what was read. A tie group (bounded by the cap, its
         // repeats dropped) is cut here too; the next gateway page walks again from its cursor.
