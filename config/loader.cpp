@@ -1,5 +1,7 @@
 #include "config/loader.hpp"
 
+#include "gateway/core/digest.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -19,7 +21,6 @@
 #include <utility>
 #include <vector>
 
-#include <openssl/evp.h>
 #include <boost/json/parser.hpp>
 #include <boost/json/value.hpp>
 #include <boost/url/ipv4_address.hpp>
@@ -777,21 +778,7 @@ cgw::result<config_ptr> load_file(const std::string& path, const load_options& o
   return load_text(*text, options);
 }
 
-std::string sha256_hex(std::string_view key) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest;
-  unsigned int size = 0;
-  if (EVP_Digest(key.data(), key.size(), digest.data(), &size, EVP_sha256(), nullptr) != 1) {
-    throw std::runtime_error("OpenSSL EVP_Digest(SHA-256) failed");
-  }
-  constexpr std::string_view hex_digits = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(2 * size);
-  for (unsigned int i = 0; i < size; ++i) {
-    hex += hex_digits[digest[i] >> 4];
-    hex += hex_digits[digest[i] & 0x0f];
-  }
-  return hex;
-}
+std::string sha256_hex(std::string_view key) { return digest::hex(digest::sha256(key)); }
 
 bool is_loopback(std::string_view address) {
   if (ascii_lower(address) == "localhost") return true;

@@ -1,5 +1,7 @@
 #include "gateway/adapter/vendor_http.hpp"
 
+#include "gateway/core/digest.hpp"
+
 namespace cgw::adapter {
 namespace {
 
@@ -148,18 +150,11 @@ net::awaitable<result<vendor_body>> fetch_json(call_context& ctx, const upstream
 
 }  // namespace cgw::adapter
 
-#include <openssl/evp.h>
-
 namespace cgw::adapter {
 
 std::string authorization_header(const config::vendor_auth& auth) {
   if (!auth.bearer_token.empty()) return "Bearer " + auth.bearer_token.reveal();
-  std::string pair = auth.username.reveal() + ":" + auth.password.reveal();
-  std::string out(4 * ((pair.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(pair.data()), static_cast<int>(pair.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return "Basic " + out;
+  return "Basic " + digest::base64(auth.username.reveal() + ":" + auth.password.reveal());
 }
 
 upstream::request vendor_request(http::verb method, std::string target, const std::string& authorization) {

@@ -119,14 +119,16 @@ class page_walk {
                       std::to_string(ask.continuation.size()) + ":" + ask.continuation + "|" +
                       ask.query.fingerprint_material();
     std::optional<failure> failed;
+    const bool keeps = ctx_.kept_for.count() > 0;
     auto compute = [&]() -> net::awaitable<policy::memo<vendor_page>::computed> {
       auto own = co_await fetch_(ask, ctx_);
       if (!own) {
         failed = own.error();
         co_return policy::memo<vendor_page>::computed{};
       }
+      // Unasked, raw is not kept. The size matters only to a page that is kept (TTL above 0).
       std::uint64_t bytes = sizeof(vendor_page);
-      for (auto& r : own->records) r.raw.reset(), bytes += footprint(r);  // unasked: kept without the vendor's answer
+      for (auto& r : own->records) r.raw.reset(), bytes += keeps ? footprint(r) : 0;
       co_return policy::memo<vendor_page>::computed{std::make_shared<vendor_page>(std::move(*own)), bytes};
     };
     auto [kept, how] = co_await ctx_.pages->get(key, ctx_.kept_for, ctx_.until, compute);
@@ -315,7 +317,8 @@ net::awaitable<result<list_result>> scan_walk(const list_request& req, call_cont
         co_return policy::memo<scan_snapshot>::computed{};
       }
       std::uint64_t bytes = sizeof(scan_snapshot);
-      for (const auto& r : own->records) bytes += footprint(r);
+      if (ctx.kept_for.count() > 0)  // the size matters only to a scan that is kept
+        for (const auto& r : own->records) bytes += footprint(r);
       co_return policy::memo<scan_snapshot>::computed{std::make_shared<scan_snapshot>(std::move(*own)), bytes};
     };
     auto [value, how] = co_await ctx.scans->get(key, ctx.kept_for, ctx.until, compute);

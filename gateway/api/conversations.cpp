@@ -191,10 +191,12 @@ net::awaitable<vendor_run> run_vendor(vendor_run run, const request_scope& scope
   co_return run;
 }
 
-// Runs the vendors `which` of `runs` at once, on this thread's executor, each into its place.
+// Runs the vendors `which` of `runs` at once, spread over the io threads, each into its place.
 net::awaitable<void> run_vendors(std::vector<vendor_run>& runs, const std::vector<std::size_t>& which,
                                  const request_scope& scope, const list_query& q, const std::optional<sort_key>& after) {
-  co_await in_parallel(runs, which, [&](vendor_run run) { return run_vendor(std::move(run), scope, q, after); });
+  co_await in_parallel(runs, which, scope, [&](vendor_run run, const request_scope& leg) {
+    return run_vendor(std::move(run), leg, q, after);
+  });
 }
 
 json::object vendor_meta(const vendor_run& r) {
@@ -281,12 +283,11 @@ json::object vendor_health_json(const runtime& rt, const std::string& name) {
 net::awaitable<answer> compute_list(const request_scope& scope, const list_query& q,
                                     const std::vector<std::string>& names) {
   const auto t0 = clock::now();
-  const auto& cfg = *scope.rt.cfg;
 
   const fingerprint fp = fingerprint_of(q.fingerprint_material() + "|tenant:" + scope.who.tenant);
   cursor_state position;
   if (q.cursor) {
-    auto c = decode_cursor(*q.cursor, cfg.cursor_secret.reveal(), fp);
+    auto c = decode_cursor(*q.cursor, *scope.rt.cursor_mac, fp);
     if (!c) co_return error_answer(c.error(), scope.request_id);
     position = std::move(*c);
   }
@@ -425,7 +426,7 @@ net::awaitable<answer> compute_list(const request_scope& scope, const list_query
   answer a{.members = std::move(data)};
   json::object meta;
   meta["page_size"] = q.page_size;
-  meta["next_cursor"] = more ? json::value(encode_cursor(next, cfg.cursor_secret.reveal())) : json::value(nullptr);
+  meta["next_cursor"] = more ? json::value(encode_cursor(next, *scope.rt.cursor_mac)) : json::value(nullptr);
   meta["partial"] = partial;
   meta["vendors"] = std::move(vendors);
   meta["timing"] = json::object{{"slowest_vendor_ms", std::round(slowest_ms * 10) / 10},

@@ -3,8 +3,6 @@
 #include <cstring>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 namespace cgw::api {
 namespace {
@@ -48,42 +46,10 @@ bool get_text(std::string_view& in, std::string& s) {
   return true;
 }
 
-std::array<unsigned char, mac_size> mac(std::string_view data, std::string_view secret) {
-  unsigned char full[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), full, &len);
+std::array<unsigned char, mac_size> mac_of(std::string_view data, const digest::hmac_sha256& mac) {
+  const auto full = mac.sign(data);
   std::array<unsigned char, mac_size> out{};
-  std::memcpy(out.data(), full, out.size());
-  return out;
-}
-
-// Base64url without padding, through OpenSSL's standard base64.
-std::string to_base64url(std::string_view bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
-  out.resize(static_cast<std::size_t>(n));
-  while (!out.empty() && out.back() == '=') out.pop_back();
-  for (char& c : out) c = c == '+' ? '-' : c == '/' ? '_' : c;
-  return out;
-}
-
-std::optional<std::string> from_base64url(std::string_view text) {
-  std::string in(text);
-  for (char& c : in) {
-    if (c == '-') c = '+';
-    else if (c == '_') c = '/';
-    else if (c == '+' || c == '/' || c == '=') return std::nullopt;  // only our alphabet
-  }
-  const std::size_t pad = (4 - in.size() % 4) % 4;
-  if (pad == 3) return std::nullopt;
-  in.append(pad, '=');
-  std::string out(in.size() / 4 * 3, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
-  if (n < 0) return std::nullopt;
-  out.resize(static_cast<std::size_t>(n) - pad);  // EVP_DecodeBlock counts padding as zero bytes
+  std::memcpy(out.data(), full.data(), out.size());
   return out;
 }
 
@@ -94,15 +60,13 @@ failure invalid(std::string_view why) {
 }  // namespace
 
 fingerprint fingerprint_of(std::string_view material) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(material.data(), material.size(), digest, &len, EVP_sha256(), nullptr);
+  const auto digest = digest::sha256(material);
   fingerprint out{};
-  std::memcpy(out.data(), digest, out.size());
+  std::memcpy(out.data(), digest.data(), out.size());
   return out;
 }
 
-std::string encode_cursor(const cursor_state& state, std::string_view secret) {
+std::string encode_cursor(const cursor_state& state, const digest::hmac_sha256& mac) {
   std::string body;
   body += static_cast<char>(version);
   body.append(reinterpret_cast<const char*>(state.query.data()), state.query.size());
@@ -114,17 +78,17 @@ std::string encode_cursor(const cursor_state& state, std::string_view secret) {
   put_text(body, state.after.id);
   put_varint(body, state.exhausted.size());
   for (const auto& name : state.exhausted) put_text(body, name);
-  auto tag = mac(body, secret);
+  auto tag = mac_of(body, mac);
   body.append(reinterpret_cast<const char*>(tag.data()), tag.size());
-  return to_base64url(body);
+  return digest::base64url(body);
 }
 
-result<cursor_state> decode_cursor(std::string_view text, std::string_view secret, const fingerprint& expected) {
+result<cursor_state> decode_cursor(std::string_view text, const digest::hmac_sha256& mac, const fingerprint& expected) {
   if (text.size() > max_cursor_chars) return invalid("too long");
-  auto bytes = from_base64url(text);
+  auto bytes = digest::from_base64url(text);
   if (!bytes || bytes->size() < 1 + 16 + 1 + mac_size) return invalid("not a cursor of this API");
   std::string_view body(bytes->data(), bytes->size() - mac_size);
-  auto tag = mac(body, secret);
+  auto tag = mac_of(body, mac);
   if (CRYPTO_memcmp(tag.data(), bytes->data() + body.size(), mac_size) != 0)
     return invalid("signature does not match (altered, or made by another deployment)");
   if (static_cast<unsigned char>(body.front()) != version) return invalid("unsupported version");

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "gateway/core/conversation.hpp"
+#include "gateway/core/digest.hpp"
 #include "gateway/core/error.hpp"
 
 #include <array>
@@ -22,11 +23,11 @@ struct cursor_state {
   std::vector<std::string> exhausted;      // vendors with nothing after `after`
 };
 
-// URL-safe base64 of the state and its HMAC-SHA-256 under `secret`.
-std::string encode_cursor(const cursor_state& state, std::string_view secret);
+// URL-safe base64 of the state and its HMAC-SHA-256 (under the cursor secret: runtime::cursor_mac).
+std::string encode_cursor(const cursor_state& state, const digest::hmac_sha256& mac);
 
 // Fails with invalid_cursor when the text is not one of ours, was altered, was made
 // under another secret, or belongs to a query with other filters than `expected`.
-result<cursor_state> decode_cursor(std::string_view text, std::string_view secret, const fingerprint& expected);
+result<cursor_state> decode_cursor(std::string_view text, const digest::hmac_sha256& mac, const fingerprint& expected);
 
 }  // namespace cgw::api

@@ -6,7 +6,6 @@
 #include <algorithm>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include <boost/json/object.hpp>
 
@@ -61,6 +60,7 @@ result<runtime_ptr> runtime::build(config::config_ptr cfg, const adapter::regist
   auto rt = std::make_shared<runtime>();
   rt->cfg = cfg;
   rt->vendor_types = types.types();
+  rt->cursor_mac.emplace(cfg->cursor_secret.reveal());
   rt->policies = previous ? previous->policies
                           : fresh ? std::move(fresh)
                                   : std::make_shared<policy::shared_state>(cfg->cache.max_bytes);
@@ -147,9 +147,7 @@ result<caller> authenticate(const http::request_header<>& req, const config::gat
     if (auto it = req.find("X-API-Key"); it != req.end()) key = it->value();
   if (key.empty())
     return failure::make(errc::unauthorized, "a client key is required: Authorization: Bearer <key> or X-API-Key");
-  std::array<std::uint8_t, 32> digest{};
-  unsigned int len = 0;
-  EVP_Digest(key.data(), key.size(), digest.data(), &len, EVP_sha256(), nullptr);
+  const auto digest = digest::sha256(key);
   const config::client_config* match = nullptr;
   for (const auto& client : cfg.clients)  // no early exit: timing does not tell which entry matched
     if (CRYPTO_memcmp(client.key_sha256.data(), digest.data(), digest.size()) == 0) match = &client;

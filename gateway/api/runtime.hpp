@@ -7,11 +7,13 @@
 #include "gateway/adapter/adapter.hpp"
 #include "gateway/adapter/walk.hpp"
 #include "gateway/api/answer.hpp"
+#include "gateway/core/digest.hpp"
 #include "gateway/net/net.hpp"
 
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -50,6 +52,7 @@ struct runtime {
   // together, or within the vendors' cache TTL, are served from one computed answer.
   std::unique_ptr<policy::memo<answer>> answers = std::make_unique<policy::memo<answer>>(config::cache_config{}.max_bytes);
   std::vector<std::string> vendor_types;  // every adapter type registered (for /openapi.json)
+  std::optional<digest::hmac_sha256> cursor_mac;  // keyed with cfg->cursor_secret by build()
 
   // Builds adapters and policies for every vendor; health, breakers, budgets and the cache
   // carry over from `previous`. Changes nothing that a running request sees: the new settings

@@ -116,13 +116,14 @@ service::service(runtime_ptr rt, std::shared_ptr<policy::client_limit_store> cli
       client_limits_(client_limits ? std::move(client_limits)
                                    : std::make_shared<policy::memory_client_limit_store>()) {}
 
-net::awaitable<response> service::handle(const request& req, upstream::client& http, request_log& log) {
+net::awaitable<response> service::handle(const request& req, upstream::client& http, upstream::io_clients io,
+                                         request_log& log) {
   runtime_ptr rt = current();  // this request's configuration, whatever a reload does meanwhile
   auto trace = trace_for(req["traceparent"]);
   log.trace_id = std::move(trace.trace_id);
   log.traceparent = std::move(trace.traceparent);
   try {
-    co_return co_await dispatch(req, *rt, http, log);
+    co_return co_await dispatch(req, *rt, http, io, log);
   } catch (const std::exception&) {
     log.status = 500;
     co_return error_response(failure::make(errc::internal, "internal error; quote the request id"),
@@ -131,7 +132,7 @@ net::awaitable<response> service::handle(const request& req, upstream::client& h
 }
 
 net::awaitable<response> service::dispatch(const request& req, const runtime& rt, upstream::client& http,
-                                           request_log& log) {
+                                           upstream::io_clients io, request_log& log) {
   const auto& cfg = *rt.cfg;
   // Set once the client's rate limit was taken: every answer to it then carries the limit's headers.
   std::optional<std::pair<config::client_rate_limit, policy::client_limit_verdict>> limited;
@@ -221,7 +222,7 @@ net::awaitable<response> service::dispatch(const request& req, const runtime& rt
       co_return finish(error_answer(f, log.request_id));
     }
   }
-  request_scope scope{rt, *who, http, deadline_for(req, cfg), log.request_id, log.traceparent};
+  request_scope scope{rt, *who, http, deadline_for(req, cfg), log.request_id, log.traceparent, io};
 
   if (matched->path == "/v1/vendors") {
     if (!query.empty()) co_return fail(errc::unknown_parameter, "this endpoint takes no parameters");

@@ -191,7 +191,8 @@ net::awaitable<void> run_all(std::vector<stats_run>& runs, const request_scope& 
   std::vector<std::size_t> which;
   for (std::size_t i = 0; i < runs.size(); ++i)
     if (runs[i].asked) which.push_back(i);
-  co_await in_parallel(runs, which, [&](stats_run run) { return fn(std::move(run), scope, q); });
+  co_await in_parallel(runs, which, scope,
+                       [&](stats_run run, const request_scope& leg) { return fn(std::move(run), leg, q); });
 }
 
 json::object vendor_meta(const stats_run& r) {

@@ -1,5 +1,6 @@
 #include "gateway/policy/guard.hpp"
 
+#include "gateway/core/digest.hpp"
 #include "gateway/metrics/metrics.hpp"
 
 #include <charconv>
@@ -8,24 +9,13 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <openssl/evp.h>
 
 namespace cgw::policy {
 namespace {
 
 std::string sha256(std::initializer_list<std::string_view> parts) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
-  for (auto part : parts) {
-    const std::uint64_t n = part.size();  // length-prefixed: no two part lists hash alike
-    EVP_DigestUpdate(ctx, &n, sizeof n);
-    EVP_DigestUpdate(ctx, part.data(), part.size());
-  }
-  EVP_DigestFinal_ex(ctx, digest, &size);
-  EVP_MD_CTX_free(ctx);
-  return std::string(reinterpret_cast<const char*>(digest), size);
+  const auto d = digest::sha256_framed(parts);
+  return std::string(reinterpret_cast<const char*>(d.data()), d.size());
 }
 
 net::awaitable<void> sleep_for(clock::duration d) {

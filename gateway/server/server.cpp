@@ -122,6 +122,7 @@ server::~server() { shutdown(std::chrono::milliseconds(0)); }
 std::uint16_t server::start() {
   unsigned threads = limits_.threads ? limits_.threads : std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < threads; ++i) workers_.push_back(std::make_unique<worker>());
+  for (auto& w : workers_) clients_.push_back(&w->http);
   tcp::endpoint ep{net::ip::make_address(listen_.address), listen_.port};
   acceptor_ = std::make_unique<tcp::acceptor>(workers_[0]->ioc);
   acceptor_->open(ep.protocol());
@@ -251,7 +252,7 @@ net::awaitable<void> server::session(tcp::socket socket, worker& w,
       // A client that goes away cancels its request: the vendor calls made for it alone stop at their next
       // step (the cancellation reaches them through Asio's per-operation cancellation).
       auto outcome =
-          co_await (service_.handle(req, w.http, log) || watch_for_disconnect(stream.socket(), buffer));
+          co_await (service_.handle(req, w.http, clients_, log) || watch_for_disconnect(stream.socket(), buffer));
       if (outcome.index() == 0) {
         res = std::move(std::get<0>(outcome));
       } else {

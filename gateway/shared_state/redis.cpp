@@ -1,5 +1,6 @@
 #include "gateway/shared_state/redis.hpp"
 
+#include "gateway/core/digest.hpp"
 #include "gateway/policy/event.hpp"
 
 #include <array>
@@ -22,7 +23,6 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <hiredis/hiredis.h>
-#include <openssl/evp.h>
 
 namespace cgw::shared_state {
 namespace {
@@ -73,18 +73,7 @@ struct reader_deleter {
 };
 using reader_ptr = std::unique_ptr<redisReader, reader_deleter>;
 
-std::string hex_sha1(std::string_view text) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  EVP_Digest(text.data(), text.size(), digest, &size, EVP_sha1(), nullptr);
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < size; ++i) {
-    out += hex[digest[i] >> 4];
-    out += hex[digest[i] & 15];
-  }
-  return out;
-}
+std::string hex_sha1(std::string_view text) { return digest::hex(digest::sha1(text)); }
 
 }  // namespace
 

@@ -184,6 +184,7 @@ TEST(MergeProperty, EveryWalkYieldsEachMatchingRecordOnceInOrder) {
   for (int round = 0; round < 1500; ++round) {
     world w;
     w.rt->cfg = test_config();
+    w.rt->cursor_mac.emplace(w.rt->cfg->cursor_secret.reveal());
     const int vendor_count = 1 + static_cast<int>(rng() % 4);
     for (int v = 0; v < vendor_count; ++v) {
       std::string name = "v" + std::to_string(v);
@@ -226,6 +227,7 @@ TEST(MergeProperty, BatchesComeInRequestOrderAcrossVendorsWithAndWithoutLists) {
   for (int round = 0; round < 500; ++round) {
     world w;
     w.rt->cfg = test_config();
+    w.rt->cursor_mac.emplace(w.rt->cfg->cursor_secret.reveal());
     std::vector<std::string> pool;
     for (int v = 0; v < 3; ++v) {
       std::string name = "v" + std::to_string(v);
@@ -262,6 +264,7 @@ TEST(MergeProperty, DataChangingBetweenPagesNeverRepeatsARecord) {
   for (int round = 0; round < 300; ++round) {
     world w;
     w.rt->cfg = test_config();
+    w.rt->cursor_mac.emplace(w.rt->cfg->cursor_secret.reveal());
     for (int v = 0; v < 3; ++v) {
       std::string name = "v" + std::to_string(v);
       std::vector<conversation> data;

@@ -1,5 +1,7 @@
 #include "adapters/twilio_flex_insights/sandbox/sandbox.hpp"
 
+#include "gateway/core/digest.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <cinttypes>
@@ -13,7 +15,6 @@
 #include <boost/json/value.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
-#include <openssl/evp.h>
 
 namespace cgw::sandbox::twilio_flex_insights {
 namespace {
@@ -37,14 +38,6 @@ response twilio_error(http::status status, int code, std::string_view message) {
                                             {"message", message},
                                             {"more_info", "https://www.twilio.com/docs/errors/" + std::to_string(code)},
                                             {"status", static_cast<int>(status)}});
-}
-
-std::string base64(std::string_view bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
 }
 
 // FNV-1a: a stable, platform-independent hash for the list order and the page-token check.
@@ -106,7 +99,7 @@ class conversations final : public handler {
   explicit conversations(options opts)
       : options_(std::move(opts)),
         records_(make_dataset(options_.records, options_.seed)),
-        credentials_(base64(options_.username + ":" + options_.password)),
+        credentials_(digest::base64(options_.username + ":" + options_.password)),
         token_key_("flex-sandbox-" + std::to_string(options_.seed)) {
     order_.resize(records_.size());
     std::iota(order_.begin(), order_.end(), 0u);

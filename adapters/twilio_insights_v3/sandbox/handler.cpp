@@ -2,6 +2,7 @@
 
 #include "adapters/twilio_insights_v3/sandbox/cube.hpp"
 #include "adapters/twilio_insights_v3/sandbox/semantic.hpp"
+#include "gateway/core/digest.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -11,7 +12,6 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
-#include <openssl/evp.h>
 
 namespace cgw::sandbox::twilio_insights_v3 {
 namespace {
@@ -39,26 +39,6 @@ std::optional<std::uint64_t> positive(std::string_view text) {
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (ec != std::errc{} || end != text.data() + text.size() || v == 0) return std::nullopt;
   return v;
-}
-
-std::string base64(std::string_view bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
-}
-
-std::optional<std::string> unbase64(std::string_view text) {
-  if (text.empty() || text.size() % 4 != 0) return std::nullopt;
-  std::string out(text.size() / 4 * 3, '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
-  if (n < 0) return std::nullopt;
-  // EVP_DecodeBlock counts the padding as decoded zero bytes.
-  const std::size_t padding = text.ends_with("==") ? 2 : text.ends_with('=') ? 1 : 0;
-  out.resize(static_cast<std::size_t>(n) - padding);
-  return out;
 }
 
 // A keyed FNV-1a tag: enough to tell the sandbox's own tokens from anything else (not security).
@@ -191,7 +171,7 @@ class insights final : public handler {
     constexpr std::string_view scheme = "Basic ";
     const std::string_view value = req[http::field::authorization];
     if (value.size() <= scheme.size() || !beast::iequals(value.substr(0, scheme.size()), scheme)) return false;
-    const auto pair = unbase64(value.substr(scheme.size()));
+    const auto pair = digest::from_base64(value.substr(scheme.size()));
     return pair && *pair == options_.username + ":" + options_.password;
   }
 
@@ -318,12 +298,12 @@ class insights final : public handler {
   std::string token(const position& at, std::uint64_t offset) const {
     const std::string payload = json::serialize(
         json::object{{"q", at.query}, {"s", at.page_size}, {"o", offset}, {"t", at.issued_ms}});
-    return base64(tag(token_key_, payload) + ":" + payload);
+    return digest::base64(tag(token_key_, payload) + ":" + payload);
   }
 
   // nullopt for anything this sandbox did not issue.
   std::optional<position> read_token(std::string_view text) const {
-    const auto bytes = unbase64(text);
+    const auto bytes = digest::from_base64(text);
     const auto colon = bytes ? bytes->find(':') : std::string::npos;
     if (colon == std::string::npos) return std::nullopt;
     const std::string_view payload = std::string_view(*bytes).substr(colon + 1);
