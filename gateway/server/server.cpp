@@ -6,6 +6,7 @@
 
 #include <array>
 #include <optional>
+#include <tuple>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -265,6 +266,13 @@ net::awaitable<void> server::session(tcp::socket socket, worker& w,
     const double ms = std::chrono::duration<double, std::milli>(clock::now() - t0).count();
     m.add("cgw_http_requests_total", {{"route", log.route}, {"status", std::to_string(log.status)}});
     m.observe("cgw_http_request_duration_seconds", {{"route", log.route}}, ms / 1000);
+    // The answer goes out before its log lines are formatted: they are not the client's wait.
+    beast::error_code wec;
+    const bool keep = res.keep_alive();
+    if (!cancelled) {
+      stream.expires_after(milliseconds(limits_.read_timeout_ms));
+      std::tie(wec, std::ignore) = co_await http::async_write(stream, res, use_tuple);
+    }
     log_access(req.method_string(), log, ms);
     for (const auto& f : log.failures)
       logging::emit(spdlog::level::warn, "vendor", "vendor call failed",
@@ -273,15 +281,8 @@ net::awaitable<void> server::session(tcp::socket socket, worker& w,
                      {"error", f.message},
                      {"request_id", log.request_id},
                      {"trace_id", log.trace_id}});
-    if (cancelled) {
-      set_in_flight(--in_flight_);
-      break;
-    }
-    stream.expires_after(milliseconds(limits_.read_timeout_ms));
-    const bool keep = res.keep_alive();
-    auto [wec, wn] = co_await http::async_write(stream, res, use_tuple);
     if (counted) set_in_flight(--in_flight_);
-    if (wec || !keep) break;
+    if (cancelled || wec || !keep) break;
   }
   beast::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
