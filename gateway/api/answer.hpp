@@ -4,6 +4,7 @@
 
 #include "gateway/core/error.hpp"
 
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,6 +21,10 @@ struct answer {
   // one record): records go from the handler into the answer's bytes without a DOM. The members
   // of `body` (meta, errors: small, and what the access log reads) follow them.
   std::string members;
+  // What computing the answer left behind (the vendors' records it was cut from): released once
+  // the answer is written, since freeing thousands of strings is not the client's wait. Never
+  // kept with a shared answer.
+  std::shared_ptr<void> spent;
 };
 
 // The body as JSON text: `members`, then those of `body`, in one object.

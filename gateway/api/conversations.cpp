@@ -355,20 +355,24 @@ net::awaitable<answer> compute_list(const request_scope& scope, const list_query
   const bool batch = !q.ids.empty();
   const sort_spec order = batch ? sort_spec{q.sort.field, false} : q.sort;
   auto key_for = [&](const conversation& c) {
-    if (!batch) return key_of(c, q.sort);
-    return sort_key{std::find(q.ids.begin(), q.ids.end(), c.id) - q.ids.begin(), c.id};
+    const auto value = batch ? std::optional<std::int64_t>(std::find(q.ids.begin(), q.ids.end(), c.id) - q.ids.begin())
+                             : sort_value(c, q.sort.field);
+    return sort_key_ref{value, c.id};
   };
   struct head {
-    sort_key key;
+    sort_key_ref key;  // views the record's id: `runs` holds it until the answer is written
     std::size_t run;
     std::size_t index;
   };
   std::vector<head> heads;
+  std::size_t offered = 0;
+  for (const auto& run : runs) offered += run.result.records.size();
+  heads.reserve(offered);
   for (std::size_t i = 0; i < runs.size(); ++i)
     for (std::size_t j = 0; j < runs[i].result.records.size(); ++j) {
-      sort_key k = key_for(runs[i].result.records[j]);
+      const sort_key_ref k = key_for(runs[i].result.records[j]);
       if (batch && after && !before(*after, k, order)) continue;  // served on an earlier page
-      heads.push_back(head{std::move(k), i, j});
+      heads.push_back(head{k, i, j});
     }
   const std::size_t take = std::min(q.page_size, heads.size());
   std::partial_sort(heads.begin(), heads.begin() + static_cast<std::ptrdiff_t>(take), heads.end(),
@@ -389,7 +393,7 @@ net::awaitable<answer> compute_list(const request_scope& scope, const list_query
 
   bool partial = false, more = false, any_ok = false, all_timeouts = true, all_rate_limited = true;
   int retry_after_s = 0;  // the soonest a rate-limited vendor may be asked again
-  cursor_state next{fp, take > 0 ? heads[take - 1].key : position.after, {}};
+  cursor_state next{fp, take > 0 ? heads[take - 1].key.owned() : position.after, {}};
   for (const auto& run : runs) {
     const bool failed = run.error.has_value();
     partial |= failed;
@@ -423,7 +427,7 @@ net::awaitable<answer> compute_list(const request_scope& scope, const list_query
 
   json::object vendors;
   for (const auto& run : runs) vendors[run.name] = vendor_meta(run);
-  answer a{.members = std::move(data)};
+  answer a{.members = std::move(data), .spent = std::make_shared<std::vector<vendor_run>>(std::move(runs))};
   json::object meta;
   meta["page_size"] = q.page_size;
   meta["next_cursor"] = more ? json::value(encode_cursor(next, *scope.rt.cursor_mac)) : json::value(nullptr);
@@ -474,8 +478,10 @@ net::awaitable<answer> list_conversations(const request_scope& scope, const list
   if (names->empty()) ttl = {};
   key += "|" + std::to_string(q.page_size) + (q.include_raw ? "|raw|" : "|") + q.cursor.value_or("") + "|" +
          q.fingerprint_material();
+  std::shared_ptr<void> spent;  // this request's own leftovers: never kept with the shared answer
   auto compute = [&]() -> net::awaitable<policy::memo<answer>::computed> {
     answer a = co_await compute_list(scope, q, *names);
+    spent = std::move(a.spent);
     // Only a whole answer is shared: a partial one (a vendor failed, perhaps on this request's own
     // deadline) is not another request's to inherit.
     const auto* meta = a.body.if_contains("meta");
@@ -487,6 +493,7 @@ net::awaitable<answer> list_conversations(const request_scope& scope, const list
   auto [shared, how] = co_await scope.rt.answers->get(key, ttl, scope.until, compute);
   // Its own (a copy when the answer is kept or shared): this request may say its own meta.
   answer out = policy::take(std::move(shared));
+  out.spent = std::move(spent);
   if (how != policy::memo_outcome::computed) {
     metrics::registry::global().add("cgw_answers_shared_total",
                                     {{"result", how == policy::memo_outcome::hit ? "hit" : "coalesced"}});

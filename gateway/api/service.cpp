@@ -138,6 +138,7 @@ net::awaitable<response> service::dispatch(const request& req, const runtime& rt
   std::optional<std::pair<config::client_rate_limit, policy::client_limit_verdict>> limited;
   auto finish = [&](answer a) {
     log.status = a.status;
+    log.spent = std::move(a.spent);
     if (limited) {
       a.headers.emplace_back("RateLimit-Policy", policy::rate_limit_policy_header(limited->first));
       a.headers.emplace_back("RateLimit", policy::rate_limit_header(limited->second));

@@ -40,6 +40,7 @@ struct request_log {
     std::string vendor, code, message;  // client-safe: never a secret or a raw vendor body
   };
   std::vector<vendor_failure> failures;
+  std::shared_ptr<void> spent;  // the answer's leftovers (answer::spent), released after the write
 };
 
 class service {

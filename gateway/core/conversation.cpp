@@ -220,4 +220,12 @@ bool before(const sort_key& a, const conversation& b, const sort_spec& s) noexce
   return before(a.value, a.id, sort_value(b, s.field), b.id, s);
 }
 
+bool before(const sort_key& a, const sort_key_ref& b, const sort_spec& s) noexcept {
+  return before(a.value, a.id, b.value, b.id, s);
+}
+
+bool before(const sort_key_ref& a, const sort_key_ref& b, const sort_spec& s) noexcept {
+  return before(a.value, a.id, b.value, b.id, s);
+}
+
 }  // namespace cgw

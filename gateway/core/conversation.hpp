@@ -113,9 +113,19 @@ struct sort_key {
 
 sort_key key_of(const conversation& c, const sort_spec& s);
 
+// A sort key viewing the id it orders by (its record outlives it): what a merge compares, with
+// no id copied per record.
+struct sort_key_ref {
+  std::optional<std::int64_t> value;
+  std::string_view id;
+  sort_key owned() const { return sort_key{value, std::string(id)}; }
+};
+
 // True when `a` comes strictly before `b` in the order `s`.
 bool before(const sort_key& a, const sort_key& b, const sort_spec& s) noexcept;
 // The same against a record's own key, without copying it.
 bool before(const sort_key& a, const conversation& b, const sort_spec& s) noexcept;
+bool before(const sort_key& a, const sort_key_ref& b, const sort_spec& s) noexcept;
+bool before(const sort_key_ref& a, const sort_key_ref& b, const sort_spec& s) noexcept;
 
 }  // namespace cgw
