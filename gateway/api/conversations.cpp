@@ -279,12 +279,13 @@ json::object vendor_health_json(const runtime& rt, const std::string& name) {
   return health;
 }
 
-// The list answer over the vendors `names` (select_vendors), computed for this request alone.
+// The list answer over the vendors `names` (select_vendors), computed for this request alone;
+// `material` is q.fingerprint_material().
 net::awaitable<answer> compute_list(const request_scope& scope, const list_query& q,
-                                    const std::vector<std::string>& names) {
+                                    const std::vector<std::string>& names, std::string_view material) {
   const auto t0 = clock::now();
 
-  const fingerprint fp = fingerprint_of(q.fingerprint_material() + "|tenant:" + scope.who.tenant);
+  const fingerprint fp = fingerprint_of(std::string(material) + "|tenant:" + scope.who.tenant);
   cursor_state position;
   if (q.cursor) {
     auto c = decode_cursor(*q.cursor, *scope.rt.cursor_mac, fp);
@@ -467,7 +468,8 @@ net::awaitable<answer> list_conversations(const request_scope& scope, const list
   const auto t0 = clock::now();
   auto names = select_vendors(scope, q);
   if (!names) co_return error_answer(names.error(), scope.request_id);
-  if (q.explain) co_return co_await compute_list(scope, q, *names);
+  const std::string material = q.fingerprint_material();
+  if (q.explain) co_return co_await compute_list(scope, q, *names, material);
   // Kept as long as the shortest cache TTL of its vendors; with any at 0, shared only in flight.
   auto ttl = clock::duration::max();
   std::string key = "tenant:" + scope.who.tenant;
@@ -477,10 +479,10 @@ net::awaitable<answer> list_conversations(const request_scope& scope, const list
   }
   if (names->empty()) ttl = {};
   key += "|" + std::to_string(q.page_size) + (q.include_raw ? "|raw|" : "|") + q.cursor.value_or("") + "|" +
-         q.fingerprint_material();
+         material;
   std::shared_ptr<void> spent;  // this request's own leftovers: never kept with the shared answer
   auto compute = [&]() -> net::awaitable<policy::memo<answer>::computed> {
-    answer a = co_await compute_list(scope, q, *names);
+    answer a = co_await compute_list(scope, q, *names, material);
     spent = std::move(a.spent);
     // Only a whole answer is shared: a partial one (a vendor failed, perhaps on this request's own
     // deadline) is not another request's to inherit.

@@ -192,19 +192,29 @@ net::awaitable<void> server::session(tcp::socket socket, worker& w,
     const auto t0 = clock::now();
     http::request_parser<http::string_body> parser;
     apply_limits(parser, limits_);
-    // The whole header section within header_timeout_ms of its first byte, however slowly it trickles.
-    // A timer of our own rather than the stream's, which would close the socket before the 408 is written.
-    stream.expires_never();
-    net::steady_timer header_timer(stream.get_executor(), milliseconds(limits_.header_timeout_ms));
-    auto head = co_await (http::async_read_header(stream, buffer, parser, use_tuple) ||
-                          header_timer.async_wait(use_tuple));
+    // The common case first: the whole head came with the first bytes (a request in one packet) and
+    // is parsed at once, as async_read_header would parse it, with no timer armed.
+    beast::error_code hec;
+    buffer.consume(parser.put(buffer.data(), hec));
+    bool timed_out = false;
+    if (hec == http::error::need_more) {
+      // The whole header section within header_timeout_ms of its first byte, however slowly it
+      // trickles. A timer of our own rather than the stream's, which would close the socket before
+      // the 408 is written.
+      stream.expires_never();
+      net::steady_timer header_timer(stream.get_executor(), milliseconds(limits_.header_timeout_ms));
+      auto head = co_await (http::async_read_header(stream, buffer, parser, use_tuple) ||
+                            header_timer.async_wait(use_tuple));
+      timed_out = head.index() == 1;
+      hec = timed_out ? beast::error_code{} : std::get<0>(std::get<0>(head));
+    }
     std::optional<failure> refusal;
     std::string_view reason;  // of the refusal, for cgw_http_refusals_total ("": not counted there)
-    if (head.index() == 1) {
+    if (timed_out) {
       refusal = failure::make(errc::request_timeout, "the request header section did not arrive within " +
                                                          std::to_string(limits_.header_timeout_ms) + " ms");
       reason = "header_timeout";
-    } else if (auto [hec, hn] = std::get<0>(head); hec) {
+    } else if (hec) {
       if (connection_gone(hec)) break;
       refusal = parse_failure(hec);
     } else if (auto framing = check_framing(parser); !framing) {
