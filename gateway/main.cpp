@@ -2,7 +2,7 @@
 #include "adapters/builtin.hpp"
 #include "config/loader.hpp"
 #include "gateway/api/service.hpp"
-#include "gateway/metrics/metrics.hpp"
+#include "gateway/metrics/catalog.hpp"
 #include "gateway/server/logging.hpp"
 #include "gateway/server/server.hpp"
 #include "gateway/shared_state/stores.hpp"
@@ -79,7 +79,7 @@ int main(int argc, char** argv) {
   net::io_context signals_ctx;
   net::signal_set signals(signals_ctx, SIGINT, SIGTERM, SIGHUP);
 
-  metrics::registry::global().set("cgw_build_info", {{"version", "0.1.0"}}, 1);
+  metrics::build_info.with({"0.1.0"}).set(1);
   (*rt)->commit();
   api::service service(*rt, fleet ? fleet->client_limits : nullptr);
   server::server srv(service, cfg);
@@ -110,10 +110,10 @@ int main(int argc, char** argv) {
       if (next) {
         (*next)->commit();
         service.swap(*next);
-        metrics::registry::global().add("cgw_config_reloads_total", {{"result", "ok"}});
+        metrics::config_reloads.with({"ok"}).add();
         logging::emit(spdlog::level::info, "config", "configuration reloaded", {{"path", path}});
       } else {
-        metrics::registry::global().add("cgw_config_reloads_total", {{"result", "rejected"}});
+        metrics::config_reloads.with({"rejected"}).add();
         logging::emit(spdlog::level::err, "config", "reload rejected; the running configuration stays",
                       {{"path", path}, {"error", next.error().message}});
       }

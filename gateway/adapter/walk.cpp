@@ -1,6 +1,6 @@
 #include "gateway/adapter/walk.hpp"
 
-#include "gateway/metrics/metrics.hpp"
+#include "gateway/metrics/catalog.hpp"
 
 #include <algorithm>
 #include <iterator>
@@ -65,8 +65,7 @@ void count(call_context& ctx, std::string_view kind, policy::memo_outcome how) {
   if (how == policy::memo_outcome::hit) ++ctx.stats.cache_hits;
   if (how == policy::memo_outcome::coalesced) ++ctx.stats.coalesced;
   const char* result = how == policy::memo_outcome::hit ? "hit" : how == policy::memo_outcome::coalesced ? "coalesced" : "computed";
-  metrics::registry::global().add("cgw_computed_requests_total",
-                                  {{"vendor", std::string(ctx.vendor)}, {"kind", std::string(kind)}, {"result", result}});
+  metrics::computed_requests.with({ctx.vendor, kind, result}).add();
 }
 
 // The pages of one walk, fetched so that no vendor can keep the walk going: every page checks

@@ -2,7 +2,7 @@
 
 #include "gateway/api/cursor.hpp"
 #include "gateway/api/fanout.hpp"
-#include "gateway/metrics/metrics.hpp"
+#include "gateway/metrics/catalog.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -191,12 +191,10 @@ net::awaitable<vendor_run> run_vendor(vendor_run run, const request_scope& scope
   co_return run;
 }
 
-// Runs the vendors `which` of `runs` at once, spread over the io threads, each into its place.
+// Runs the vendors `which` of `runs` at once, on this thread's executor, each into its place.
 net::awaitable<void> run_vendors(std::vector<vendor_run>& runs, const std::vector<std::size_t>& which,
                                  const request_scope& scope, const list_query& q, const std::optional<sort_key>& after) {
-  co_await in_parallel(runs, which, scope, [&](vendor_run run, const request_scope& leg) {
-    return run_vendor(std::move(run), leg, q, after);
-  });
+  co_await in_parallel(runs, which, [&](vendor_run run) { return run_vendor(std::move(run), scope, q, after); });
 }
 
 json::object vendor_meta(const vendor_run& r) {
@@ -497,8 +495,7 @@ net::awaitable<answer> list_conversations(const request_scope& scope, const list
   answer out = policy::take(std::move(shared));
   out.spent = std::move(spent);
   if (how != policy::memo_outcome::computed) {
-    metrics::registry::global().add("cgw_answers_shared_total",
-                                    {{"result", how == policy::memo_outcome::hit ? "hit" : "coalesced"}});
+    metrics::answers_shared.with({how == policy::memo_outcome::hit ? "hit" : "coalesced"}).add();
     as_shared(out, how, ms_since(t0));
   }
   co_return out;

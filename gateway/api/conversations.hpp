@@ -17,10 +17,6 @@ struct request_scope {
   deadline until;         // the whole request's deadline
   std::string_view request_id;
   std::string_view traceparent;  // sent on to every vendor call of this request
-  // Every io thread's client, `http` among them (empty: this thread only). A request's vendors
-  // are called from several threads at once, so that answers arriving together are read and
-  // mapped at once rather than one after the other (fanout.hpp, in_parallel).
-  upstream::io_clients io = {};
 };
 
 // GET /v1/conversations. Per-vendor failures are data in meta; the answer is an

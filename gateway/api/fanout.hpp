@@ -11,7 +11,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/array.hpp>
 
-#include <algorithm>
 #include <exception>
 #include <vector>
 
@@ -42,30 +41,20 @@ net::awaitable<result<adapter::list_result>> get_each(const adapter::adapter& a,
                                                       std::vector<std::string> ids,
                                                       adapter::call_context& ctx);
 
-// Runs `run(std::move(runs[i]), leg)` for every i of `which` at once, each result back into its
-// place. `run` returns an awaitable Run; `leg` is `scope` with the client of the io thread the
-// run is on. The k-th run goes to the k-th io thread from this one (scope.io), so that vendor
-// answers arriving together are read and mapped at once, on as many threads: only the last
-// one's work stands between the slowest vendor and the reply. The runs share nothing but what
-// the scope holds for every thread (runtime, guards, memos, metrics); a cancellation reaches each
-// on its own thread (co_spawn dispatches it there). A bug's exception is rethrown (the request
-// boundary catches it); an empty `which` does nothing (parallel_group throws on it).
+// Runs `run(std::move(runs[i]))` for every i of `which` at once on this thread's executor, each
+// result back into its place. `run` returns an awaitable Run. Every run stays on the request's
+// own thread: Boost 1.81's co_spawn forwards a cancellation to another executor with a pointer
+// into the parent's state, so a client that went away while a run on another thread was in
+// flight freed memory that thread then used (tests/integration/isolation_server_test.cpp,
+// ClientsLeavingMidFanOutNeverCrash). A bug's exception is rethrown (the request boundary
+// catches it); an empty `which` does nothing (parallel_group throws on it).
 template <class Run, class Fn>
-net::awaitable<void> in_parallel(std::vector<Run>& runs, const std::vector<std::size_t>& which,
-                                 const request_scope& scope, Fn run) {
+net::awaitable<void> in_parallel(std::vector<Run>& runs, const std::vector<std::size_t>& which, Fn run) {
   if (which.empty()) co_return;
-  const std::size_t threads = std::max<std::size_t>(1, scope.io.size());
-  const std::size_t here = std::find(scope.io.begin(), scope.io.end(), &scope.http) - scope.io.begin();
-  std::vector<request_scope> legs;
-  legs.reserve(which.size());  // never reallocated: each run holds its leg
-  for (std::size_t k = 0; k < which.size(); ++k) {
-    upstream::client& http = scope.io.empty() || k % threads == 0 ? scope.http : *scope.io[(here + k) % threads];
-    legs.push_back(request_scope{scope.rt, scope.who, http, scope.until, scope.request_id, scope.traceparent, scope.io});
-  }
-  using op_type = decltype(net::co_spawn(scope.http.get_executor(), run(Run{}, scope), net::deferred));
+  auto ex = co_await net::this_coro::executor;
+  using op_type = decltype(net::co_spawn(ex, run(Run{}), net::deferred));
   std::vector<op_type> ops;
-  for (std::size_t k = 0; k < which.size(); ++k)
-    ops.push_back(net::co_spawn(legs[k].http.get_executor(), run(std::move(runs[which[k]]), legs[k]), net::deferred));
+  for (std::size_t i : which) ops.push_back(net::co_spawn(ex, run(std::move(runs[i])), net::deferred));
   auto [order, exceptions, done] = co_await net::experimental::make_parallel_group(std::move(ops))
                                        .async_wait(net::experimental::wait_for_all(), net::use_awaitable);
   for (std::size_t k = 0; k < done.size(); ++k) {

@@ -6,7 +6,7 @@
 #include "gateway/api/conversations.hpp"
 #include "gateway/api/openapi.hpp"
 #include "gateway/api/stats.hpp"
-#include "gateway/metrics/metrics.hpp"
+#include "gateway/metrics/catalog.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -116,14 +116,13 @@ service::service(runtime_ptr rt, std::shared_ptr<policy::client_limit_store> cli
       client_limits_(client_limits ? std::move(client_limits)
                                    : std::make_shared<policy::memory_client_limit_store>()) {}
 
-net::awaitable<response> service::handle(const request& req, upstream::client& http, upstream::io_clients io,
-                                         request_log& log) {
+net::awaitable<response> service::handle(const request& req, upstream::client& http, request_log& log) {
   runtime_ptr rt = current();  // this request's configuration, whatever a reload does meanwhile
   auto trace = trace_for(req["traceparent"]);
   log.trace_id = std::move(trace.trace_id);
   log.traceparent = std::move(trace.traceparent);
   try {
-    co_return co_await dispatch(req, *rt, http, io, log);
+    co_return co_await dispatch(req, *rt, http, log);
   } catch (const std::exception&) {
     log.status = 500;
     co_return error_response(failure::make(errc::internal, "internal error; quote the request id"),
@@ -132,7 +131,7 @@ net::awaitable<response> service::handle(const request& req, upstream::client& h
 }
 
 net::awaitable<response> service::dispatch(const request& req, const runtime& rt, upstream::client& http,
-                                           upstream::io_clients io, request_log& log) {
+                                           request_log& log) {
   const auto& cfg = *rt.cfg;
   // Set once the client's rate limit was taken: every answer to it then carries the limit's headers.
   std::optional<std::pair<config::client_rate_limit, policy::client_limit_verdict>> limited;
@@ -216,14 +215,14 @@ net::awaitable<response> service::dispatch(const request& req, const runtime& rt
   if (who->rate_limit) {  // before any vendor call: a refused request costs no vendor anything
     limited.emplace(*who->rate_limit, co_await client_limits_->take(who->client, *who->rate_limit));
     if (!limited->second.allowed) {
-      metrics::registry::global().add("cgw_http_refusals_total", {{"reason", "rate_limited"}});
+      metrics::http_refusals.with({"rate_limited"}).add();
       auto f = failure::make(errc::rate_limited, "this client is over its rate limit; retry after " +
                                                      std::to_string(limited->second.retry_after_s) + " s");
       f.retry_after_s = limited->second.retry_after_s;
       co_return finish(error_answer(f, log.request_id));
     }
   }
-  request_scope scope{rt, *who, http, deadline_for(req, cfg), log.request_id, log.traceparent, io};
+  request_scope scope{rt, *who, http, deadline_for(req, cfg), log.request_id, log.traceparent};
 
   if (matched->path == "/v1/vendors") {
     if (!query.empty()) co_return fail(errc::unknown_parameter, "this endpoint takes no parameters");

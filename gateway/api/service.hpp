@@ -49,9 +49,8 @@ class service {
   explicit service(runtime_ptr rt, std::shared_ptr<policy::client_limit_store> client_limits = nullptr);
 
   // The answer to one request; never throws (a bug becomes a 500 with the request id). `http`
-  // is this io thread's client, `io` every io thread's (its vendor calls may run on any).
-  net::awaitable<response> handle(const request& req, upstream::client& http, upstream::io_clients io,
-                                  request_log& log);
+  // is this io thread's client: every vendor call of the request is made from it.
+  net::awaitable<response> handle(const request& req, upstream::client& http, request_log& log);
 
   runtime_ptr current() const {
     std::lock_guard lock(runtime_mutex_);
@@ -68,8 +67,7 @@ class service {
   bool draining() const { return draining_; }
 
  private:
-  net::awaitable<response> dispatch(const request& req, const runtime& rt, upstream::client& http,
-                                    upstream::io_clients io, request_log& log);
+  net::awaitable<response> dispatch(const request& req, const runtime& rt, upstream::client& http, request_log& log);
 
   // A mutex, not std::atomic<shared_ptr>: libstdc++ 12's atomic load releases its lock with
   // relaxed order, which ThreadSanitizer reports as a race with the reload's store (tests/tsan.sh).

@@ -2,7 +2,7 @@
 
 #include "gateway/api/cursor.hpp"
 #include "gateway/api/fanout.hpp"
-#include "gateway/metrics/metrics.hpp"
+#include "gateway/metrics/catalog.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -143,9 +143,8 @@ net::awaitable<stats_run> run_vendor(stats_run run, const request_scope& scope, 
     if (outcome.error().code != errc::deadline_exceeded)
       health.record_failure(outcome.error(), run.latency_ms);
   }
-  metrics::registry::global().add(
-      "cgw_stats_requests_total",
-      {{"vendor", run.name}, {"method", run.method.empty() ? "none" : run.method}, {"status", run.status}});
+  metrics::stats_requests.with({run.name, run.method.empty() ? std::string_view("none") : run.method, run.status})
+      .add();
   co_return run;
 }
 
@@ -191,8 +190,7 @@ net::awaitable<void> run_all(std::vector<stats_run>& runs, const request_scope& 
   std::vector<std::size_t> which;
   for (std::size_t i = 0; i < runs.size(); ++i)
     if (runs[i].asked) which.push_back(i);
-  co_await in_parallel(runs, which, scope,
-                       [&](stats_run run, const request_scope& leg) { return fn(std::move(run), leg, q); });
+  co_await in_parallel(runs, which, [&](stats_run run) { return fn(std::move(run), scope, q); });
 }
 
 json::object vendor_meta(const stats_run& r) {

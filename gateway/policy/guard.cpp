@@ -1,7 +1,7 @@
 #include "gateway/policy/guard.hpp"
 
 #include "gateway/core/digest.hpp"
-#include "gateway/metrics/metrics.hpp"
+#include "gateway/metrics/catalog.hpp"
 
 #include <charconv>
 
@@ -65,9 +65,6 @@ constexpr clock::duration lease_poll = std::chrono::milliseconds(10);
 
 bool retryable_status(unsigned status) { return status == 429 || status == 502 || status == 503 || status == 504; }
 
-void count(const std::string& name, const std::string& vendor, double by = 1) {
-  metrics::registry::global().add(name, {{"vendor", vendor}}, by);
-}
 
 }  // namespace
 
@@ -159,7 +156,6 @@ net::awaitable<result<shared_response>> vendor_guard::send(upstream::client& htt
                                                            upstream::request req, deadline until,
                                                            bool clients_deadline, upstream::limits lim, double cost,
                                                            call_stats& stats) const {
-  auto& m = metrics::registry::global();
   const std::string key = cache_key(req);
   const auto ttl = std::chrono::milliseconds(cache_ttl_ms_);
   // A follower whose leader failed on the leader's own terms (a shorter deadline, a client that went
@@ -170,7 +166,7 @@ net::awaitable<result<shared_response>> vendor_guard::send(upstream::client& htt
     if (cache_ttl_ms_ > 0) {
       if (auto hit = shared_.cache().find(key, clock::now())) {
         ++stats.cache_hits;
-        m.add("cgw_cache_requests_total", {{"vendor", vendor_}, {"result", "hit"}});
+        metrics::cache_requests.with({vendor_, "hit"}).add();
         co_return *hit;
       }
     }
@@ -178,7 +174,7 @@ net::awaitable<result<shared_response>> vendor_guard::send(upstream::client& htt
       if (auto hit = co_await remote->find(key, until)) {
         shared_.cache().put(key, *hit, ttl, clock::now());
         ++stats.cache_hits;
-        m.add("cgw_cache_requests_total", {{"vendor", vendor_}, {"result", "hit"}});
+        metrics::cache_requests.with({vendor_, "hit"}).add();
         co_return *hit;
       }
     }
@@ -186,12 +182,12 @@ net::awaitable<result<shared_response>> vendor_guard::send(upstream::client& htt
     auto [flight, leader] = shared_.flights().join(key);
     if (!leader) {
       ++stats.coalesced;
-      m.add("cgw_cache_requests_total", {{"vendor", vendor_}, {"result", "coalesced"}});
+      metrics::cache_requests.with({vendor_, "coalesced"}).add();
       if (!co_await flight->done.wait(until))
         co_return failure::make(errc::upstream_timeout,
                                 "no answer before the deadline (waiting for an identical call)");
       if (turn + 1 < max_turns && flight->failed_on_leaders_terms(until)) {
-        m.add("cgw_coalesced_takeovers_total", {{"vendor", vendor_}});
+        metrics::coalesced_takeovers.with({vendor_}).add();
         continue;
       }
       co_return flight->value;
@@ -230,7 +226,7 @@ net::awaitable<result<shared_response>> vendor_guard::send(upstream::client& htt
           if (leased) co_await remote->release(key);
           shared_.cache().put(key, *found, ttl, clock::now());
           ++stats.coalesced;
-          m.add("cgw_cache_requests_total", {{"vendor", vendor_}, {"result", "coalesced"}});
+          metrics::cache_requests.with({vendor_, "coalesced"}).add();
           landing.land(*found);
           co_return *found;
         }
@@ -239,7 +235,7 @@ net::awaitable<result<shared_response>> vendor_guard::send(upstream::client& htt
       }
     }
     ++stats.misses;
-    m.add("cgw_cache_requests_total", {{"vendor", vendor_}, {"result", "miss"}});
+    metrics::cache_requests.with({vendor_, "miss"}).add();
     auto r = co_await attempt(http, ep, req, until, clients_deadline, lim, cost, stats);
     if (r && cache_ttl_ms_ > 0 && (*r)->result_int() / 100 == 2) {
       shared_.cache().put(key, *r, ttl, clock::now());
@@ -252,7 +248,7 @@ net::awaitable<result<shared_response>> vendor_guard::send(upstream::client& htt
 }
 
 failure vendor_guard::no_time_left() const {
-  metrics::registry::global().add("cgw_upstream_calls_skipped_total", {{"vendor", vendor_}, {"reason", "deadline"}});
+  metrics::upstream_calls_skipped.with({vendor_, "deadline"}).add();
   return failure::make(errc::deadline_exceeded, "the request's deadline left no time for a call to the vendor");
 }
 
@@ -260,7 +256,6 @@ net::awaitable<result<shared_response>> vendor_guard::attempt(upstream::client& 
                                                               const upstream::request& req, deadline until,
                                                               bool clients_deadline, upstream::limits lim,
                                                               double cost, call_stats& stats) const {
-  auto& m = metrics::registry::global();
   retry_budget_->on_first_call();
   for (unsigned retry = 0;; ++retry) {
     // Checked before the breaker, so that a call not made never takes the half-open probe.
@@ -271,7 +266,7 @@ net::awaitable<result<shared_response>> vendor_guard::attempt(upstream::client& 
     auto slot = co_await concurrency_->acquire(until - min_call_time);
     if (!slot) {
       breaker_->forgo();
-      count("cgw_rate_limit_refusals_total", vendor_);
+      metrics::rate_limit_refusals.with({vendor_}).add();
       co_return failure::make(errc::upstream_rate_limited,
                               "the vendor account's " + std::to_string(concurrency_->limit()) +
                                   " concurrent requests stayed busy until the deadline");
@@ -281,15 +276,15 @@ net::awaitable<result<shared_response>> vendor_guard::attempt(upstream::client& 
       d = co_await shared_.budgets().reserve(account_, rate_limit_, cost, until - min_call_time);
       if (d.what == budget_decision::verdict::refuse) break;
       if (d.wait > clock::duration::zero()) {
-        count("cgw_rate_limit_waits_total", vendor_);
-        m.observe("cgw_rate_limit_wait_seconds", {{"vendor", vendor_}}, std::chrono::duration<double>(d.wait).count());
+        metrics::rate_limit_waits.with({vendor_}).add();
+        metrics::rate_limit_wait.with({vendor_}).observe(std::chrono::duration<double>(d.wait).count());
         co_await sleep_for(d.wait);
       }
       if (d.what == budget_decision::verdict::go) break;
     }
     if (d.what == budget_decision::verdict::refuse) {
       breaker_->forgo();
-      count("cgw_rate_limit_refusals_total", vendor_);
+      metrics::rate_limit_refusals.with({vendor_}).add();
       auto f = failure::make(errc::upstream_rate_limited,
                              "the vendor account's rate budget has no room before the deadline");
       f.retry_after_s = d.retry_after_s;
@@ -306,8 +301,8 @@ net::awaitable<result<shared_response>> vendor_guard::attempt(upstream::client& 
     upstream::request copy = req;  // send() consumes its request; a retry needs it again
     const auto sent = clock::now();
     auto res = co_await http.send(ep, std::move(copy), until, lim);
-    m.add("cgw_upstream_requests_total", {{"vendor", vendor_}, {"outcome", std::string(outcome_of(res))}});
-    m.observe("cgw_upstream_request_duration_seconds", {{"vendor", vendor_}},
+    metrics::upstream_requests.with({vendor_, outcome_of(res)}).add();
+    metrics::upstream_request_duration.with({vendor_}).observe(
               std::chrono::duration<double>(clock::now() - sent).count());
     const budget_report report = res ? report_of(*res, remaining_header_, reset_header_) : budget_report{};
     co_await shared_.budgets().settle(account_, rate_limit_, d.ticket, report);
@@ -323,7 +318,7 @@ net::awaitable<result<shared_response>> vendor_guard::attempt(upstream::client& 
     const unsigned status = res ? res->result_int() : 0;
     const bool vendor_failed = !res || status >= 500;
     breaker_->record(!vendor_failed, clock::now());
-    m.set("cgw_circuit_state", {{"vendor", vendor_}}, static_cast<double>(breaker_->current(clock::now())));
+    metrics::circuit_state.with({vendor_}).set(static_cast<double>(breaker_->current(clock::now())));
     const bool retryable = res ? retryable_status(status) : res.error().transient;
     if (retryable && retry + 1 < retry_.max_attempts) {
       auto delay = backoff(retry_, retry);
@@ -331,7 +326,7 @@ net::awaitable<result<shared_response>> vendor_guard::attempt(upstream::client& 
         delay = std::max<clock::duration>(delay, std::chrono::seconds(report.retry_after_s));
       if (clock::now() + delay + min_call_time < until && retry_budget_->try_spend()) {
         ++stats.retries;
-        count("cgw_upstream_retries_total", vendor_);
+        metrics::upstream_retries.with({vendor_}).add();
         co_await sleep_for(delay);
         continue;
       }

@@ -1,11 +1,11 @@
 #include "gateway/policy/shared_health.hpp"
 
-#include "gateway/metrics/metrics.hpp"
+#include "gateway/metrics/catalog.hpp"
 
 namespace cgw::policy {
 
 shared_health::shared_health(listener on_change) : on_change_(std::move(on_change)) {
-  metrics::registry::global().set("cgw_shared_state_degraded", {}, 0);
+  metrics::shared_state_degraded.with({}).set(0);
 }
 
 void shared_health::succeeded(clock::time_point asked) {
@@ -21,7 +21,7 @@ void shared_health::change(bool degraded, clock::time_point asked, const std::st
   if (degraded_.load() == degraded || asked < changed_) return;
   degraded_ = degraded;
   changed_ = clock::now();
-  metrics::registry::global().set("cgw_shared_state_degraded", {}, degraded ? 1 : 0);
+  metrics::shared_state_degraded.with({}).set(degraded ? 1 : 0);
   if (on_change_) on_change_(degraded, why);
 }
 

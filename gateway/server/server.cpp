@@ -1,6 +1,6 @@
 #include "gateway/server/server.hpp"
 
-#include "gateway/metrics/metrics.hpp"
+#include "gateway/metrics/catalog.hpp"
 #include "gateway/server/framing.hpp"
 #include "gateway/server/logging.hpp"
 
@@ -33,11 +33,11 @@ using std::chrono::milliseconds;
 
 // Requests refused before they reach the service, by reason (the service adds rate_limited).
 void count_refusal(std::string_view reason) {
-  metrics::registry::global().add("cgw_http_refusals_total", {{"reason", std::string(reason)}});
+  metrics::http_refusals.with({reason}).add();
 }
 
 void set_in_flight(std::size_t n) {
-  metrics::registry::global().set("cgw_http_in_flight_requests", {}, static_cast<double>(n));
+  metrics::http_in_flight.with({}).set(static_cast<double>(n));
 }
 
 // Probes and scrapes are never refused as overloaded: an overloaded gateway must still say so.
@@ -123,7 +123,6 @@ server::~server() { shutdown(std::chrono::milliseconds(0)); }
 std::uint16_t server::start() {
   unsigned threads = limits_.threads ? limits_.threads : std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < threads; ++i) workers_.push_back(std::make_unique<worker>());
-  for (auto& w : workers_) clients_.push_back(&w->http);
   tcp::endpoint ep{net::ip::make_address(listen_.address), listen_.port};
   acceptor_ = std::make_unique<tcp::acceptor>(workers_[0]->ioc);
   acceptor_->open(ep.protocol());
@@ -180,7 +179,6 @@ net::awaitable<void> server::session(tcp::socket socket, worker& w,
   using namespace net::experimental::awaitable_operators;
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
-  auto& m = metrics::registry::global();
   while (!stopped_) {
     // Waiting for the next request's first byte is bounded by the idle limit.
     if (buffer.size() == 0) {
@@ -234,7 +232,7 @@ net::awaitable<void> server::session(tcp::socket socket, worker& w,
       auto res = api::error_response(*refusal, log.request_id);
       stream.expires_after(milliseconds(limits_.read_timeout_ms));
       co_await http::async_write(stream, res, use_tuple);
-      m.add("cgw_http_requests_total", {{"route", log.route}, {"status", std::to_string(log.status)}});
+      metrics::http_requests.with({log.route, std::to_string(log.status)}).add();
       log_access(parser.get().method_string(), log,
                  std::chrono::duration<double, std::milli>(clock::now() - t0).count());
       co_await linger(stream);
@@ -263,19 +261,19 @@ net::awaitable<void> server::session(tcp::socket socket, worker& w,
       // A client that goes away cancels its request: the vendor calls made for it alone stop at their next
       // step (the cancellation reaches them through Asio's per-operation cancellation).
       auto outcome =
-          co_await (service_.handle(req, w.http, clients_, log) || watch_for_disconnect(stream.socket(), buffer));
+          co_await (service_.handle(req, w.http, log) || watch_for_disconnect(stream.socket(), buffer));
       if (outcome.index() == 0) {
         res = std::move(std::get<0>(outcome));
       } else {
         cancelled = true;
         log.status = 499;  // nginx's "client closed request": the access log tells it from a 500
-        m.add("cgw_http_requests_cancelled_total", {{"route", log.route}});
+        metrics::http_requests_cancelled.with({log.route}).add();
       }
     }
     if (service_.draining()) res.keep_alive(false);
     const double ms = std::chrono::duration<double, std::milli>(clock::now() - t0).count();
-    m.add("cgw_http_requests_total", {{"route", log.route}, {"status", std::to_string(log.status)}});
-    m.observe("cgw_http_request_duration_seconds", {{"route", log.route}}, ms / 1000);
+    metrics::http_requests.with({log.route, std::to_string(log.status)}).add();
+    metrics::http_request_duration.with({log.route}).observe(ms / 1000);
     // The answer goes out before its log lines are formatted: they are not the client's wait.
     beast::error_code wec;
     const bool keep = res.keep_alive();

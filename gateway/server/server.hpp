@@ -44,7 +44,6 @@ class server {
   config::server_config limits_;
   config::listen_config listen_;
   std::vector<std::unique_ptr<worker>> workers_;
-  std::vector<upstream::client*> clients_;  // every worker's, in order: a request's vendor calls spread over them
   std::unique_ptr<tcp::acceptor> acceptor_;
   std::atomic<std::size_t> in_flight_{0};
   std::atomic<std::size_t> connections_{0};  // counted at accept, released when the session ends

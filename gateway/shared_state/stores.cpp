@@ -1,6 +1,5 @@
 #include "gateway/shared_state/stores.hpp"
 
-#include "gateway/metrics/metrics.hpp"
 #include "gateway/shared_state/scripts.hpp"
 
 #include <algorithm>

@@ -335,7 +335,6 @@ struct client::impl {
 
 client::client(net::any_io_executor executor) : impl_(std::make_unique<impl>(executor)) {}
 
-net::any_io_executor client::get_executor() const noexcept { return impl_->executor; }
 client::~client() = default;
 
 net::awaitable<result<response>> client::send(const endpoint& ep, request req, deadline until, limits lim) {

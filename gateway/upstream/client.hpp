@@ -9,7 +9,6 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <span>
 #include <string>
 #include <string_view>
 
@@ -64,9 +63,6 @@ class client {
   // only when the answer keeps it alive and nothing unread is left on it.
   net::awaitable<result<response>> send(const endpoint& ep, request req, deadline until, limits lim = {});
 
-  // The io thread the client belongs to: its calls run there.
-  net::any_io_executor get_executor() const noexcept;
-
   // Connections opened so far (a measure of keep-alive reuse).
   std::uint64_t connections_opened() const noexcept;
 
@@ -77,8 +73,5 @@ class client {
   struct impl;
   std::unique_ptr<impl> impl_;
 };
-
-// Every io thread's client, in a fixed order: a request spreads its vendor calls over them.
-using io_clients = std::span<client* const>;
 
 }  // namespace cgw::upstream

@@ -374,6 +374,48 @@ TEST(IsolationServer, AClientThatGoesAwayCancelsItsRequest) {
   EXPECT_EQ(gw.get(list_target).status, 200u);
 }
 
+// Clients that go away just as their vendors answer, over and over: each cancellation reaches
+// vendor calls that are finishing at that moment. (Vendor calls run on other io threads made a
+// cancellation there use memory its request had already freed: the process died within seconds.)
+// Bounded: 6 clients for 3 s; then the gateway must still answer.
+TEST(IsolationServer, ClientsLeavingMidFanOutNeverCrash) {
+  sandbox::server first(small_salesloft(200)), second(small_salesloft(200));
+  const std::string vendors = R"({"salesloft": {"type": "salesloft", "base_url": "http://127.0.0.1:)" +
+                              std::to_string(first.start()) +
+                              R"(", "auth": {"bearer_token": "sandbox-salesloft-token"}},
+      "salesloft_eu": {"type": "salesloft", "base_url": "http://127.0.0.1:)" +
+                              std::to_string(second.start()) +
+                              R"(", "auth": {"bearer_token": "sandbox-salesloft-token"}}})";
+  gateway gw(config_with(vendors));
+  constexpr int latency_ms = 30;
+  first.set_faults({.latency_ms = latency_ms});
+  second.set_faults({.latency_ms = latency_ms});
+  ASSERT_EQ(gw.get("/v1/conversations?page_size=50&sort=-created_at").status, 200u);
+  std::atomic<int> cancelled{0};
+  const auto until = steady::now() + 3s;
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 6; ++c)
+    clients.emplace_back([&, c] {
+      // Leave from 1 ms before to 1 ms after the vendors answer, in 0.1 ms steps.
+      for (int i = 0; steady::now() < until; ++i) {
+        raw_connection conn(gw.port());
+        if (!conn.connected() || !conn.send("GET /v1/conversations?page_size=50&sort=-created_at HTTP/1.1\r\n"
+                                            "Host: gw\r\n\r\n"))
+          return;
+        std::this_thread::sleep_for(std::chrono::microseconds((latency_ms - 1) * 1000 + ((i * 7 + c) % 21) * 100));
+        conn.close();
+        ++cancelled;
+      }
+    });
+  for (auto& t : clients) t.join();
+  EXPECT_GT(cancelled.load(), 100);
+  first.set_faults({});
+  second.set_faults({});
+  const auto after = gw.get("/v1/conversations?page_size=50&sort=-created_at");
+  EXPECT_EQ(after.status, 200u);
+  EXPECT_EQ(after.data().size(), 50u);
+}
+
 // A client that stays, with a request pipelined behind a slow one: the watcher keeps the bytes and
 // the first request is not cancelled.
 TEST(IsolationServer, APipelinedRequestDoesNotCancelTheOneBeforeIt) {
