@@ -2,12 +2,12 @@
 
 #include "adapters/salesloft/adapter.hpp"
 #include "adapters/salesloft/translate.hpp"
-#include "adapters/zild/adapter.hpp"
-#include "adapters/zild/translate.hpp"
 #include "adapters/twilio_flex_insights/adapter.hpp"
 #include "adapters/twilio_flex_insights/translate.hpp"
 #include "adapters/twilio_insights_v3/adapter.hpp"
 #include "adapters/twilio_insights_v3/translate.hpp"
+#include "adapters/zild/adapter.hpp"
+#include "adapters/zild/translate.hpp"
 
 namespace cgw::adapters {
 

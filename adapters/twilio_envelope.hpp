@@ -27,15 +27,20 @@ class meta_keyed_answer final : public adapter::json_events {
     if (!adapter::record_member(path, v, envelope_)) return;
     if (path.size() == 1) {
       current_ = nullptr;
-      if (v.is(adapter::json_scalar::kind::array)) current_ = &arrays_.insert_or_assign(std::string(path[0].key), blank_).first->second;
-      else if (auto it = arrays_.find(path[0].key); it != arrays_.end()) arrays_.erase(it);
+      if (v.is(adapter::json_scalar::kind::array))
+        current_ = &arrays_.insert_or_assign(std::string(path[0].key), blank_).first->second;
+      else if (auto it = arrays_.find(path[0].key); it != arrays_.end())
+        arrays_.erase(it);
     } else if (current_) {
       current_->on_value(path.subspan(1), v);
     }
     if (path[0].key != "meta") return;
-    if (path.size() == 1) key_.reset(), next_.reset();  // a later meta replaces an earlier one
-    else if (path.size() == 2 && path[1].key == "key") key_ = adapter::text_of(v);
-    else if (path.size() == 2 && path[1].key == next_member_) next_ = adapter::text_of(v);
+    if (path.size() == 1)
+      key_.reset(), next_.reset();  // a later meta replaces an earlier one
+    else if (path.size() == 2 && path[1].key == "key")
+      key_ = adapter::text_of(v);
+    else if (path.size() == 2 && path[1].key == next_member_)
+      next_ = adapter::text_of(v);
   }
   void on_end(adapter::json_path path) override {
     if (path.size() >= 2 && current_) current_->on_end(path.subspan(1));

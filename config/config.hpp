@@ -24,22 +24,22 @@ struct listen_config {
 
 struct cors_config {
   std::vector<std::string> allowed_origins;  // scheme://host[:port]; empty allows none
-  std::vector<std::string> allowed_headers = {"Authorization", "X-API-Key", "Content-Type",
-                                              "X-Request-Id", "X-Request-Timeout-Ms", "traceparent"};
+  std::vector<std::string> allowed_headers = {
+      "Authorization", "X-API-Key", "Content-Type", "X-Request-Id", "X-Request-Timeout-Ms", "traceparent"};
   std::uint32_t max_age_s = 600;
 };
 
 struct server_config {
-  unsigned threads = 0;                      // 0: one per core
+  unsigned threads = 0;  // 0: one per core
   std::uint32_t max_header_bytes = 16 * 1024;
   std::uint32_t max_body_bytes = 64 * 1024;  // GET-only API: bodies are refused above this
   std::uint32_t read_timeout_ms = 10'000;    // a request must arrive whole within this
   std::uint32_t idle_timeout_ms = 60'000;    // keep-alive connection idle limit
   std::uint32_t shutdown_grace_ms = 10'000;  // in-flight requests get this long on SIGTERM
   std::uint32_t max_connections = 10'000;
-  std::uint32_t max_in_flight = 1024;           // requests in flight per process; beyond: 503 overloaded
-  std::uint32_t header_timeout_ms = 10'000;     // the header section must arrive within this of its first byte
-  std::uint32_t max_connections_per_ip = 256;   // further connections from one address are refused
+  std::uint32_t max_in_flight = 1024;          // requests in flight per process; beyond: 503 overloaded
+  std::uint32_t header_timeout_ms = 10'000;    // the header section must arrive within this of its first byte
+  std::uint32_t max_connections_per_ip = 256;  // further connections from one address are refused
 };
 
 struct logging_config {
@@ -72,10 +72,10 @@ struct vendor_auth {
 
 // Retries of idempotent vendor reads (connection failures, 429, 502, 503, 504).
 struct retry_config {
-  std::uint32_t max_attempts = 3;      // the first call included; 1 disables retries
-  std::uint32_t base_delay_ms = 50;    // full-jitter exponential backoff: up to base * 2^n
-  std::uint32_t max_delay_ms = 2000;   // ... capped here (a vendor's Retry-After may ask for more)
-  std::uint32_t budget_percent = 20;   // retries allowed per 100 first calls, so an outage is not multiplied
+  std::uint32_t max_attempts = 3;     // the first call included; 1 disables retries
+  std::uint32_t base_delay_ms = 50;   // full-jitter exponential backoff: up to base * 2^n
+  std::uint32_t max_delay_ms = 2000;  // ... capped here (a vendor's Retry-After may ask for more)
+  std::uint32_t budget_percent = 20;  // retries allowed per 100 first calls, so an outage is not multiplied
 };
 
 // A token bucket per vendor account: `points` per `per_s` seconds, kept in step with what the vendor
@@ -96,16 +96,17 @@ struct vendor_config {
   std::string base_url;
   vendor_auth auth;
   std::uint32_t timeout_ms = 2000;
-  std::string ca_file;                          // https only: verify against this CA instead of the system store
-  std::uint32_t max_response_bytes = 8 << 20;   // a larger vendor answer is an upstream error
-  std::uint32_t max_connections = 32;           // idle keep-alive connections kept per io thread
-  std::uint32_t scan_limit = 10'000;            // records read at most when the vendor cannot sort natively
+  std::string ca_file;  // https only: verify against this CA instead of the system store
+  std::uint32_t max_response_bytes = 8 << 20;  // a larger vendor answer is an upstream error
+  std::uint32_t max_connections = 32;          // idle keep-alive connections kept per io thread
+  std::uint32_t scan_limit = 10'000;           // records read at most when the vendor cannot sort natively
   retry_config retry;
   std::optional<rate_limit_config> rate_limit;  // absent: the adapter type's documented budget
-  std::optional<std::uint32_t> max_concurrency; // vendor requests at once per account; absent: the type's, 0: none
+  std::optional<std::uint32_t>
+      max_concurrency;  // vendor requests at once per account; absent: the type's, 0: none
   circuit_config circuit;
-  std::optional<std::uint32_t> cache_ttl_ms;    // absent: cache.ttl_ms
-  boost::json::object options;                  // type-specific settings, validated by the adapter
+  std::optional<std::uint32_t> cache_ttl_ms;  // absent: cache.ttl_ms
+  boost::json::object options;                // type-specific settings, validated by the adapter
 };
 
 // Vendor answers kept for a short time, shared by every request (and coalesced while in flight).
@@ -121,16 +122,16 @@ struct redis_config {
   std::string host;
   std::uint16_t port = 6379;
   unsigned db = 0;
-  std::string username;            // AUTH username (Redis 6 ACLs); empty: the default user
-  secret password;                 // AUTH; typically ${file:/run/secrets/...}
-  std::string ca_file;             // rediss only: verify against this CA instead of the system store
+  std::string username;  // AUTH username (Redis 6 ACLs); empty: the default user
+  secret password;       // AUTH; typically ${file:/run/secrets/...}
+  std::string ca_file;   // rediss only: verify against this CA instead of the system store
   std::string key_prefix = "cgw:";
-  std::uint32_t timeout_ms = 50;   // each Redis operation at most (and never past the request's deadline)
+  std::uint32_t timeout_ms = 50;  // each Redis operation at most (and never past the request's deadline)
 };
 
 struct shared_state_config {
-  std::optional<redis_config> redis;   // absent: every replica keeps its state in its own memory
-  std::uint32_t expected_replicas = 1; // each replica's share of a limit while Redis cannot be reached
+  std::optional<redis_config> redis;    // absent: every replica keeps its state in its own memory
+  std::uint32_t expected_replicas = 1;  // each replica's share of a limit while Redis cannot be reached
 };
 
 struct gateway_config {

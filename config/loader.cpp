@@ -488,7 +488,8 @@ result<retry_config> parse_retry(const json::value& value, const std::string& pa
   in.optional("base_delay_ms", out.base_delay_ms, parse_positive);
   in.optional("max_delay_ms", out.max_delay_ms, parse_positive);
   in.optional("budget_percent", out.budget_percent, parse_non_negative);
-  if (in.ok() && out.max_delay_ms < out.base_delay_ms) in.fail_at("max_delay_ms", "must not be below base_delay_ms");
+  if (in.ok() && out.max_delay_ms < out.base_delay_ms)
+    in.fail_at("max_delay_ms", "must not be below base_delay_ms");
   return in.finish(std::move(out));
 }
 
@@ -513,7 +514,8 @@ result<cache_config> parse_cache(const json::value& value, const std::string& pa
   cache_config out;
   in.optional("ttl_ms", out.ttl_ms, parse_non_negative);
   in.optional("max_bytes", out.max_bytes, [](const json::value& v, const std::string& p) {
-    return parse_integer<std::uint64_t>(v, p, 0, static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()),
+    return parse_integer<std::uint64_t>(v, p, 0,
+                                        static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()),
                                         "expected a non-negative integer");
   });
   return in.finish(std::move(out));
@@ -523,10 +525,10 @@ result<vendor_config> parse_vendor(const json::value& value, const std::string& 
                                    const load_options& options) {
   // The name prefixes unified ids ("name:native"), so it must not contain ':' or anything a URL escapes.
   if (!is_vendor_name(name)) return fail(path, "a vendor name must match [a-z0-9_]+");
-  object_reader in(value, path,
-                   {"type", "base_url", "auth", "timeout_ms", "ca_file", "max_response_bytes",
-                    "max_connections", "scan_limit", "retry", "rate_limit", "max_concurrency", "circuit",
-                    "cache_ttl_ms", "options"});
+  object_reader in(
+      value, path,
+      {"type", "base_url", "auth", "timeout_ms", "ca_file", "max_response_bytes", "max_connections",
+       "scan_limit", "retry", "rate_limit", "max_concurrency", "circuit", "cache_ttl_ms", "options"});
   vendor_config out;
   out.name = name;
   in.required("type", out.type, [&](const json::value& type, const std::string& type_path) {
@@ -563,8 +565,10 @@ result<redis_config> parse_redis_url(const json::value& value, const std::string
   if (!url) return fail(path, "expected an absolute redis:// or rediss:// URL");
   redis_config out;
   out.url = *text;
-  if (url->scheme() == "rediss") out.tls = true;
-  else if (url->scheme() != "redis") return fail(path, "the scheme must be redis or rediss");
+  if (url->scheme() == "rediss")
+    out.tls = true;
+  else if (url->scheme() != "redis")
+    return fail(path, "the scheme must be redis or rediss");
   if (url->has_password()) return fail(path, "must not carry a password (set shared_state.redis.password)");
   if (url->has_userinfo()) out.username = url->user();
   out.host = url->encoded_host().decode();
@@ -778,7 +782,9 @@ cgw::result<config_ptr> load_file(const std::string& path, const load_options& o
   return load_text(*text, options);
 }
 
-std::string sha256_hex(std::string_view key) { return digest::hex(digest::sha256(key)); }
+std::string sha256_hex(std::string_view key) {
+  return digest::hex(digest::sha256(key));
+}
 
 bool is_loopback(std::string_view address) {
   if (ascii_lower(address) == "localhost") return true;

@@ -13,8 +13,8 @@
 #include <iostream>
 #include <optional>
 
-#include <boost/asio/signal_set.hpp>
 #include <malloc.h>
+#include <boost/asio/signal_set.hpp>
 
 namespace {
 
@@ -54,8 +54,10 @@ int main(int argc, char** argv) {
   if (loaded && (*loaded)->shared_state.redis && !check_only)
     fleet = shared_state::join_fleet(**loaded, [](bool degraded, const std::string& why) {
       if (degraded)
-        logging::emit(spdlog::level::warn, "shared_state", "shared state degraded: each limit falls back to this "
-                                                           "replica's share", {{"reason", why}});
+        logging::emit(spdlog::level::warn, "shared_state",
+                      "shared state degraded: each limit falls back to this "
+                      "replica's share",
+                      {{"reason", why}});
       else
         logging::emit(spdlog::level::info, "shared_state", "shared state restored", {{"reason", why}});
     });
@@ -66,8 +68,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (check_only) {
-    std::printf("%s: configuration is valid (%zu vendors, %zu clients)\n", path.c_str(), (*rt)->cfg->vendors.size(),
-                (*rt)->cfg->clients.size());
+    std::printf("%s: configuration is valid (%zu vendors, %zu clients)\n", path.c_str(),
+                (*rt)->cfg->vendors.size(), (*rt)->cfg->clients.size());
     return 0;
   }
   const auto& cfg = *(*rt)->cfg;
@@ -120,7 +122,8 @@ int main(int argc, char** argv) {
       signals.async_wait(on_signal);
       return;
     }
-    logging::emit(spdlog::level::info, "gateway", "draining", {{"signal", sig}, {"in_flight", srv.in_flight()}});
+    logging::emit(spdlog::level::info, "gateway", "draining",
+                  {{"signal", sig}, {"in_flight", srv.in_flight()}});
     srv.shutdown(std::chrono::milliseconds(cfg.server.shutdown_grace_ms));
   };
   signals.async_wait(on_signal);

@@ -23,10 +23,11 @@ class salesloft_adapter final : public cgw::adapter::adapter {
       : cfg_(std::move(cfg)), ep_(std::move(ep)), authorization_(authorization_header(cfg_.auth)) {
     caps_.can_list = true;
     caps_.can_get = true;
-    for (filter f : {filter::created_after, filter::created_before, filter::updated_after, filter::updated_before,
-                     filter::min_duration_ms, filter::max_duration_ms, filter::language, filter::platform,
-                     filter::channel, filter::account_id, filter::owner_id, filter::user_id, filter::person_id,
-                     filter::id, filter::title, filter::title_prefix})
+    for (filter f :
+         {filter::created_after, filter::created_before, filter::updated_after, filter::updated_before,
+          filter::min_duration_ms, filter::max_duration_ms, filter::language, filter::platform,
+          filter::channel, filter::account_id, filter::owner_id, filter::user_id, filter::person_id,
+          filter::id, filter::title, filter::title_prefix})
       caps_.pushdown.set(static_cast<std::size_t>(f));
     // Agents carry only an owner id, never a name; conversations have no segments.
     caps_.absent.set(static_cast<std::size_t>(filter::agent));
@@ -49,7 +50,8 @@ class salesloft_adapter final : public cgw::adapter::adapter {
       co_return out;
     }
     page_fetcher fetch = [this](const page_ask& ask, call_context& c) { return fetch_page(ask, c); };
-    if (native(req.query.sort.field)) co_return co_await keyset_walk(req, ctx, fetch, max_per_page, cfg_.scan_limit);
+    if (native(req.query.sort.field))
+      co_return co_await keyset_walk(req, ctx, fetch, max_per_page, cfg_.scan_limit);
     co_return co_await scan_walk(req, ctx, fetch, max_per_page, cfg_.scan_limit);
   }
 
@@ -69,15 +71,20 @@ class salesloft_adapter final : public cgw::adapter::adapter {
   plan explain(const list_request& req) const override {
     plan p;
     p.native_sort = native(req.query.sort.field);
-    page_ask ask{req.query, p.native_sort, req.after ? req.after->value : std::nullopt, {},
+    page_ask ask{req.query,
+                 p.native_sort,
+                 req.after ? req.after->value : std::nullopt,
+                 {},
                  std::min(p.native_sort ? keyset_page_size(req.want) : max_per_page, max_per_page)};
     if (auto none = nothing_matches(req.query)) {
       p.wire = {{"skipped", *none}};
       return p;
     }
-    p.wire = {{"method", "GET"}, {"target", list_target(ask, ep_.path_prefix, cfg_.name)},
-              {"paging", p.native_sort ? "keyset on the sort field, then page/per_page within ties"
-                                       : "every page (page/per_page) up to scan_limit, sorted by the gateway"}};
+    p.wire = {
+        {"method", "GET"},
+        {"target", list_target(ask, ep_.path_prefix, cfg_.name)},
+        {"paging", p.native_sort ? "keyset on the sort field, then page/per_page within ties"
+                                 : "every page (page/per_page) up to scan_limit, sorted by the gateway"}};
     return p;
   }
 
@@ -175,11 +182,13 @@ class salesloft_adapter final : public cgw::adapter::adapter {
   net::awaitable<result<vendor_page>> fetch_page(const page_ask& ask, call_context& ctx) const {
     auto req = vendor_request(http::verb::get, list_target(ask, ep_.path_prefix, cfg_.name), authorization_);
     if (!ask.query.include_raw) {  // no vendor object is kept: the records are read without a DOM
-      auto answer = co_await fetch_text(ctx, ep_, std::move(req), cfg_.max_response_bytes, page_cost(ask.continuation));
+      auto answer =
+          co_await fetch_text(ctx, ep_, std::move(req), cfg_.max_response_bytes, page_cost(ask.continuation));
       if (!answer) co_return answer.error();
       co_return read_page((*answer)->body(), cfg_.name);
     }
-    auto body = co_await fetch_json(ctx, ep_, std::move(req), cfg_.max_response_bytes, page_cost(ask.continuation));
+    auto body =
+        co_await fetch_json(ctx, ep_, std::move(req), cfg_.max_response_bytes, page_cost(ask.continuation));
     if (!body) co_return body.error();
     co_return read_page(std::move(*body), cfg_.name);
   }

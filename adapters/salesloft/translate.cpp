@@ -21,12 +21,14 @@ using adapter::object_at;
 
 constexpr std::string_view list_path = "/v2/conversations";
 
-bool has(const filter_set& s, filter f) { return s.test(static_cast<std::size_t>(f)); }
+bool has(const filter_set& s, filter f) {
+  return s.test(static_cast<std::size_t>(f));
+}
 
 bool same_ascii(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
-           return std::tolower(x) == std::tolower(y);
-         });
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(),
+                    [](unsigned char x, unsigned char y) { return std::tolower(x) == std::tolower(y); });
 }
 
 void add_once(std::vector<std::string>& values, std::string_view v) {
@@ -42,9 +44,12 @@ std::string joined(const std::vector<std::string>& values) {
 
 std::string_view sort_by(sort_field f) {
   switch (f) {
-    case sort_field::updated_at: return "updated_at";
-    case sort_field::duration_ms: return "duration";
-    default: return "created_at";
+    case sort_field::updated_at:
+      return "updated_at";
+    case sort_field::duration_ms:
+      return "duration";
+    default:
+      return "created_at";
   }
 }
 
@@ -64,23 +69,36 @@ class record_reader final : public adapter::json_events {
       // By length first: one comparison for most members, not a chain of them (the hottest branch
       // of a Salesloft page's parse).
       switch (key.size()) {
-        case 2: if (key == "id") return void(id_ = adapter::text_of(v)); break;
-        case 5: if (key == "title") return void(title_ = adapter::text_of(v)); break;
+        case 2:
+          if (key == "id") return void(id_ = adapter::text_of(v));
+          break;
+        case 5:
+          if (key == "title") return void(title_ = adapter::text_of(v));
+          break;
         case 8:
           if (key == "platform") return void(platform_ = adapter::text_of(v));
           if (key == "duration") return void(duration_ms_ = adapter::integer_of(v));
           if (key == "owner_id") return void(owner_id_ = adapter::text_of(v));
           break;
-        case 9: if (key == "user_guid") return void(user_id_ = adapter::text_of(v)); break;
+        case 9:
+          if (key == "user_guid") return void(user_id_ = adapter::text_of(v));
+          break;
         case 10:
           if (key == "created_at") return void(created_at_ = adapter::time_of(v));
           if (key == "updated_at") return void(updated_at_ = adapter::time_of(v));
           if (key == "media_type") return void(media_type_ = adapter::text_of(v));
           break;
-        case 13: if (key == "language_code") return void(language_ = adapter::text_of(v)); break;
-        case 14: if (key == "event_end_date") return void(ended_at_ = adapter::time_of(v)); break;
-        case 16: if (key == "event_start_date") return void(started_at_ = adapter::time_of(v)); break;
-        default: break;
+        case 13:
+          if (key == "language_code") return void(language_ = adapter::text_of(v));
+          break;
+        case 14:
+          if (key == "event_end_date") return void(ended_at_ = adapter::time_of(v));
+          break;
+        case 16:
+          if (key == "event_start_date") return void(started_at_ = adapter::time_of(v));
+          break;
+        default:
+          break;
       }
       if (opt_string* ref = ref_of(key)) ref->reset();  // refilled from the object's member
       return;
@@ -88,7 +106,8 @@ class record_reader final : public adapter::json_events {
     // A reference object's member: account.id, person.id, recording._href, transcription._href.
     if (path.size() != 2 || path[1].element) return;
     const std::string_view member = path[1].key;
-    if (opt_string* ref = ref_of(key); ref && member == (key == "account" || key == "person" ? "id" : "_href"))
+    if (opt_string* ref = ref_of(key);
+        ref && member == (key == "account" || key == "person" ? "id" : "_href"))
       *ref = adapter::text_of(v);
   }
   void on_end(json_path) override {}
@@ -106,7 +125,8 @@ class record_reader final : public adapter::json_events {
     set_identity(c, vendor, type_name, std::move(*id_));
     c.account_id = std::move(account_id_);
     c.title = std::move(title_);
-    if (media_type_) c.channel = *media_type_ == "audio" ? "voice" : *media_type_ == "video" ? "video" : "other";
+    if (media_type_)
+      c.channel = *media_type_ == "audio" ? "voice" : *media_type_ == "video" ? "video" : "other";
     c.platform = std::move(platform_);
     c.language = std::move(language_);
     c.created_at = created_at_;
@@ -154,7 +174,10 @@ class page_reader final : public adapter::json_events {
       return;
     }
     if (!envelope_) return;
-    if (path.size() == 1) member_ = path[0].key == "data" ? member::data : path[0].key == "metadata" ? member::metadata : member::other;
+    if (path.size() == 1)
+      member_ = path[0].key == "data"       ? member::data
+                : path[0].key == "metadata" ? member::metadata
+                                            : member::other;
     if (member_ == member::data) {
       if (path.size() == 1) {  // a later "data" replaces an earlier one, as in the DOM
         data_ = v.is(json_scalar::kind::array);
@@ -164,11 +187,13 @@ class page_reader final : public adapter::json_events {
       } else if (data_) {
         if (path.size() == 2) record_ = record_reader{};
         record_.on_value(path.subspan(2), v);
-        if (path.size() == 2 && !v.is(json_scalar::kind::object) && !v.is(json_scalar::kind::array)) end_record();
+        if (path.size() == 2 && !v.is(json_scalar::kind::object) && !v.is(json_scalar::kind::array))
+          end_record();
       }
     } else if (member_ == member::metadata) {
       const bool paging = path.size() >= 2 && !path[1].element && path[1].key == "paging";
-      if (path.size() == 1 || (path.size() == 2 && paging)) next_.reset();
+      if (path.size() == 1 || (path.size() == 2 && paging))
+        next_.reset();
       else if (paging && path.size() == 3 && !path[2].element && path[2].key == "next_page")
         next_ = adapter::integer_of(v);
     }
@@ -178,7 +203,8 @@ class page_reader final : public adapter::json_events {
   }
 
   result<adapter::vendor_page> finish() && {
-    if (!envelope_ || !data_) return failure::make(errc::upstream_error, "the Salesloft answer has no data array");
+    if (!envelope_ || !data_)
+      return failure::make(errc::upstream_error, "the Salesloft answer has no data array");
     if (error_) return *error_;
     adapter::vendor_page page;
     page.records = std::move(records_);
@@ -227,7 +253,8 @@ result<conversation> check_asked(result<conversation> c, std::string_view asked)
   // A record under another id would be served under a unified id the client did not ask for (or
   // be another caller's answer read from a connection out of step).
   if (c->native_id != asked)
-    return failure::make(errc::upstream_error, "the vendor answered with another conversation than the one asked for");
+    return failure::make(errc::upstream_error,
+                         "the vendor answered with another conversation than the one asked for");
   return c;
 }
 
@@ -251,9 +278,10 @@ vendor_values vendor_values_of(const list_query& q) {
 
 std::optional<std::string> nothing_matches(const list_query& q) {
   const vendor_values v = vendor_values_of(q);
-  auto none = [](std::string_view filter, const std::vector<std::string>& values, std::string_view parameter) {
-    return "Salesloft has no " + std::string(parameter) + " for " + std::string(filter) + " " + joined(values) +
-           ": no record of this vendor can match, it was not asked";
+  auto none = [](std::string_view filter, const std::vector<std::string>& values,
+                 std::string_view parameter) {
+    return "Salesloft has no " + std::string(parameter) + " for " + std::string(filter) + " " +
+           joined(values) + ": no record of this vendor can match, it was not asked";
   };
   if (!q.languages.empty() && v.language_codes.empty()) return none("language", q.languages, "language_code");
   if (!q.platforms.empty() && v.platforms.empty()) return none("platform", q.platforms, "platform");
@@ -295,12 +323,14 @@ std::string list_target(const adapter::page_ask& ask, std::string_view path_pref
   auto params = u.params();
 
   // Range filters and the keyset bound share brackets: the tighter one wins.
-  auto time_range = [&](std::string_view field, const std::optional<micros>& gte, const std::optional<micros>& lt,
-                        bool keyed) {
+  auto time_range = [&](std::string_view field, const std::optional<micros>& gte,
+                        const std::optional<micros>& lt, bool keyed) {
     std::optional<micros> from = gte, to_incl;
     if (keyed && ask.bound) {
-      if (ask.query.sort.descending) to_incl = ask.bound;
-      else from = from ? std::max(*from, *ask.bound) : *ask.bound;
+      if (ask.query.sort.descending)
+        to_incl = ask.bound;
+      else
+        from = from ? std::max(*from, *ask.bound) : *ask.bound;
     }
     std::string f(field);
     if (from) params.append({f + "[gte]", format_rfc3339_us(*from)});
@@ -318,8 +348,10 @@ std::string list_target(const adapter::page_ask& ask, std::string_view path_pref
   {
     std::optional<std::int64_t> from = q.min_duration_ms, to = q.max_duration_ms;
     if (sorted && field == sort_field::duration_ms && ask.bound) {
-      if (q.sort.descending) to = to ? std::min(*to, *ask.bound) : *ask.bound;
-      else from = from ? std::max(*from, *ask.bound) : *ask.bound;
+      if (q.sort.descending)
+        to = to ? std::min(*to, *ask.bound) : *ask.bound;
+      else
+        from = from ? std::max(*from, *ask.bound) : *ask.bound;
     }
     if (from) params.append({"duration[gte]", std::to_string(*from)});
     if (to) params.append({"duration[lte]", std::to_string(*to)});
@@ -387,7 +419,8 @@ result<adapter::vendor_page> read_page(const adapter::vendor_body& body, std::st
   return page;
 }
 
-result<conversation> read_one(const adapter::vendor_body& body, std::string_view vendor, std::string_view asked) {
+result<conversation> read_one(const adapter::vendor_body& body, std::string_view vendor,
+                              std::string_view asked) {
   const json::object* envelope = body.value().if_object();
   const json::value* data = envelope ? adapter::member(*envelope, "data") : nullptr;
   if (!data) return failure::make(errc::upstream_error, "the Salesloft answer has no data object");
@@ -405,7 +438,8 @@ result<adapter::vendor_page> read_page(std::string_view text, std::string_view v
 result<conversation> read_one(std::string_view text, std::string_view vendor, std::string_view asked) {
   one_reader r;
   if (auto ok = adapter::read_events(text, r); !ok) return ok.error();
-  if (!r.envelope_ || !r.data_) return failure::make(errc::upstream_error, "the Salesloft answer has no data object");
+  if (!r.envelope_ || !r.data_)
+    return failure::make(errc::upstream_error, "the Salesloft answer has no data object");
   return check_asked(std::move(r.record_).finish(vendor), asked);
 }
 

@@ -68,7 +68,8 @@ result<adapter::vendor_page> read_page(const adapter::vendor_body& body, std::st
 
 // A single-record answer ({data: {...}}) to the get of `asked`; fails with upstream_error when it
 // is another record than the one asked for.
-result<conversation> read_one(const adapter::vendor_body& body, std::string_view vendor, std::string_view asked);
+result<conversation> read_one(const adapter::vendor_body& body, std::string_view vendor,
+                              std::string_view asked);
 
 // The same two readers over the answer's text, without a DOM (records without raw: include=raw
 // reads the DOM). Equal records and equal failures; "the vendor's answer is not valid JSON" when

@@ -72,7 +72,8 @@ std::optional<failure> set_number(fault_menu& menu, const number_field& field, s
 std::optional<failure> set_body(fault_menu& menu, std::string_view name, std::string_view value) {
   const auto it = std::find(body_names.begin(), body_names.end(), value);
   if (it == body_names.end())
-    return invalid(name, "one of none, malformed, truncated, hang, slow_drip, oversize, page_loop, early_hints");
+    return invalid(name,
+                   "one of none, malformed, truncated, hang, slow_drip, oversize, page_loop, early_hints");
   menu.body = static_cast<body_fault>(it - body_names.begin());
   return std::nullopt;
 }

@@ -28,7 +28,8 @@ struct fault_menu {
   enum class body_fault { none, malformed, truncated, hang, slow_drip, oversize, page_loop, early_hints };
   body_fault body = body_fault::none;
   std::uint32_t body_fault_count = 0;  // 0 = every request while set
-  std::uint32_t max_concurrency = 0;   // more vendor requests than this at once get the vendor's 429 (0 = no limit)
+  std::uint32_t max_concurrency =
+      0;  // more vendor requests than this at once get the vendor's 429 (0 = no limit)
 
   friend bool operator==(const fault_menu&, const fault_menu&) = default;
 };

@@ -1,10 +1,10 @@
 // vendor-sandbox: serves one vendor's sandbox, or all of them on consecutive ports, until
 // SIGINT or SIGTERM. Only wiring: the logic lives in the sandbox libraries.
 #include "adapters/salesloft/sandbox/sandbox.hpp"
-#include "adapters/zild/sandbox/sandbox.hpp"
+#include "adapters/sandbox/server.hpp"
 #include "adapters/twilio_flex_insights/sandbox/sandbox.hpp"
 #include "adapters/twilio_insights_v3/sandbox/sandbox.hpp"
-#include "adapters/sandbox/server.hpp"
+#include "adapters/zild/sandbox/sandbox.hpp"
 
 #include <charconv>
 #include <csignal>
@@ -74,7 +74,8 @@ constexpr vendor vendors[] = {
 constexpr std::string_view usage =
     "usage: vendor-sandbox --vendor NAME [--port N] | --all [--base-port N]\n"
     "         [--address IP] [--allow-remote] [--records N] [--seed S] [--budget N] [--memoize]\n"
-    "         [--latency-ms N] [--fault-status S] [--fault-count N] [--rate-limit-count N] [--retry-after S]\n"
+    "         [--latency-ms N] [--fault-status S] [--fault-count N] [--rate-limit-count N] [--retry-after "
+    "S]\n"
     "         [--fault-body malformed|truncated|hang|slow_drip|oversize|page_loop|early_hints]\n"
     "         [--fault-body-count N]\n"
     "Ports default to 9101 + the vendor's offset (salesloft +0). Faults can be changed at run time:\n"
@@ -106,11 +107,14 @@ bool set_number(std::optional<T>& out, std::string_view text) {
 
 // The command line; fails with a message for the user on anything it does not understand.
 result<command_line> parse(int argc, char** argv) {
-  const auto bad = [](std::string message) { return failure::make(errc::invalid_parameter, std::move(message)); };
+  const auto bad = [](std::string message) {
+    return failure::make(errc::invalid_parameter, std::move(message));
+  };
   command_line c;
   for (int i = 1; i < argc; ++i) {
     const std::string_view flag = argv[i];
-    if (flag == "--all" || flag == "--allow-remote" || flag == "--memoize" || flag == "--help" || flag == "-h") {
+    if (flag == "--all" || flag == "--allow-remote" || flag == "--memoize" || flag == "--help" ||
+        flag == "-h") {
       bool& switch_on = flag == "--all"            ? c.all
                         : flag == "--allow-remote" ? c.allow_remote
                         : flag == "--memoize"      ? c.memoize
@@ -152,7 +156,8 @@ result<std::vector<std::pair<const vendor*, std::uint16_t>>> choose(const comman
   for (const auto& v : vendors) {
     if (!c.all && v.name != c.vendor) continue;
     const unsigned port = c.port && !c.all ? *c.port : c.base_port.value_or(9101) + v.port_offset;
-    if (port > 65535) return failure::make(errc::invalid_parameter, "--base-port is too high for every vendor");
+    if (port > 65535)
+      return failure::make(errc::invalid_parameter, "--base-port is too high for every vendor");
     chosen.emplace_back(&v, static_cast<std::uint16_t>(port));
   }
   if (chosen.empty()) {

@@ -299,7 +299,8 @@ net::awaitable<void> server::serve(tcp::socket socket) {
 
     beast::error_code ec;
     if (p.body == body_fault::early_hints && req.version() == 11) {
-      std::tie(ec, std::ignore) = co_await net::async_write(socket, net::buffer(early_hints_bytes), use_tuple);
+      std::tie(ec, std::ignore) =
+          co_await net::async_write(socket, net::buffer(early_hints_bytes), use_tuple);
       if (ec) co_return;
     }
     if (p.body == body_fault::slow_drip) {

@@ -95,7 +95,7 @@ class server {
   bool memoize_ = false;
   std::size_t memo_max_bytes_ = 0, memo_bytes_ = 0;
   std::unordered_map<std::string, std::shared_ptr<const response>> memo_;
-  std::uint32_t in_flight_ = 0;  // vendor requests being answered; touched on the io thread only
+  std::uint32_t in_flight_ = 0;          // vendor requests being answered; touched on the io thread only
   std::unique_ptr<net::io_context> io_;  // one per start(), so stop() can destroy every session with it
   std::thread thread_;
 };

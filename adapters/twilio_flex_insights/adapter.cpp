@@ -14,7 +14,10 @@ constexpr std::string_view page_size_option = "page_size";
 class flex_adapter final : public cgw::adapter::adapter {
  public:
   flex_adapter(config::vendor_config cfg, upstream::endpoint ep, std::size_t page_size)
-      : cfg_(std::move(cfg)), ep_(std::move(ep)), authorization_(authorization_header(cfg_.auth)), page_size_(page_size) {
+      : cfg_(std::move(cfg)),
+        ep_(std::move(ep)),
+        authorization_(authorization_header(cfg_.auth)),
+        page_size_(page_size) {
     caps_.can_list = true;
     // The contract has no endpoint for one conversation (MAPPING.md, "Get by id").
     caps_.can_get = false;
@@ -33,15 +36,19 @@ class flex_adapter final : public cgw::adapter::adapter {
 
   net::awaitable<result<list_result>> list(const list_request& req, call_context& ctx) const override {
     std::size_t skipped = 0;  // outlives the walk: the fetcher is only called while it runs
-    page_fetcher fetch = [this, &skipped](const page_ask& ask, call_context& c) { return fetch_page(ask, c, skipped); };
+    page_fetcher fetch = [this, &skipped](const page_ask& ask, call_context& c) {
+      return fetch_page(ask, c, skipped);
+    };
     auto out = co_await scan_walk(req, ctx, fetch, page_size_, cfg_.scan_limit);
     if (out && skipped != 0)
-      out->note += "; " + std::to_string(skipped) + " vendor record(s) without a conversation_id were skipped";
+      out->note +=
+          "; " + std::to_string(skipped) + " vendor record(s) without a conversation_id were skipped";
     co_return out;
   }
 
   net::awaitable<result<conversation>> get(std::string_view, call_context&) const override {
-    co_return failure::make(errc::unsupported, "Flex Insights v1 has no endpoint that fetches one conversation by id");
+    co_return failure::make(errc::unsupported,
+                            "Flex Insights v1 has no endpoint that fetches one conversation by id");
   }
 
   plan explain(const list_request& req) const override {
@@ -49,17 +56,20 @@ class flex_adapter final : public cgw::adapter::adapter {
     p.native_sort = false;
     p.wire = {{"method", "GET"},
               {"target", first_page_target(req.query, page_size_, ep_.path_prefix)},
-              {"paging", "then GET meta.next_page_url exactly as returned (refused unless on base_url's origin) until "
-                         "it is null, up to scan_limit records; the vendor's order is undocumented, so the gateway "
-                         "filters and sorts what it read"}};
+              {"paging",
+               "then GET meta.next_page_url exactly as returned (refused unless on base_url's origin) until "
+               "it is null, up to scan_limit records; the vendor's order is undocumented, so the gateway "
+               "filters and sorts what it read"}};
     return p;
   }
 
  private:
-  net::awaitable<result<vendor_page>> fetch_page(const page_ask& ask, call_context& ctx, std::size_t& skipped) const {
+  net::awaitable<result<vendor_page>> fetch_page(const page_ask& ask, call_context& ctx,
+                                                 std::size_t& skipped) const {
     // The continuation is the vendor's own next_page_url (made origin-form): never built by hand.
-    std::string target = ask.continuation.empty() ? first_page_target(ask.query, ask.per_page, ep_.path_prefix)
-                                                  : ask.continuation;
+    std::string target = ask.continuation.empty()
+                             ? first_page_target(ask.query, ask.per_page, ep_.path_prefix)
+                             : ask.continuation;
     auto req = vendor_request(http::verb::get, target, authorization_);
     auto page = co_await read(ctx, std::move(req), target, ask.query.include_raw);
     if (!page) co_return page.error();
@@ -105,10 +115,12 @@ result<std::unique_ptr<adapter::adapter>> make_adapter(const config::vendor_conf
   auto page_size = page_size_of(cfg);
   if (!page_size) return page_size.error();
   if (cfg.auth.username.empty() || cfg.auth.password.empty() || !cfg.auth.bearer_token.empty())
-    return failure::make(errc::invalid_parameter,
-                         key + ".auth.username: type twilio_flex_insights needs username and password (HTTP Basic: "
-                               "an API key SID and secret, or the account SID and auth token)",
-                         key + ".auth.username");
+    return failure::make(
+        errc::invalid_parameter,
+        key +
+            ".auth.username: type twilio_flex_insights needs username and password (HTTP Basic: "
+            "an API key SID and secret, or the account SID and auth token)",
+        key + ".auth.username");
   auto ep = vendor_endpoint(cfg);
   if (!ep) return ep.error();
   return std::unique_ptr<adapter::adapter>(new flex_adapter(cfg, std::move(*ep), *page_size));

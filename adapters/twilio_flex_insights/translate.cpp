@@ -1,7 +1,7 @@
 #include "adapters/twilio_flex_insights/translate.hpp"
 
-#include "gateway/adapter/fields.hpp"
 #include "adapters/twilio_envelope.hpp"
+#include "gateway/adapter/fields.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -18,13 +18,15 @@ using adapter::text_at;
 
 constexpr std::string_view records_key = "conversations";
 
-void add(filter_set& s, filter f) { s.set(static_cast<std::size_t>(f)); }
+void add(filter_set& s, filter f) {
+  s.set(static_cast<std::size_t>(f));
+}
 
 // ASCII case folding, as the unified agent filter compares names.
 bool same_name(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
-           return std::tolower(x) == std::tolower(y);
-         });
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(),
+                    [](unsigned char x, unsigned char y) { return std::tolower(x) == std::tolower(y); });
 }
 
 // `x` rounded to an integer; nullopt when it is not finite or does not fit (a vendor's talk_time
@@ -44,13 +46,17 @@ void derive_from_segments(conversation& c) {
       if (!c.started_at || *s.started_at < *c.started_at) c.started_at = s.started_at;
       // Of segments starting at the same instant, the one that talks longest ends the conversation.
       if (!latest || *s.started_at > *latest->started_at ||
-          (*s.started_at == *latest->started_at && s.talk_time_s.value_or(-1) > latest->talk_time_s.value_or(-1)))
+          (*s.started_at == *latest->started_at &&
+           s.talk_time_s.value_or(-1) > latest->talk_time_s.value_or(-1)))
         latest = &s;
     }
-    if (s.talk_time_s) talk_total += *s.talk_time_s;
-    else talk_known = false;
+    if (s.talk_time_s)
+      talk_total += *s.talk_time_s;
+    else
+      talk_known = false;
     if (s.agent_name && !s.agent_name->empty() &&
-        std::none_of(c.agents.begin(), c.agents.end(), [&](const agent& a) { return same_name(*a.name, *s.agent_name); }))
+        std::none_of(c.agents.begin(), c.agents.end(),
+                     [&](const agent& a) { return same_name(*a.name, *s.agent_name); }))
       c.agents.push_back(agent{std::nullopt, s.agent_name});
   }
   // An end past the range of micros is no end we can state (and the sum would overflow).
@@ -76,9 +82,12 @@ class record_reader final : public adapter::json_events {
     if (!adapter::record_member(path, v, object_)) return;
     const std::string_view key = path[0].key;
     if (path.size() == 1) {
-      if (key == "conversation_id") id_ = adapter::text_of(v);
-      else if (key == "account_id") account_id_ = adapter::text_of(v);
-      else if (key == "segments") segments_.clear(), in_segments_ = v.is(json_scalar::kind::array);
+      if (key == "conversation_id")
+        id_ = adapter::text_of(v);
+      else if (key == "account_id")
+        account_id_ = adapter::text_of(v);
+      else if (key == "segments")
+        segments_.clear(), in_segments_ = v.is(json_scalar::kind::array);
       return;
     }
     if (key != "segments" || !in_segments_ || !path[1].element) return;
@@ -91,12 +100,18 @@ class record_reader final : public adapter::json_events {
     if (path.size() != 3 || !segment_open_) return;
     segment& s = segments_.back();
     const std::string_view member = path[2].key;
-    if (member == "segment_id") s.id = adapter::text_of(v);
-    else if (member == "order") s.order = adapter::integer_of(v);
-    else if (member == "offset") s.offset_s = adapter::number_of(v);
-    else if (member == "talk_time") s.talk_time_s = adapter::number_of(v);
-    else if (member == "timestamp") s.started_at = adapter::time_of(v);
-    else if (member == "agent_name") s.agent_name = adapter::text_of(v);
+    if (member == "segment_id")
+      s.id = adapter::text_of(v);
+    else if (member == "order")
+      s.order = adapter::integer_of(v);
+    else if (member == "offset")
+      s.offset_s = adapter::number_of(v);
+    else if (member == "talk_time")
+      s.talk_time_s = adapter::number_of(v);
+    else if (member == "timestamp")
+      s.started_at = adapter::time_of(v);
+    else if (member == "agent_name")
+      s.agent_name = adapter::text_of(v);
   }
   void on_end(json_path) override {}
 
@@ -147,8 +162,10 @@ class record_list final : public adapter::json_events {
       return;
     }
     auto c = std::move(record_).finish(vendor_);
-    if (!c) ++read.skipped;  // no conversation_id: nothing could ever address it
-    else read.page.records.push_back(std::move(*c));
+    if (!c)
+      ++read.skipped;  // no conversation_id: nothing could ever address it
+    else
+      read.page.records.push_back(std::move(*c));
   }
 
   std::string_view vendor_;
@@ -159,8 +176,8 @@ class record_list final : public adapter::json_events {
 using page_reader = meta_keyed_answer<record_list>;
 
 // `out` with the page that follows, from meta.next_page_url (checked as read_page says).
-result<page_read> with_next(page_read out, const std::optional<std::string>& next, const upstream::endpoint& ep,
-                            std::string_view target) {
+result<page_read> with_next(page_read out, const std::optional<std::string>& next,
+                            const upstream::endpoint& ep, std::string_view target) {
   if (next && !next->empty()) {
     auto next_target = upstream::same_origin_target(ep, *next);
     if (!next_target) return next_target.error();
@@ -181,9 +198,9 @@ filter_set pushed_down(const list_query& q) {
 
 filter_set absent_filters() {
   filter_set out;
-  for (filter f : {filter::created_after, filter::created_before, filter::updated_after, filter::updated_before,
-                   filter::language, filter::channel, filter::platform, filter::owner_id, filter::user_id,
-                   filter::person_id, filter::title, filter::title_prefix})
+  for (filter f : {filter::created_after, filter::created_before, filter::updated_after,
+                   filter::updated_before, filter::language, filter::channel, filter::platform,
+                   filter::owner_id, filter::user_id, filter::person_id, filter::title, filter::title_prefix})
     add(out, f);
   return out;
 }
@@ -203,19 +220,21 @@ result<conversation> to_conversation(const json::value& record, std::string_view
   return std::move(reader).finish(vendor);
 }
 
-result<page_read> read_page(const adapter::vendor_body& body, std::string_view vendor, const upstream::endpoint& ep,
-                            std::string_view target) {
+result<page_read> read_page(const adapter::vendor_body& body, std::string_view vendor,
+                            const upstream::endpoint& ep, std::string_view target) {
   const json::object* envelope = body.value().if_object();
   const json::object* meta = envelope ? adapter::object_at(*envelope, "meta") : nullptr;
   // Twilio names the records' key in meta.key; "conversations" is what this endpoint documents.
   const std::string key = (meta ? text_at(*meta, "key") : std::nullopt).value_or(std::string(records_key));
   const json::value* records = envelope ? adapter::member(*envelope, key) : nullptr;
   if (!records || !records->is_array())
-    return failure::make(errc::upstream_error, "the Flex Insights answer has no " + std::string(records_key) + " array");
+    return failure::make(errc::upstream_error,
+                         "the Flex Insights answer has no " + std::string(records_key) + " array");
   page_read out;
   out.page.records.reserve(records->get_array().size());
   for (const auto& record : records->get_array()) {
-    if (!record.is_object()) return failure::make(errc::upstream_error, "a Flex Insights conversation is not an object");
+    if (!record.is_object())
+      return failure::make(errc::upstream_error, "a Flex Insights conversation is not an object");
     auto c = to_conversation(record, vendor);
     if (!c) {
       ++out.skipped;  // no conversation_id: nothing could ever address it
@@ -231,9 +250,11 @@ result<page_read> read_page(std::string_view text, std::string_view vendor, cons
                             std::string_view target) {
   page_reader reader(record_list(vendor), "next_page_url");
   if (auto parsed = adapter::read_events(text, reader); !parsed) return parsed.error();
-  record_list* records = reader.is_object() ? reader.find(reader.key().value_or(std::string(records_key))) : nullptr;
+  record_list* records =
+      reader.is_object() ? reader.find(reader.key().value_or(std::string(records_key))) : nullptr;
   if (!records)
-    return failure::make(errc::upstream_error, "the Flex Insights answer has no " + std::string(records_key) + " array");
+    return failure::make(errc::upstream_error,
+                         "the Flex Insights answer has no " + std::string(records_key) + " array");
   if (records->error) return *records->error;
   return with_next(std::move(records->read), reader.next(), ep, target);
 }

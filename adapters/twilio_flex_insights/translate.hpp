@@ -44,8 +44,8 @@ struct page_read {
 // A list answer ({conversations, meta}) read at `target` of endpoint `ep`. Fails with upstream_error
 // when the envelope is not Flex's, a record is not an object, or meta.next_page_url is not a URL on
 // ep's own origin (it is then never followed) or repeats `target`.
-result<page_read> read_page(const adapter::vendor_body& body, std::string_view vendor, const upstream::endpoint& ep,
-                            std::string_view target);
+result<page_read> read_page(const adapter::vendor_body& body, std::string_view vendor,
+                            const upstream::endpoint& ep, std::string_view target);
 
 // The same reader over the answer's text, without a DOM (records without raw: include=raw reads
 // the DOM). Equal records and equal failures; "the vendor's answer is not valid JSON" when it is

@@ -10,8 +10,8 @@
 #include <mutex>
 #include <set>
 
-#include <boost/json/serialize.hpp>
 #include <spdlog/spdlog.h>
+#include <boost/json/serialize.hpp>
 
 namespace cgw::adapters::twilio_insights_v3 {
 namespace {
@@ -35,9 +35,10 @@ void warn_missing(const std::string& vendor, const cube_view& view) {
   auto log = spdlog::get(std::string(logger_name));
   if (!log) log = spdlog::default_logger();
   for (const auto& [f, dimension] : view.missing)
-    log->warn("vendor {}: the Conversations cube has no dimension \"{}\": {} is treated as absent "
-              "(vendors.{}.options.dimensions.{})",
-              vendor, dimension, to_string(f), vendor, to_string(f));
+    log->warn(
+        "vendor {}: the Conversations cube has no dimension \"{}\": {} is treated as absent "
+        "(vendors.{}.options.dimensions.{})",
+        vendor, dimension, to_string(f), vendor, to_string(f));
   for (const auto& [m, measure] : view.missing_measures)
     log->warn(
         "vendor {}: the Conversations cube has no measure \"{}\": stats needing {} read the records "
@@ -61,7 +62,8 @@ class insights_adapter final : public cgw::adapter::adapter {
     caps_.limits.max_concurrency = twilio_concurrency_limit;  // Twilio answers 429 (20429) beyond it
     caps_.limits.remaining_header = "X-RateLimit-Remaining";
     caps_.limits.reset_header = "X-RateLimit-Reset";
-    for (sort_field f : {sort_field::started_at, sort_field::created_at, sort_field::updated_at, sort_field::duration_ms})
+    for (sort_field f :
+         {sort_field::started_at, sort_field::created_at, sort_field::updated_at, sort_field::duration_ms})
       if (native_sort(f, configured_)) caps_.native_sorts.push_back(f);
   }
 
@@ -85,7 +87,9 @@ class insights_adapter final : public cgw::adapter::adapter {
       co_return out;
     }
     // The fetcher owns the view, so the mapping outlives every page of the walk.
-    page_fetcher fetch = [this, view](const page_ask& ask, call_context& c) { return fetch_page(ask, c, view->dims); };
+    page_fetcher fetch = [this, view](const page_ask& ask, call_context& c) {
+      return fetch_page(ask, c, view->dims);
+    };
     if (native_sort(q.sort.field, view->dims))
       co_return co_await keyset_walk(req, ctx, fetch, max_per_page, cfg_.scan_limit);
     co_return co_await scan_walk(req, ctx, fetch, max_per_page, cfg_.scan_limit);
@@ -104,7 +108,8 @@ class insights_adapter final : public cgw::adapter::adapter {
     // Items under other ids answer some other query (the filter was not applied, or the answer is
     // another request's): never served under the id that was asked for, nor taken as "not found".
     if (!page->records.empty())
-      co_return failure::make(errc::upstream_error, "the vendor answered with another conversation than the one asked for");
+      co_return failure::make(errc::upstream_error,
+                              "the vendor answered with another conversation than the one asked for");
     co_return failure::make(errc::not_found, "the vendor has no such conversation");
   }
 
@@ -113,15 +118,19 @@ class insights_adapter final : public cgw::adapter::adapter {
     const dimension_map& dims = view ? view->dims : configured_;
     plan p;
     p.native_sort = native_sort(req.query.sort.field, dims);
-    const std::size_t per_page = p.native_sort ? std::min(keyset_page_size(req.want), max_per_page) : max_per_page;
+    const std::size_t per_page =
+        p.native_sort ? std::min(keyset_page_size(req.want), max_per_page) : max_per_page;
     const page_ask ask{req.query, p.native_sort, req.after ? req.after->value : std::nullopt, {}, per_page};
-    p.wire = {{"method", "POST"},
-              {"target", query_target(ep_.path_prefix, per_page)},
-              {"body", query_body(ask, dims, cfg_.name)},
-              {"paging", p.native_sort
-                             ? "keyset on the sort dimension; GET ?pageToken=<meta.nextToken> while there is one"
-                             : "every page (GET ?pageToken=<meta.nextToken>) up to scan_limit, sorted by the gateway"},
-              {"metadata", view ? "known" : "GET " + metadata_target(ep_.path_prefix) + " first, once per configuration"}};
+    p.wire = {
+        {"method", "POST"},
+        {"target", query_target(ep_.path_prefix, per_page)},
+        {"body", query_body(ask, dims, cfg_.name)},
+        {"paging",
+         p.native_sort
+             ? "keyset on the sort dimension; GET ?pageToken=<meta.nextToken> while there is one"
+             : "every page (GET ?pageToken=<meta.nextToken>) up to scan_limit, sorted by the gateway"},
+        {"metadata",
+         view ? "known" : "GET " + metadata_target(ep_.path_prefix) + " first, once per configuration"}};
     if (view)
       if (auto none = nothing_matches(req.query, *view)) p.wire["skipped"] = *none;
     return p;
@@ -224,7 +233,8 @@ class insights_adapter final : public cgw::adapter::adapter {
                                          &view->missing_measures);
     if (!view->dims.has(field::native_id))
       co_return failure::make(errc::upstream_error, "the vendor's Conversations cube has no dimension \"" +
-                                                        configured_[field::native_id] + "\" to identify conversations");
+                                                        configured_[field::native_id] +
+                                                        "\" to identify conversations");
     bool first = false;
     std::shared_ptr<const cube_view> stored;
     {
@@ -263,13 +273,14 @@ class insights_adapter final : public cgw::adapter::adapter {
                                                  const dimension_map& dims) const {
     auto req = ask.continuation.empty()
                    ? post(query_target(ep_.path_prefix, ask.per_page), query_body(ask, dims, cfg_.name))
-                   : vendor_request(http::verb::get, next_page_target(ep_.path_prefix, ask.continuation), authorization_);
+                   : vendor_request(http::verb::get, next_page_target(ep_.path_prefix, ask.continuation),
+                                    authorization_);
     co_return co_await read(ctx, std::move(req), dims, ask.query.include_raw);
   }
 
   // A query answer read into records; without raw (`include_raw` false) no DOM is built.
-  net::awaitable<result<vendor_page>> read(call_context& ctx, upstream::request req, const dimension_map& dims,
-                                           bool include_raw) const {
+  net::awaitable<result<vendor_page>> read(call_context& ctx, upstream::request req,
+                                           const dimension_map& dims, bool include_raw) const {
     if (!include_raw) {
       auto answer = co_await fetch_text(ctx, ep_, std::move(req), cfg_.max_response_bytes);
       if (!answer) co_return not_found_is_error(answer.error());
@@ -295,15 +306,18 @@ class insights_adapter final : public cgw::adapter::adapter {
 result<std::unique_ptr<adapter::adapter>> make_adapter(const config::vendor_config& cfg) {
   const std::string key = "vendors." + cfg.name;
   if (auto ok = check_options(cfg, {"dimensions", "measures"}); !ok) return ok.error();
-  for (const auto& [name, value] : {std::pair{"username", &cfg.auth.username}, std::pair{"password", &cfg.auth.password}})
+  for (const auto& [name, value] :
+       {std::pair{"username", &cfg.auth.username}, std::pair{"password", &cfg.auth.password}})
     if (value->empty())
       return failure::make(errc::invalid_parameter,
-                           key + ".auth." + name + ": required for type twilio_insights_v3 (HTTP Basic: API key SID and secret)",
+                           key + ".auth." + name +
+                               ": required for type twilio_insights_v3 (HTTP Basic: API key SID and secret)",
                            key + ".auth." + name);
   if (!cfg.auth.bearer_token.empty())
-    return failure::make(errc::invalid_parameter,
-                         key + ".auth.bearer_token: not used by type twilio_insights_v3, which takes username and password",
-                         key + ".auth.bearer_token");
+    return failure::make(
+        errc::invalid_parameter,
+        key + ".auth.bearer_token: not used by type twilio_insights_v3, which takes username and password",
+        key + ".auth.bearer_token");
   auto dims = read_dimension_options(cfg.options, key + ".options");
   if (!dims) return dims.error();
   auto measures = read_measure_options(cfg.options, key + ".options");

@@ -1,7 +1,7 @@
 #include "adapters/twilio_insights_v3/translate.hpp"
 
-#include "gateway/adapter/fields.hpp"
 #include "adapters/twilio_envelope.hpp"
+#include "gateway/adapter/fields.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -27,36 +27,52 @@ constexpr std::string_view domain_path = "/v3/InsightsDomains/Conversations";
 constexpr std::string_view domain_name = "Conversations";
 
 constexpr std::array<std::string_view, field_count> field_names{
-    "native_id", "account_id", "title",      "channel",    "platform",    "language", "started_at",
-    "ended_at",  "created_at", "updated_at", "duration_ms", "agents",     "sentiment", "summary",
+    "native_id", "account_id", "title",      "channel",     "platform", "language",  "started_at",
+    "ended_at",  "created_at", "updated_at", "duration_ms", "agents",   "sentiment", "summary",
 };
 
 constexpr std::array<std::string_view, 6> unified_channels{"voice", "video", "chat", "sms", "email", "other"};
 
-bool has(const filter_set& s, filter f) { return s.test(static_cast<std::size_t>(f)); }
-void mark(filter_set& s, filter f) { s.set(static_cast<std::size_t>(f)); }
+bool has(const filter_set& s, filter f) {
+  return s.test(static_cast<std::size_t>(f));
+}
+void mark(filter_set& s, filter f) {
+  s.set(static_cast<std::size_t>(f));
+}
 
 }  // namespace
 
 std::optional<field> field_of(filter f) {
   switch (f) {
     case filter::started_after:
-    case filter::started_before: return field::started_at;
+    case filter::started_before:
+      return field::started_at;
     case filter::created_after:
-    case filter::created_before: return field::created_at;
+    case filter::created_before:
+      return field::created_at;
     case filter::updated_after:
-    case filter::updated_before: return field::updated_at;
+    case filter::updated_before:
+      return field::updated_at;
     case filter::min_duration_ms:
-    case filter::max_duration_ms: return field::duration_ms;
-    case filter::language: return field::language;
-    case filter::channel: return field::channel;
-    case filter::platform: return field::platform;
-    case filter::agent: return field::agents;
-    case filter::account_id: return field::account_id;
+    case filter::max_duration_ms:
+      return field::duration_ms;
+    case filter::language:
+      return field::language;
+    case filter::channel:
+      return field::channel;
+    case filter::platform:
+      return field::platform;
+    case filter::agent:
+      return field::agents;
+    case filter::account_id:
+      return field::account_id;
     case filter::title:
-    case filter::title_prefix: return field::title;
-    case filter::id: return field::native_id;
-    default: return std::nullopt;  // owner_id, user_id, person_id, segment_id
+    case filter::title_prefix:
+      return field::title;
+    case filter::id:
+      return field::native_id;
+    default:
+      return std::nullopt;  // owner_id, user_id, person_id, segment_id
   }
 }
 
@@ -64,10 +80,14 @@ namespace {
 
 field field_of(sort_field f) {
   switch (f) {
-    case sort_field::created_at: return field::created_at;
-    case sort_field::updated_at: return field::updated_at;
-    case sort_field::duration_ms: return field::duration_ms;
-    default: return field::started_at;
+    case sort_field::created_at:
+      return field::created_at;
+    case sort_field::updated_at:
+      return field::updated_at;
+    case sort_field::duration_ms:
+      return field::duration_ms;
+    default:
+      return field::started_at;
   }
 }
 
@@ -96,8 +116,12 @@ void add_once(json::array& values, std::string value) {
 
 // Whole milliseconds around an instant: the vendor's time values carry milliseconds, so a
 // bound is widened to the enclosing millisecond and the walk's own check makes it exact.
-micros floor_ms(micros t) { return t - ((t % 1000) + 1000) % 1000; }
-micros ceil_ms(micros t) { return floor_ms(t + 999); }
+micros floor_ms(micros t) {
+  return t - ((t % 1000) + 1000) % 1000;
+}
+micros ceil_ms(micros t) {
+  return floor_ms(t + 999);
+}
 
 json::object leaf(std::string_view op, const std::string& dimension, json::array values) {
   return json::object{{"op", op}, {"field", dimension}, {"values", std::move(values)}};
@@ -109,7 +133,9 @@ class filter_builder {
   void at_least(const std::string& dim, const std::string& v) { inclusive("GT", dim, v); }
   void at_most(const std::string& dim, const std::string& v) { inclusive("LT", dim, v); }
   void below(const std::string& dim, const std::string& v) { leaves_.push_back(leaf("LT", dim, {v})); }
-  void in(const std::string& dim, json::array values) { leaves_.push_back(leaf("IN", dim, std::move(values))); }
+  void in(const std::string& dim, json::array values) {
+    leaves_.push_back(leaf("IN", dim, std::move(values)));
+  }
   void equals(const std::string& dim, const std::string& v) { leaves_.push_back(leaf("EQ", dim, {v})); }
 
   json::array finish() && {
@@ -121,8 +147,8 @@ class filter_builder {
 
  private:
   void inclusive(std::string_view strict, const std::string& dim, const std::string& v) {
-    groups_.push_back(
-        json::object{{"op", "OR"}, {"expressions", json::array{leaf(strict, dim, {v}), leaf("EQ", dim, {v})}}});
+    groups_.push_back(json::object{
+        {"op", "OR"}, {"expressions", json::array{leaf(strict, dim, {v}), leaf("EQ", dim, {v})}}});
   }
 
   json::array leaves_;
@@ -147,7 +173,8 @@ json::object body_of(const dimension_map& dims, json::array filters, json::array
 std::optional<std::string> unified_channel(std::optional<std::string> raw) {
   if (!raw || raw->empty()) return std::nullopt;
   std::string c = lower(*raw);
-  return std::find(unified_channels.begin(), unified_channels.end(), c) != unified_channels.end() ? c : "other";
+  return std::find(unified_channels.begin(), unified_channels.end(), c) != unified_channels.end() ? c
+                                                                                                  : "other";
 }
 
 using adapter::json_path;
@@ -211,8 +238,10 @@ class item_reader final : public adapter::json_events {
       for (std::size_t n = 0; n < path.size() && n < s.steps.size() && on_steps; ++n)
         on_steps = !path[n].element && path[n].key == s.steps[n];
       if (!on_steps) continue;
-      if (path.size() < s.steps.size()) s.nested.clear();  // a new holder: its members refill it
-      else feed(s.nested, path.size() - s.steps.size(), path, v);
+      if (path.size() < s.steps.size())
+        s.nested.clear();  // a new holder: its members refill it
+      else
+        feed(s.nested, path.size() - s.steps.size(), path, v);
     }
   }
   void on_end(json_path) override {}
@@ -228,7 +257,9 @@ class item_reader final : public adapter::json_events {
     if (!object_) return failure::make(errc::upstream_error, "an Insights item is not an object");
     auto id = text(field::native_id);
     if (!id || id->empty())
-      return failure::make(errc::upstream_error, "an Insights item has no " + std::string(slots_[static_cast<std::size_t>(field::native_id)].name));
+      return failure::make(
+          errc::upstream_error,
+          "an Insights item has no " + std::string(slots_[static_cast<std::size_t>(field::native_id)].name));
     set_identity(c, vendor, type_name, std::move(*id));
     c.account_id = text(field::account_id);
     c.title = text(field::title);
@@ -239,7 +270,8 @@ class item_reader final : public adapter::json_events {
     c.ended_at = time(field::ended_at);
     c.created_at = time(field::created_at);
     c.updated_at = time(field::updated_at);
-    if (const dimension_value* d = value_of(field::duration_ms)) c.duration_ms = adapter::integer_of(d->value.get());
+    if (const dimension_value* d = value_of(field::duration_ms))
+      c.duration_ms = adapter::integer_of(d->value.get());
     if (const dimension_value* names = value_of(field::agents)) {
       if (names->is_array())
         for (const auto& n : names->strings) c.agents.push_back(agent{std::nullopt, n});
@@ -260,8 +292,10 @@ class item_reader final : public adapter::json_events {
 
   // A value at `below` levels under a slot's path: the value itself, or an element of it.
   static void feed(dimension_value& d, std::size_t below, json_path path, const json_scalar& v) {
-    if (below == 0) d.begin(v);
-    else if (below == 1 && path.back().element && d.seen) d.element(path.back().index, v);
+    if (below == 0)
+      d.begin(v);
+    else if (below == 1 && path.back().element && d.seen)
+      d.element(path.back().index, v);
   }
 
   const dimension_value* value_of(field f) const {
@@ -325,7 +359,9 @@ using page_reader = meta_keyed_answer<item_list>;
 
 }  // namespace
 
-std::string_view to_string(field f) noexcept { return field_names[static_cast<std::size_t>(f)]; }
+std::string_view to_string(field f) noexcept {
+  return field_names[static_cast<std::size_t>(f)];
+}
 
 std::vector<std::string> dimension_map::dimensions() const {
   std::vector<std::string> out;
@@ -353,12 +389,13 @@ result<dimension_map> read_dimension_options(const json::object& options, std::s
   const json::value* given = member(options, "dimensions");
   if (!given) return m;
   if (!given->is_object())
-    return failure::make(errc::invalid_parameter, base + ": expected an object of unified field -> dimension name",
-                         base);
+    return failure::make(errc::invalid_parameter,
+                         base + ": expected an object of unified field -> dimension name", base);
   for (const auto& [key, value] : given->get_object()) {
     const std::string path = base + "." + std::string(key);
     const auto it = std::find(field_names.begin(), field_names.end(), std::string_view(key));
-    if (it == field_names.end()) return failure::make(errc::invalid_parameter, path + ": unknown unified field", path);
+    if (it == field_names.end())
+      return failure::make(errc::invalid_parameter, path + ": unknown unified field", path);
     const auto f = static_cast<field>(it - field_names.begin());
     if (value.is_null()) {
       m[f].clear();
@@ -370,8 +407,8 @@ result<dimension_map> read_dimension_options(const json::object& options, std::s
   }
   if (!m.has(field::native_id)) {
     const std::string path = base + ".native_id";
-    return failure::make(errc::invalid_parameter, path + ": required: the dimension that identifies a conversation",
-                         path);
+    return failure::make(errc::invalid_parameter,
+                         path + ": required: the dimension that identifies a conversation", path);
   }
   return m;
 }
@@ -386,7 +423,8 @@ result<std::set<std::string>> read_metadata(const json::value& body) {
     const json::value* dims = cube.is_object() ? member(cube.get_object(), "dimensions") : nullptr;
     if (!dims || !dims->is_array()) continue;
     for (const auto& d : dims->get_array())
-      if (auto name = d.is_object() ? adapter::text_at(d.get_object(), "name") : std::nullopt) names.insert(*name);
+      if (auto name = d.is_object() ? adapter::text_at(d.get_object(), "name") : std::nullopt)
+        names.insert(*name);
   }
   return names;
 }
@@ -415,9 +453,10 @@ filter_set absent_filters(const dimension_map& dims) {
 filter_set pushable_filters(const dimension_map& dims) {
   filter_set out;
   // platform and agent compare case-insensitively and title_prefix has no operator: they stay local.
-  for (filter f : {filter::started_after, filter::started_before, filter::created_after, filter::created_before,
-                   filter::updated_after, filter::updated_before, filter::min_duration_ms, filter::max_duration_ms,
-                   filter::language, filter::channel, filter::account_id, filter::title, filter::id})
+  for (filter f :
+       {filter::started_after, filter::started_before, filter::created_after, filter::created_before,
+        filter::updated_after, filter::updated_before, filter::min_duration_ms, filter::max_duration_ms,
+        filter::language, filter::channel, filter::account_id, filter::title, filter::id})
     if (dims.has(*field_of(f))) mark(out, f);
   return out;
 }
@@ -430,7 +469,9 @@ filter_set pushed_down(const list_query& q, const dimension_map& dims) {
   return out;
 }
 
-bool native_sort(sort_field f, const dimension_map& dims) { return dims.has(field_of(f)); }
+bool native_sort(sort_field f, const dimension_map& dims) {
+  return dims.has(field_of(f));
+}
 
 json::object query_body(const adapter::page_ask& ask, const dimension_map& dims, std::string_view vendor) {
   const list_query& q = ask.query;
@@ -441,12 +482,17 @@ json::object query_body(const adapter::page_ask& ask, const dimension_map& dims,
     if (has(push, after)) b.at_least(dims[f], format_rfc3339_ms(floor_ms(*from)));
     if (has(push, before)) b.below(dims[f], format_rfc3339_ms(ceil_ms(*to)));
   };
-  time_range(filter::started_after, filter::started_before, field::started_at, q.started_after, q.started_before);
-  time_range(filter::created_after, filter::created_before, field::created_at, q.created_after, q.created_before);
-  time_range(filter::updated_after, filter::updated_before, field::updated_at, q.updated_after, q.updated_before);
+  time_range(filter::started_after, filter::started_before, field::started_at, q.started_after,
+             q.started_before);
+  time_range(filter::created_after, filter::created_before, field::created_at, q.created_after,
+             q.created_before);
+  time_range(filter::updated_after, filter::updated_before, field::updated_at, q.updated_after,
+             q.updated_before);
   // Durations are whole milliseconds (MAPPING.md), so the inclusive bounds are exact.
-  if (has(push, filter::min_duration_ms)) b.at_least(dims[field::duration_ms], std::to_string(*q.min_duration_ms));
-  if (has(push, filter::max_duration_ms)) b.at_most(dims[field::duration_ms], std::to_string(*q.max_duration_ms));
+  if (has(push, filter::min_duration_ms))
+    b.at_least(dims[field::duration_ms], std::to_string(*q.min_duration_ms));
+  if (has(push, filter::max_duration_ms))
+    b.at_most(dims[field::duration_ms], std::to_string(*q.max_duration_ms));
 
   const field sort_on = field_of(q.sort.field);
   const bool sorted = ask.sorted && dims.has(sort_on);
@@ -517,7 +563,8 @@ std::string next_page_target(std::string_view path_prefix, std::string_view page
          "/Query?pageToken=" + boost::urls::encode(page_token, boost::urls::unreserved_chars);
 }
 
-result<conversation> to_conversation(const json::value& item, const dimension_map& dims, std::string_view vendor) {
+result<conversation> to_conversation(const json::value& item, const dimension_map& dims,
+                                     std::string_view vendor) {
   item_reader reader(dims);
   adapter::replay(item, reader);
   return reader.finish(vendor);
@@ -532,7 +579,8 @@ result<adapter::vendor_page> read_page(const adapter::vendor_body& body, const d
   const json::value* items = nullptr;
   if (auto key = meta ? adapter::text_at(*meta, "key") : std::nullopt) items = member(*envelope, *key);
   if (!items || !items->is_array()) items = member(*envelope, "items");
-  if (!items || !items->is_array()) return failure::make(errc::upstream_error, "the Insights answer has no items array");
+  if (!items || !items->is_array())
+    return failure::make(errc::upstream_error, "the Insights answer has no items array");
   adapter::vendor_page page;
   page.records.reserve(items->get_array().size());
   for (const auto& item : items->get_array()) {
@@ -547,7 +595,8 @@ result<adapter::vendor_page> read_page(const adapter::vendor_body& body, const d
   return page;
 }
 
-result<adapter::vendor_page> read_page(std::string_view text, const dimension_map& dims, std::string_view vendor) {
+result<adapter::vendor_page> read_page(std::string_view text, const dimension_map& dims,
+                                       std::string_view vendor) {
   page_reader reader(item_list(dims, vendor), "nextToken");
   if (auto parsed = adapter::read_events(text, reader); !parsed) return parsed.error();
   if (!reader.is_object()) return failure::make(errc::upstream_error, "the Insights answer is not an object");

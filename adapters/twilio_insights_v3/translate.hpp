@@ -28,8 +28,20 @@ inline constexpr std::size_t max_per_page = 1000;
 
 // The unified fields a dimension can feed: the keys of `options.dimensions`.
 enum class field : std::uint8_t {
-  native_id, account_id, title, channel, platform, language, started_at, ended_at, created_at, updated_at,
-  duration_ms, agents, sentiment, summary,
+  native_id,
+  account_id,
+  title,
+  channel,
+  platform,
+  language,
+  started_at,
+  ended_at,
+  created_at,
+  updated_at,
+  duration_ms,
+  agents,
+  sentiment,
+  summary,
 };
 inline constexpr std::size_t field_count = static_cast<std::size_t>(field::summary) + 1;
 
@@ -51,7 +63,8 @@ class dimension_map {
   std::array<std::string, field_count> names_;
 };
 
-// The defaults of vendors/README.md section 3 (native_id <- Id, started_at and created_at <- DateCreated, ...).
+// The defaults of vendors/README.md section 3 (native_id <- Id, started_at and created_at <- DateCreated,
+// ...).
 dimension_map default_dimensions();
 
 // The defaults overridden by `options.dimensions` ({"field": "Dimension" | null}). Fails naming the key
@@ -82,10 +95,10 @@ filter_set pushed_down(const list_query& q, const dimension_map& dims);
 // True when the vendor can order by the field (it has a dimension for it).
 bool native_sort(sort_field f, const dimension_map& dims);
 
-
 // The body of the POST that starts a walk's page sequence: every mapped dimension, the pushed-down
 // filters plus the keyset bound, and the order (the sort dimension, then Id, ascending).
-boost::json::object query_body(const adapter::page_ask& ask, const dimension_map& dims, std::string_view vendor);
+boost::json::object query_body(const adapter::page_ask& ask, const dimension_map& dims,
+                               std::string_view vendor);
 
 // The body of a query for one conversation by native id.
 boost::json::object get_body(std::string_view native_id, const dimension_map& dims);
@@ -107,7 +120,8 @@ result<adapter::vendor_page> read_page(const adapter::vendor_body& body, const d
 // The same reader over the answer's text, without a DOM (records without raw: include=raw reads
 // the DOM). Equal records and equal failures; "the vendor's answer is not valid JSON" when it is
 // not JSON or nests deeper than 64.
-result<adapter::vendor_page> read_page(std::string_view text, const dimension_map& dims, std::string_view vendor);
+result<adapter::vendor_page> read_page(std::string_view text, const dimension_map& dims,
+                                       std::string_view vendor);
 
 // The cube's measures that stats use: the keys of `options.measures`.
 enum class cube_measure : std::uint8_t { count, duration_sum, duration_count, duration_min, duration_max };

@@ -63,7 +63,8 @@ result<std::unique_ptr<adapter::adapter>> make_adapter(const config::vendor_conf
   const std::string key = "vendors." + cfg.name;
   if (auto ok = check_options(cfg, {}); !ok) return ok.error();
   if (cfg.auth.bearer_token.empty())
-    return failure::make(errc::invalid_parameter, key + ".auth.bearer_token: required for type zild (the JWT)",
+    return failure::make(errc::invalid_parameter,
+                         key + ".auth.bearer_token: required for type zild (the JWT)",
                          key + ".auth.bearer_token");
   auto ep = vendor_endpoint(cfg);
   if (!ep) return ep.error();

@@ -37,7 +37,8 @@ std::optional<micros> time_field(const json_scalar& v) {
 }
 
 // Reads `min..max` decimal digits at `s[pos]`, advancing pos; nullopt when there are fewer or more.
-std::optional<std::int64_t> read_digits(std::string_view s, std::size_t& pos, std::size_t min, std::size_t max) {
+std::optional<std::int64_t> read_digits(std::string_view s, std::size_t& pos, std::size_t min,
+                                        std::size_t max) {
   std::size_t start = pos;
   std::int64_t v = 0;
   while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9' && pos - start < max) v = v * 10 + (s[pos++] - '0');
@@ -46,14 +47,16 @@ std::optional<std::int64_t> read_digits(std::string_view s, std::size_t& pos, st
   return v;
 }
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
 // Only absolute http(s) URLs become links: a dashboard renders them as anchors, and a
 // `javascript:` or relative value from the vendor must not become one (raw keeps it).
 bool is_web_url(std::string_view url) {
   auto starts = [&](std::string_view scheme) {
-    return url.size() > scheme.size() &&
-           std::equal(scheme.begin(), scheme.end(), url.begin(), [](char a, char b) { return a == (b | 0x20); });
+    return url.size() > scheme.size() && std::equal(scheme.begin(), scheme.end(), url.begin(),
+                                                    [](char a, char b) { return a == (b | 0x20); });
   };
   return starts("https://") || starts("http://");
 }
@@ -110,14 +113,16 @@ class record_reader final : public adapter::json_events {
     // agentId is a non-nullable int: 0 (or less) is .NET's default, i.e. no agent id, not agent "0".
     if (agent_id_ && *agent_id_ <= 0) agent_id_.reset();
     if (agent_id_ || agent_name_)
-      c.agents.push_back(agent{agent_id_ ? std::optional(std::to_string(*agent_id_)) : std::nullopt, std::move(agent_name_)});
+      c.agents.push_back(agent{agent_id_ ? std::optional(std::to_string(*agent_id_)) : std::nullopt,
+                               std::move(agent_name_)});
     c.messages = std::move(messages_);
     c.sentiment = std::move(sentiment_);
     c.summary = std::move(summary_);
     // Inactive tags count: `active` is the tag's state in the tenant's catalogue (can it still be
     // applied?), not whether this conversation carries it.
     for (auto& name : tags_)
-      if (name && std::find(c.tags.begin(), c.tags.end(), *name) == c.tags.end()) c.tags.push_back(std::move(*name));
+      if (name && std::find(c.tags.begin(), c.tags.end(), *name) == c.tags.end())
+        c.tags.push_back(std::move(*name));
     c.score = score_;
     c.status = status();
     if (file_url_ && is_web_url(*file_url_)) c.links.emplace_back("recording", std::move(*file_url_));
@@ -126,34 +131,56 @@ class record_reader final : public adapter::json_events {
 
  private:
   void top(std::string_view key, const json_scalar& v) {
-    if (key == "id") id_ = adapter::text_of(v);
-    else if (key == "tenantId") account_id_ = adapter::text_of(v);
-    else if (key == "contactName") title_ = nonempty_text(v);
-    else if (key == "createdAt") created_at_ = time_field(v);
-    else if (key == "finishedAt") ended_at_ = time_field(v);
-    else if (key == "queuedAt") queued_at_ = time_field(v);
-    else if (key == "lastConversationUpdateTime") updated_at_ = time_field(v);
+    if (key == "id")
+      id_ = adapter::text_of(v);
+    else if (key == "tenantId")
+      account_id_ = adapter::text_of(v);
+    else if (key == "contactName")
+      title_ = nonempty_text(v);
+    else if (key == "createdAt")
+      created_at_ = time_field(v);
+    else if (key == "finishedAt")
+      ended_at_ = time_field(v);
+    else if (key == "queuedAt")
+      queued_at_ = time_field(v);
+    else if (key == "lastConversationUpdateTime")
+      updated_at_ = time_field(v);
     else if (key == "duration")
       duration_ms_ = v.is(json_scalar::kind::string) ? parse_timespan_ms(v.s) : std::nullopt;
-    else if (key == "agentId") agent_id_ = adapter::integer_of(v);
-    else if (key == "userName") agent_name_ = nonempty_text(v);
-    else if (key == "messages") messages_.clear(), in_messages_ = v.is(json_scalar::kind::array);
-    else if (key == "overallSentiment") sentiment_ = nonempty_text(v);
-    else if (key == "conversationSummary") summary_ = nonempty_text(v);
-    else if (key == "tags") tags_.clear(), in_tags_ = v.is(json_scalar::kind::array);
-    else if (key == "finalScore") score_ = adapter::number_of(v);
-    else if (key == "active") active_ = adapter::boolean_of(v);
-    else if (key == "fileUrl") file_url_ = nonempty_text(v);
+    else if (key == "agentId")
+      agent_id_ = adapter::integer_of(v);
+    else if (key == "userName")
+      agent_name_ = nonempty_text(v);
+    else if (key == "messages")
+      messages_.clear(), in_messages_ = v.is(json_scalar::kind::array);
+    else if (key == "overallSentiment")
+      sentiment_ = nonempty_text(v);
+    else if (key == "conversationSummary")
+      summary_ = nonempty_text(v);
+    else if (key == "tags")
+      tags_.clear(), in_tags_ = v.is(json_scalar::kind::array);
+    else if (key == "finalScore")
+      score_ = adapter::number_of(v);
+    else if (key == "active")
+      active_ = adapter::boolean_of(v);
+    else if (key == "fileUrl")
+      file_url_ = nonempty_text(v);
   }
 
   void message_field(std::string_view key, const json_scalar& v) {
     message& m = messages_.back();
-    if (key == "id") m.id = adapter::text_of(v);
-    else if (key == "createdAt") m.sent_at = time_field(v);
-    else if (key == "from") m.from = adapter::text_of(v);
-    else if (key == "to") m.to = adapter::text_of(v);
-    else if (key == "content") m.content = adapter::text_of(v);
-    else if (key == "sentiment") m.sentiment = nonempty_text(v);
+    if (key == "id")
+      m.id = adapter::text_of(v);
+    else if (key == "createdAt")
+      m.sent_at = time_field(v);
+    else if (key == "from")
+      m.from = adapter::text_of(v);
+    else if (key == "to")
+      m.to = adapter::text_of(v);
+    else if (key == "content")
+      m.content = adapter::text_of(v);
+    else if (key == "sentiment")
+      m.sentiment = nonempty_text(v);
     // messageType is an enum integer with no published label (seed: "messageType": 0; no source
     // names its values): type is the integer as its decimal string, never a guessed label.
     else if (key == "messageType") {
@@ -177,7 +204,8 @@ result<conversation> check_asked(result<conversation> c, std::int32_t asked) {
   if (!c) return c;
   // A record under another id would be served under a unified id the client did not ask for.
   if (c->native_id != std::to_string(asked))
-    return failure::make(errc::upstream_error, "the vendor answered with another conversation than the one asked for");
+    return failure::make(errc::upstream_error,
+                         "the vendor answered with another conversation than the one asked for");
   return c;
 }
 
@@ -190,7 +218,8 @@ result<std::int32_t> parse_native_id(std::string_view native_id) {
   const bool negative = native_id.starts_with('-');
   const std::string_view digits = native_id.substr(negative ? 1 : 0);
   // from_chars alone would take "-0" and "007"; only the form the vendor itself writes names a record.
-  if (digits.empty() || !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
+  if (digits.empty() ||
+      !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
       (digits.size() > 1 && digits.front() == '0') || (negative && digits == "0"))
     return refuse();
   std::int32_t id = 0;
@@ -255,7 +284,8 @@ std::optional<std::int64_t> parse_timespan_ms(std::string_view s) {
   }
   if (pos != s.size() || days > max_days || hours > 23 || minutes > 59 || seconds > 59) return std::nullopt;
   const std::int64_t total_seconds = ((days * 24 + hours) * 60 + minutes) * 60 + seconds;
-  if (total_seconds > max_seconds || (total_seconds == max_seconds && ticks > max_second_ticks)) return std::nullopt;
+  if (total_seconds > max_seconds || (total_seconds == max_seconds && ticks > max_second_ticks))
+    return std::nullopt;
   return total_seconds * 1000 + ticks / 10'000;  // truncated, as format_rfc3339_ms truncates
 }
 

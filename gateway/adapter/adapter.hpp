@@ -26,11 +26,11 @@ namespace cgw::adapter {
 struct capabilities {
   bool can_list = false;
   bool can_get = false;
-  filter_set pushdown;                    // filters it can send to the vendor in its own terms
-  filter_set absent;                      // filters on fields its records never have: they match nothing
-  std::vector<sort_field> native_sorts;   // sort keys the vendor serves in order
-  std::string list_unsupported_reason;    // when !can_list
-  policy::vendor_defaults limits;         // the vendor's documented rate and concurrency limits
+  filter_set pushdown;                   // filters it can send to the vendor in its own terms
+  filter_set absent;                     // filters on fields its records never have: they match nothing
+  std::vector<sort_field> native_sorts;  // sort keys the vendor serves in order
+  std::string list_unsupported_reason;   // when !can_list
+  policy::vendor_defaults limits;        // the vendor's documented rate and concurrency limits
 };
 
 struct scan_snapshot;  // walk.hpp
@@ -38,14 +38,14 @@ struct vendor_page;    // walk.hpp
 
 // What one gateway request lends an adapter call.
 struct call_context {
-  upstream::client& http;   // this io thread's client
-  deadline until;           // the vendor's share of the request's deadline
+  upstream::client& http;  // this io thread's client
+  deadline until;          // the vendor's share of the request's deadline
   std::string_view request_id;
-  std::string_view vendor;                     // the vendor instance name, for metrics and logs
+  std::string_view vendor;                      // the vendor instance name, for metrics and logs
   const policy::vendor_guard* guard = nullptr;  // the vendor's policies; nullptr: straight to the vendor
   std::string_view traceparent;                 // W3C trace context sent on every vendor request
   policy::call_stats stats;                     // what the calls cost: requests, retries, cache
-  bool clients_deadline = false;                // `until` is the client's deadline, before the vendor's timeout_ms
+  bool clients_deadline = false;  // `until` is the client's deadline, before the vendor's timeout_ms
   // What the vendor's pages computed: mapped pages and ordered scans, kept for `kept_for` (the
   // vendor's cache TTL; 0: shared only while in flight). nullptr: every walk reads and maps anew.
   policy::memo<vendor_page>* pages = nullptr;

@@ -30,7 +30,8 @@ std::optional<std::int64_t> integer_of(const json_scalar& v) noexcept {
   if (v.is(k::int64)) return v.i;
   if (v.is(k::uint64) && v.u <= static_cast<std::uint64_t>(INT64_MAX)) return static_cast<std::int64_t>(v.u);
   if (v.is(k::number)) {
-    if (std::isfinite(v.d) && std::trunc(v.d) == v.d && std::fabs(v.d) < 9e15) return static_cast<std::int64_t>(v.d);
+    if (std::isfinite(v.d) && std::trunc(v.d) == v.d && std::fabs(v.d) < 9e15)
+      return static_cast<std::int64_t>(v.d);
     return std::nullopt;
   }
   if (v.is(k::string)) {
@@ -62,7 +63,9 @@ std::optional<micros> time_of(const json_scalar& v) {
   return parse_vendor_time(v.s);
 }
 
-std::optional<std::string> text_of(const json::value& v) { return text_of(scalar_of(v)); }
+std::optional<std::string> text_of(const json::value& v) {
+  return text_of(scalar_of(v));
+}
 
 std::optional<std::string> text_at(const json::object& o, std::string_view key) {
   const json::value* v = member(o, key);

@@ -54,13 +54,14 @@ class path_stack {
 
  private:
   bool in_text(std::string_view k) const noexcept {
-    return std::less_equal<>()(text_.data(), k.data()) && std::less_equal<>()(k.data() + k.size(), text_.data() + text_.size());
+    return std::less_equal<>()(text_.data(), k.data()) &&
+           std::less_equal<>()(k.data() + k.size(), text_.data() + text_.size());
   }
 
   struct frame {
     bool array;
-    std::string key;        // an object's current member, when copied
-    std::size_t elements;   // an array's elements begun so far
+    std::string key;       // an object's current member, when copied
+    std::size_t elements;  // an array's elements begun so far
   };
   std::string_view text_;
   std::vector<frame> frames_;
@@ -165,7 +166,8 @@ result<void> read_events(std::string_view text, json_events& reader) {
   json::basic_parser<handler> p(opt, &reader, path_stack(text), std::string{}, std::string{});
   json::error_code ec;
   const std::size_t n = p.write_some(false, text.data(), text.size(), ec);
-  if (ec || n != text.size()) return failure::make(errc::upstream_error, "the vendor's answer is not valid JSON");
+  if (ec || n != text.size())
+    return failure::make(errc::upstream_error, "the vendor's answer is not valid JSON");
   return {};
 }
 
@@ -173,14 +175,30 @@ json_scalar scalar_of(const json::value& v) noexcept {
   using k = json_scalar::kind;
   json_scalar s;
   switch (v.kind()) {
-    case json::kind::null: s.k = k::null; break;
-    case json::kind::bool_: s.k = k::boolean, s.b = v.get_bool(); break;
-    case json::kind::int64: s.k = k::int64, s.i = v.get_int64(); break;
-    case json::kind::uint64: s.k = k::uint64, s.u = v.get_uint64(); break;
-    case json::kind::double_: s.k = k::number, s.d = v.get_double(); break;
-    case json::kind::string: s.k = k::string, s.s = v.get_string(); break;
-    case json::kind::object: s.k = k::object; break;
-    case json::kind::array: s.k = k::array; break;
+    case json::kind::null:
+      s.k = k::null;
+      break;
+    case json::kind::bool_:
+      s.k = k::boolean, s.b = v.get_bool();
+      break;
+    case json::kind::int64:
+      s.k = k::int64, s.i = v.get_int64();
+      break;
+    case json::kind::uint64:
+      s.k = k::uint64, s.u = v.get_uint64();
+      break;
+    case json::kind::double_:
+      s.k = k::number, s.d = v.get_double();
+      break;
+    case json::kind::string:
+      s.k = k::string, s.s = v.get_string();
+      break;
+    case json::kind::object:
+      s.k = k::object;
+      break;
+    case json::kind::array:
+      s.k = k::array;
+      break;
   }
   return s;
 }

@@ -17,10 +17,14 @@ std::size_t utf8_sequence(std::string_view s) {
   if (lead < 0x80) return 1;
   std::size_t n = 0;
   unsigned char lo = 0x80, hi = 0xBF;  // the second byte's range
-  if (lead >= 0xC2 && lead <= 0xDF) n = 2;
-  else if (lead >= 0xE0 && lead <= 0xEF) n = 3, lo = lead == 0xE0 ? 0xA0 : 0x80, hi = lead == 0xED ? 0x9F : 0xBF;
-  else if (lead >= 0xF0 && lead <= 0xF4) n = 4, lo = lead == 0xF0 ? 0x90 : 0x80, hi = lead == 0xF4 ? 0x8F : 0xBF;
-  else return 0;
+  if (lead >= 0xC2 && lead <= 0xDF)
+    n = 2;
+  else if (lead >= 0xE0 && lead <= 0xEF)
+    n = 3, lo = lead == 0xE0 ? 0xA0 : 0x80, hi = lead == 0xED ? 0x9F : 0xBF;
+  else if (lead >= 0xF0 && lead <= 0xF4)
+    n = 4, lo = lead == 0xF0 ? 0x90 : 0x80, hi = lead == 0xF4 ? 0x8F : 0xBF;
+  else
+    return 0;
   if (s.size() < n || b(1) < lo || b(1) > hi) return 0;
   for (std::size_t i = 2; i < n; ++i)
     if (b(i) < 0x80 || b(i) > 0xBF) return 0;
@@ -38,9 +42,12 @@ std::string clip(std::string_view s) {
     const bool valid = n != 0;
     if (!valid) n = 1;
     if (out.size() + (valid ? n : 1) > max_message) break;
-    if (!valid) out += '?';
-    else if (n == 1) out += static_cast<unsigned char>(s[at]) < 0x20 ? ' ' : s[at];
-    else out.append(s.substr(at, n));
+    if (!valid)
+      out += '?';
+    else if (n == 1)
+      out += static_cast<unsigned char>(s[at]) < 0x20 ? ' ' : s[at];
+    else
+      out.append(s.substr(at, n));
     at += n;
   }
   if (at < s.size()) out += "...";
@@ -67,7 +74,8 @@ std::string describe_error_body(std::string_view body) {
   if (!v || !v->value().is_object()) return {};
   const auto& o = v->value().get_object();
   std::string code = code_text(o);
-  if (auto* msg = string_at(o, "message")) return code.empty() ? clip(*msg) : "code " + code + ": " + clip(*msg);
+  if (auto* msg = string_at(o, "message"))
+    return code.empty() ? clip(*msg) : "code " + code + ": " + clip(*msg);
   if (auto* detail = string_at(o, "detail")) return clip(*detail);
   if (auto* title = string_at(o, "title")) return clip(*title);
   if (auto* error = string_at(o, "error")) return clip(*error);
@@ -105,12 +113,15 @@ net::awaitable<result<policy::shared_response>> fetch_text(call_context& ctx, co
   const upstream::limits lim{max_body_bytes};
   result<policy::shared_response> res = failure{};
   if (ctx.guard) {
-    res = co_await ctx.guard->send(ctx.http, ep, std::move(req), ctx.until, ctx.clients_deadline, lim, cost, ctx.stats);
+    res = co_await ctx.guard->send(ctx.http, ep, std::move(req), ctx.until, ctx.clients_deadline, lim, cost,
+                                   ctx.stats);
   } else {
     ++ctx.stats.upstream_requests;
     auto direct = co_await ctx.http.send(ep, std::move(req), ctx.until, lim);
-    if (direct) res = std::make_shared<const upstream::response>(std::move(*direct));
-    else res = direct.error();
+    if (direct)
+      res = std::make_shared<const upstream::response>(std::move(*direct));
+    else
+      res = direct.error();
   }
   if (!res) co_return res.error();
   const upstream::response& answer = **res;
@@ -119,28 +130,33 @@ net::awaitable<result<policy::shared_response>> fetch_text(call_context& ctx, co
     std::string said = describe_error_body(answer.body());
     std::string suffix = said.empty() ? std::string{} : " (" + said + ")";
     switch (status) {
-      case 404: co_return failure::make(errc::not_found, "the vendor has no such record");
+      case 404:
+        co_return failure::make(errc::not_found, "the vendor has no such record");
       case 401:
       case 403:
-        co_return failure::make(errc::upstream_unauthorized,
-                                "the vendor refused the gateway's credentials: HTTP " + std::to_string(status));
+        co_return failure::make(
+            errc::upstream_unauthorized,
+            "the vendor refused the gateway's credentials: HTTP " + std::to_string(status));
       case 429: {
         auto f = failure::make(errc::upstream_rate_limited, "the vendor is rate limiting" + suffix);
         f.retry_after_s = policy::retry_after_seconds(answer);
         co_return f;
       }
       default:
-        co_return failure::make(errc::upstream_error, "the vendor answered HTTP " + std::to_string(status) + suffix);
+        co_return failure::make(errc::upstream_error,
+                                "the vendor answered HTTP " + std::to_string(status) + suffix);
     }
   }
-  if (auto type = answer.find(http::field::content_type); type != answer.end() && !is_json_type(type->value()))
-    co_return failure::make(errc::upstream_error, "the vendor answered Content-Type \"" + clip(type->value()) +
-                                                      "\", not JSON");
+  if (auto type = answer.find(http::field::content_type);
+      type != answer.end() && !is_json_type(type->value()))
+    co_return failure::make(errc::upstream_error,
+                            "the vendor answered Content-Type \"" + clip(type->value()) + "\", not JSON");
   co_return std::move(*res);
 }
 
-net::awaitable<result<vendor_body>> fetch_json(call_context& ctx, const upstream::endpoint& ep, upstream::request req,
-                                               std::size_t max_body_bytes, double cost) {
+net::awaitable<result<vendor_body>> fetch_json(call_context& ctx, const upstream::endpoint& ep,
+                                               upstream::request req, std::size_t max_body_bytes,
+                                               double cost) {
   auto answer = co_await fetch_text(ctx, ep, std::move(req), max_body_bytes, cost);
   if (!answer) co_return answer.error();
   auto body = vendor_body::parse((*answer)->body());
@@ -174,7 +190,8 @@ result<upstream::endpoint> vendor_endpoint(const config::vendor_config& cfg) {
   return ep;
 }
 
-result<void> check_options(const config::vendor_config& cfg, std::initializer_list<std::string_view> allowed) {
+result<void> check_options(const config::vendor_config& cfg,
+                           std::initializer_list<std::string_view> allowed) {
   for (const auto& [key, value] : cfg.options)
     if (std::find(allowed.begin(), allowed.end(), std::string_view(key)) == allowed.end())
       return failure::make(errc::invalid_parameter,

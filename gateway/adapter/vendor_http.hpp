@@ -31,7 +31,8 @@ net::awaitable<result<policy::shared_response>> fetch_text(call_context& ctx, co
 // non-2xx status, a Content-Type that is not JSON, a non-JSON or too deeply nested body, and
 // whatever the policies or the client fail with.
 net::awaitable<result<vendor_body>> fetch_json(call_context& ctx, const upstream::endpoint& ep,
-                                               upstream::request req, std::size_t max_body_bytes, double cost = 1);
+                                               upstream::request req, std::size_t max_body_bytes,
+                                               double cost = 1);
 
 }  // namespace cgw::adapter
 

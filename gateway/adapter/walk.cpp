@@ -19,8 +19,10 @@ using record_it = std::vector<conversation>::iterator;
 std::vector<std::size_t> order_of(record_it first, record_it last, const sort_spec& s) {
   std::vector<std::pair<sort_key, std::size_t>> keys;
   keys.reserve(static_cast<std::size_t>(last - first));
-  for (auto it = first; it != last; ++it) keys.emplace_back(key_of(*it, s), static_cast<std::size_t>(it - first));
-  std::sort(keys.begin(), keys.end(), [&](const auto& a, const auto& b) { return before(a.first, b.first, s); });
+  for (auto it = first; it != last; ++it)
+    keys.emplace_back(key_of(*it, s), static_cast<std::size_t>(it - first));
+  std::sort(keys.begin(), keys.end(),
+            [&](const auto& a, const auto& b) { return before(a.first, b.first, s); });
   std::vector<std::size_t> out;
   out.reserve(keys.size());
   for (const auto& k : keys) out.push_back(k.second);
@@ -32,7 +34,8 @@ void sort_records(record_it first, record_it last, const sort_spec& s) {
   if (last - first < 2) return;  // most tie groups are one record
   std::vector<conversation> sorted;
   sorted.reserve(static_cast<std::size_t>(last - first));
-  for (std::size_t i : order_of(first, last, s)) sorted.push_back(std::move(first[static_cast<std::ptrdiff_t>(i)]));
+  for (std::size_t i : order_of(first, last, s))
+    sorted.push_back(std::move(first[static_cast<std::ptrdiff_t>(i)]));
   std::move(sorted.begin(), sorted.end(), first);
 }
 
@@ -49,10 +52,11 @@ void sort_records(std::vector<conversation>& records, const sort_spec& s) {
 std::uint64_t footprint(const conversation& c) {
   std::uint64_t n = sizeof(conversation) + c.id.capacity() + c.vendor.capacity() + c.vendor_type.capacity() +
                     c.native_id.capacity();
-  for (const auto* s : {&c.account_id, &c.title, &c.channel, &c.platform, &c.language, &c.sentiment, &c.summary,
-                        &c.status, &c.owner_id, &c.user_id, &c.person_id})
+  for (const auto* s : {&c.account_id, &c.title, &c.channel, &c.platform, &c.language, &c.sentiment,
+                        &c.summary, &c.status, &c.owner_id, &c.user_id, &c.person_id})
     if (*s) n += s->value().capacity();
-  n += c.agents.size() * sizeof(agent) + c.segments.size() * sizeof(segment) + c.messages.size() * sizeof(message);
+  n += c.agents.size() * sizeof(agent) + c.segments.size() * sizeof(segment) +
+       c.messages.size() * sizeof(message);
   for (const auto& m : c.messages) n += m.content ? m.content->capacity() : 0;
   for (const auto& t : c.tags) n += sizeof(t) + t.capacity();
   for (const auto& [name, url] : c.links) n += sizeof(name) * 2 + name.capacity() + url.capacity();
@@ -64,7 +68,9 @@ std::uint64_t footprint(const conversation& c) {
 void count(call_context& ctx, std::string_view kind, policy::memo_outcome how) {
   if (how == policy::memo_outcome::hit) ++ctx.stats.cache_hits;
   if (how == policy::memo_outcome::coalesced) ++ctx.stats.coalesced;
-  const char* result = how == policy::memo_outcome::hit ? "hit" : how == policy::memo_outcome::coalesced ? "coalesced" : "computed";
+  const char* result = how == policy::memo_outcome::hit         ? "hit"
+                       : how == policy::memo_outcome::coalesced ? "coalesced"
+                                                                : "computed";
   metrics::computed_requests.with({ctx.vendor, kind, result}).add();
 }
 
@@ -76,9 +82,13 @@ void count(call_context& ctx, std::string_view kind, policy::memo_outcome how) {
 class page_walk {
  public:
   page_walk(call_context& ctx, const page_fetcher& fetch, std::size_t per_page, std::size_t scan_limit)
-      : ctx_(ctx), fetch_(fetch), scan_limit_(scan_limit),
+      : ctx_(ctx),
+        fetch_(fetch),
+        scan_limit_(scan_limit),
         // Twice the pages `scan_limit` full pages take: room for short pages, a bound for empty ones.
-        max_pages_(2 * ((scan_limit + std::max<std::size_t>(per_page, 1) - 1) / std::max<std::size_t>(per_page, 1)) + 2) {}
+        max_pages_(
+            2 * ((scan_limit + std::max<std::size_t>(per_page, 1) - 1) / std::max<std::size_t>(per_page, 1)) +
+            2) {}
 
   // The page at `ask.continuation`; fails past the deadline (deadline_exceeded when it is the
   // client's, upstream_timeout when the vendor's timeout_ms ran out), with upstream_error
@@ -95,9 +105,10 @@ class page_walk {
     }
     // The continuation itself is not quoted: it is the vendor's text (a link may carry a token).
     if (!seen_.insert(ask.continuation).second)
-      co_return failure::make(errc::upstream_error, "the vendor's pages loop: a next-page position came back that "
-                                                    "this walk had already read (after " +
-                                                        std::to_string(pages_) + " pages)");
+      co_return failure::make(errc::upstream_error,
+                              "the vendor's pages loop: a next-page position came back that "
+                              "this walk had already read (after " +
+                                  std::to_string(pages_) + " pages)");
     ++pages_;
     auto page = co_await fetch(ask);
     if (page) read_ += page->records.size();
@@ -114,8 +125,8 @@ class page_walk {
   net::awaitable<result<vendor_page>> fetch(const page_ask& ask) {
     if (!ctx_.pages || ask.query.include_raw) co_return co_await fetch_(ask, ctx_);
     std::string key = std::string(ctx_.vendor) + (ask.sorted ? "|sorted|" : "|") +
-                      (ask.bound ? std::to_string(*ask.bound) : "-") + "|" + std::to_string(ask.per_page) + "|" +
-                      std::to_string(ask.continuation.size()) + ":" + ask.continuation + "|" +
+                      (ask.bound ? std::to_string(*ask.bound) : "-") + "|" + std::to_string(ask.per_page) +
+                      "|" + std::to_string(ask.continuation.size()) + ":" + ask.continuation + "|" +
                       ask.query.fingerprint_material();
     std::optional<failure> failed;
     const bool keeps = ctx_.kept_for.count() > 0;
@@ -149,17 +160,20 @@ struct scan_outcome {
 };
 
 // Reads pages until the vendor runs out or `scan_limit` records (or the page cap) were read.
-net::awaitable<result<scan_outcome>> read_all(const list_query& q, call_context& ctx, const page_fetcher& fetch,
-                                              bool sorted, std::size_t per_page, std::size_t scan_limit) {
+net::awaitable<result<scan_outcome>> read_all(const list_query& q, call_context& ctx,
+                                              const page_fetcher& fetch, bool sorted, std::size_t per_page,
+                                              std::size_t scan_limit) {
   scan_outcome out;
   page_ask ask{q, sorted, std::nullopt, {}, per_page};
   page_walk pages(ctx, fetch, per_page, scan_limit);
   while (true) {
     auto page = co_await pages.next(ask);
     if (!page) co_return page.error();
-    if (out.records.empty()) out.records = std::move(page->records);  // a scan is often one page
-    else out.records.insert(out.records.end(), std::make_move_iterator(page->records.begin()),
-                            std::make_move_iterator(page->records.end()));
+    if (out.records.empty())
+      out.records = std::move(page->records);  // a scan is often one page
+    else
+      out.records.insert(out.records.end(), std::make_move_iterator(page->records.begin()),
+                         std::make_move_iterator(page->records.end()));
     if (!page->next) break;
     if (pages.at_cap()) {
       out.truncated = true;
@@ -181,15 +195,18 @@ std::vector<conversation> null_tail(std::vector<conversation>& all, const list_r
 
 }  // namespace
 
-std::size_t keyset_page_size(std::size_t want) { return want + std::max<std::size_t>(2, want / 10) + 1; }
+std::size_t keyset_page_size(std::size_t want) {
+  return want + std::max<std::size_t>(2, want / 10) + 1;
+}
 
 bool admits(const list_request& req, const conversation& c) {
   if (req.after && !before(*req.after, c, req.query.sort)) return false;
   return req.query.matches_all(c);
 }
 
-net::awaitable<result<list_result>> keyset_walk(const list_request& req, call_context& ctx, const page_fetcher& fetch,
-                                                std::size_t max_per_page, std::size_t scan_limit) {
+net::awaitable<result<list_result>> keyset_walk(const list_request& req, call_context& ctx,
+                                                const page_fetcher& fetch, std::size_t max_per_page,
+                                                std::size_t scan_limit) {
   const sort_spec& s = req.query.sort;
   list_result out;
   // One page size for the whole walk (page numbers mean offsets only under a fixed size), with
@@ -222,8 +239,9 @@ net::awaitable<result<list_result>> keyset_walk(const list_request& req, call_co
     auto flush = [&] {
       const auto begin = out.records.begin() + static_cast<std::ptrdiff_t>(group);
       sort_records(begin, out.records.end(), s);
-      out.records.erase(std::remove_if(begin, out.records.end(), [&](const conversation& r) { return !admits(req, r); }),
-                        out.records.end());
+      out.records.erase(
+          std::remove_if(begin, out.records.end(), [&](const conversation& r) { return !admits(req, r); }),
+          out.records.end());
       group = out.records.size();
       group_ids.clear();
     };
@@ -238,7 +256,8 @@ net::awaitable<result<list_result>> keyset_walk(const list_request& req, call_co
         }
         if (group_value && *v != *group_value) {
           if (s.descending ? *v > *group_value : *v < *group_value)
-            co_return failure::make(errc::upstream_error, "the vendor returned records out of the requested order");
+            co_return failure::make(errc::upstream_error,
+                                    "the vendor returned records out of the requested order");
           flush();
         }
         group_value = v;
@@ -282,8 +301,9 @@ net::awaitable<result<list_result>> keyset_walk(const list_request& req, call_co
 namespace {
 
 // Reads, filters and orders the whole scan of `req.query` (its cursor aside).
-net::awaitable<result<scan_snapshot>> scan(const list_request& req, call_context& ctx, const page_fetcher& fetch,
-                                           std::size_t max_per_page, std::size_t scan_limit) {
+net::awaitable<result<scan_snapshot>> scan(const list_request& req, call_context& ctx,
+                                           const page_fetcher& fetch, std::size_t max_per_page,
+                                           std::size_t scan_limit) {
   auto all = co_await read_all(req.query, ctx, fetch, false, max_per_page, scan_limit);
   if (!all) co_return all.error();
   scan_snapshot out;
@@ -298,8 +318,9 @@ net::awaitable<result<scan_snapshot>> scan(const list_request& req, call_context
 
 }  // namespace
 
-net::awaitable<result<list_result>> scan_walk(const list_request& req, call_context& ctx, const page_fetcher& fetch,
-                                              std::size_t max_per_page, std::size_t scan_limit) {
+net::awaitable<result<list_result>> scan_walk(const list_request& req, call_context& ctx,
+                                              const page_fetcher& fetch, std::size_t max_per_page,
+                                              std::size_t scan_limit) {
   std::shared_ptr<const scan_snapshot> snapshot;
   if (!ctx.scans || req.query.include_raw) {  // a raw scan is not kept: it holds the vendor's answers
     auto own = co_await scan(req, ctx, fetch, max_per_page, scan_limit);
@@ -318,7 +339,8 @@ net::awaitable<result<list_result>> scan_walk(const list_request& req, call_cont
       std::uint64_t bytes = sizeof(scan_snapshot);
       if (ctx.kept_for.count() > 0)  // the size matters only to a scan that is kept
         for (const auto& r : own->records) bytes += footprint(r);
-      co_return policy::memo<scan_snapshot>::computed{std::make_shared<scan_snapshot>(std::move(*own)), bytes};
+      co_return policy::memo<scan_snapshot>::computed{std::make_shared<scan_snapshot>(std::move(*own)),
+                                                      bytes};
     };
     auto [value, how] = co_await ctx.scans->get(key, ctx.kept_for, ctx.until, compute);
     if (!value) co_return failed.value_or(failure::make(errc::internal, "the scan ended without an answer"));
@@ -327,10 +349,11 @@ net::awaitable<result<list_result>> scan_walk(const list_request& req, call_cont
   }
   // The page: the first `want` records strictly after the cursor (the snapshot is in the order).
   const auto& records = snapshot->records;
-  const auto from = !req.after ? records.begin()
-                               : std::partition_point(records.begin(), records.end(), [&](const conversation& c) {
-                                   return !before(*req.after, c, req.query.sort);
-                                 });
+  const auto from = !req.after
+                        ? records.begin()
+                        : std::partition_point(records.begin(), records.end(), [&](const conversation& c) {
+                            return !before(*req.after, c, req.query.sort);
+                          });
   const std::size_t left = static_cast<std::size_t>(records.end() - from);
   list_result out;
   out.truncated = snapshot->truncated;

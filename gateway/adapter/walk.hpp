@@ -15,9 +15,10 @@ namespace cgw::adapter {
 // What a walk asks of the adapter for one vendor page.
 struct page_ask {
   const list_query& query;
-  bool sorted = false;                // ask the vendor to order by query.sort
-  std::optional<std::int64_t> bound;  // inclusive bound on the sort field: >= when ascending, <= when descending
-  std::string continuation;           // "" for the first page, else what the previous page returned
+  bool sorted = false;  // ask the vendor to order by query.sort
+  std::optional<std::int64_t>
+      bound;                 // inclusive bound on the sort field: >= when ascending, <= when descending
+  std::string continuation;  // "" for the first page, else what the previous page returned
   std::size_t per_page = 0;
 };
 
@@ -42,8 +43,9 @@ using page_fetcher = std::function<net::awaitable<result<vendor_page>>(const pag
 // and kept in ctx.pages (unless include=raw), keyed by the vendor and what decides the page (the
 // query without its cursor, the order asked, the bound, the continuation, the page size): a hit
 // costs a copy of its records, no parse and no mapping.
-net::awaitable<result<list_result>> keyset_walk(const list_request& req, call_context& ctx, const page_fetcher& fetch,
-                                                std::size_t max_per_page, std::size_t scan_limit);
+net::awaitable<result<list_result>> keyset_walk(const list_request& req, call_context& ctx,
+                                                const page_fetcher& fetch, std::size_t max_per_page,
+                                                std::size_t scan_limit);
 
 // A vendor's scan of one query: every record that passes the query's filters, in its order.
 struct scan_snapshot {
@@ -56,8 +58,9 @@ struct scan_snapshot {
 // the first `want` records that follow `after`. The ordered scan is kept in ctx.scans, keyed by
 // the vendor and the query without its cursor, so that the next pages of a walk (and identical
 // walks in flight together) cost a binary search and a copy instead of a scan.
-net::awaitable<result<list_result>> scan_walk(const list_request& req, call_context& ctx, const page_fetcher& fetch,
-                                              std::size_t max_per_page, std::size_t scan_limit);
+net::awaitable<result<list_result>> scan_walk(const list_request& req, call_context& ctx,
+                                              const page_fetcher& fetch, std::size_t max_per_page,
+                                              std::size_t scan_limit);
 
 // The vendor page size a keyset walk asks for to serve `want` records (before the vendor's cap).
 std::size_t keyset_page_size(std::size_t want);

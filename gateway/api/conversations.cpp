@@ -21,7 +21,9 @@ namespace {
 
 namespace json = boost::json;
 
-bool has(const filter_set& s, filter f) { return s.test(static_cast<std::size_t>(f)); }
+bool has(const filter_set& s, filter f) {
+  return s.test(static_cast<std::size_t>(f));
+}
 
 }  // namespace
 
@@ -45,8 +47,9 @@ failure as_client_failure(const failure& f) {
     out.retry_after_s = std::max(1, f.retry_after_s);
     return out;
   }
-  errc code = (f.code == errc::upstream_timeout || f.code == errc::deadline_exceeded) ? errc::deadline_exceeded
-                                                                                        : errc::upstream_error;
+  errc code = (f.code == errc::upstream_timeout || f.code == errc::deadline_exceeded)
+                  ? errc::deadline_exceeded
+                  : errc::upstream_error;
   auto out = failure::make(code, f.message);
   out.retry_after_s = f.retry_after_s;
   return out;
@@ -54,10 +57,13 @@ failure as_client_failure(const failure& f) {
 
 std::string_view status_of(const failure& f) {
   switch (f.code) {
-    case errc::circuit_open: return "circuit_open";
+    case errc::circuit_open:
+      return "circuit_open";
     case errc::upstream_rate_limited:
-    case errc::rate_limited: return "rate_limited";
-    default: return "error";
+    case errc::rate_limited:
+      return "rate_limited";
+    default:
+      return "error";
   }
 }
 
@@ -87,11 +93,16 @@ clock::duration kept_for(const runtime& rt, const config::vendor_config& v) {
 }  // namespace
 
 // The context of one vendor's calls within a request.
-adapter::call_context call_for(const request_scope& scope, const std::string& vendor, const config::vendor_config& cfg) {
+adapter::call_context call_for(const request_scope& scope, const std::string& vendor,
+                               const config::vendor_config& cfg) {
   auto guard = scope.rt.guards.find(vendor);
   const auto time = vendor_deadline(scope, cfg);
-  adapter::call_context ctx{scope.http, time.until, scope.request_id, vendor,
-                            guard == scope.rt.guards.end() ? nullptr : guard->second.get(), scope.traceparent};
+  adapter::call_context ctx{scope.http,
+                            time.until,
+                            scope.request_id,
+                            vendor,
+                            guard == scope.rt.guards.end() ? nullptr : guard->second.get(),
+                            scope.traceparent};
   ctx.clients_deadline = time.clients;
   ctx.pages = scope.rt.pages.get();
   ctx.scans = scope.rt.scans.get();
@@ -129,7 +140,8 @@ struct vendor_run {
 // A batch from a vendor without a list filter on ids: one get per id, a few at a time.
 // Unknown (and malformed) ids are simply absent; the first other failure is the vendor's.
 net::awaitable<result<adapter::list_result>> get_each(const adapter::adapter& a, const list_query& q,
-                                                      std::vector<std::string> ids, adapter::call_context& ctx) {
+                                                      std::vector<std::string> ids,
+                                                      adapter::call_context& ctx) {
   constexpr std::size_t concurrency = 8;
   std::vector<std::optional<conversation>> found(ids.size());
   std::optional<failure> first_error;
@@ -138,7 +150,8 @@ net::awaitable<result<adapter::list_result>> get_each(const adapter::adapter& a,
     while (next < ids.size()) {
       const std::size_t i = next++;  // one io thread: no other worker runs between these lines
       auto r = co_await a.get(ids[i], ctx);
-      if (r) found[i] = std::move(*r);
+      if (r)
+        found[i] = std::move(*r);
       else if (r.error().code != errc::not_found && r.error().code != errc::invalid_id && !first_error)
         first_error = r.error();
     }
@@ -146,10 +159,11 @@ net::awaitable<result<adapter::list_result>> get_each(const adapter::adapter& a,
   auto ex = co_await net::this_coro::executor;
   using op_type = decltype(net::co_spawn(ex, worker(), net::deferred));
   std::vector<op_type> ops;
-  for (std::size_t i = 0; i < std::min(concurrency, ids.size()); ++i) ops.push_back(net::co_spawn(ex, worker(), net::deferred));
+  for (std::size_t i = 0; i < std::min(concurrency, ids.size()); ++i)
+    ops.push_back(net::co_spawn(ex, worker(), net::deferred));
   if (!ops.empty())
-    co_await net::experimental::make_parallel_group(std::move(ops)).async_wait(net::experimental::wait_for_all(),
-                                                                               net::use_awaitable);
+    co_await net::experimental::make_parallel_group(std::move(ops))
+        .async_wait(net::experimental::wait_for_all(), net::use_awaitable);
   if (first_error) co_return *first_error;
   adapter::list_result out;
   for (auto& c : found)
@@ -169,8 +183,9 @@ net::awaitable<vendor_run> run_vendor(vendor_run run, const request_scope& scope
     r = co_await get_each(*run.a, q, q.native_ids_for(run.name), ctx);
   } else {
     // A batch is fetched whole on every page (at most 100 ids): the page is cut from it in request order.
-    const adapter::list_request ask{q, q.ids.empty() ? after : std::nullopt,
-                                    q.ids.empty() ? q.page_size : max_batch_ids};  // named: g++ 12 and co_await
+    const adapter::list_request ask{
+        q, q.ids.empty() ? after : std::nullopt,
+        q.ids.empty() ? q.page_size : max_batch_ids};  // named: g++ 12 and co_await
     r = co_await run.a->list(ask, ctx);
   }
   run.latency_ms = ms_since(t0);
@@ -193,8 +208,10 @@ net::awaitable<vendor_run> run_vendor(vendor_run run, const request_scope& scope
 
 // Runs the vendors `which` of `runs` at once, on this thread's executor, each into its place.
 net::awaitable<void> run_vendors(std::vector<vendor_run>& runs, const std::vector<std::size_t>& which,
-                                 const request_scope& scope, const list_query& q, const std::optional<sort_key>& after) {
-  co_await in_parallel(runs, which, [&](vendor_run run) { return run_vendor(std::move(run), scope, q, after); });
+                                 const request_scope& scope, const list_query& q,
+                                 const std::optional<sort_key>& after) {
+  co_await in_parallel(runs, which,
+                       [&](vendor_run run) { return run_vendor(std::move(run), scope, q, after); });
 }
 
 json::object vendor_meta(const vendor_run& r) {
@@ -244,11 +261,15 @@ vendor_run plan_vendor(const std::string& name, const adapter::adapter& a, const
   const filter_set set = q.filters();
   if (!caps.can_list && !(has(set, filter::id) && caps.can_get)) {
     run.status = "unsupported";
-    run.reason = caps.list_unsupported_reason.empty() ? "the vendor has no list endpoint" : caps.list_unsupported_reason;
+    run.reason = caps.list_unsupported_reason.empty() ? "the vendor has no list endpoint"
+                                                      : caps.list_unsupported_reason;
     return run;
   }
-  if (caps.can_list) run.pushed = a.pushed_down(q);
-  else run.pushed.set(static_cast<std::size_t>(filter::id));  // asked by get-by-id: the ids go down, one call each
+  if (caps.can_list)
+    run.pushed = a.pushed_down(q);
+  else
+    run.pushed.set(
+        static_cast<std::size_t>(filter::id));  // asked by get-by-id: the ids go down, one call each
   run.local = set & ~run.pushed;
   if (auto absent = set & caps.absent; absent.any()) {
     run.reason = "no record of this vendor has the field of filter " +
@@ -317,9 +338,10 @@ net::awaitable<answer> compute_list(const request_scope& scope, const list_query
       vendors[run.name] = std::move(m);
     }
     answer a;
-    a.body["plan"] = json::object{{"sort", std::string(q.sort.descending ? "-" : "") + std::string(to_string(q.sort.field))},
-                                  {"page_size", q.page_size},
-                                  {"vendors", std::move(vendors)}};
+    a.body["plan"] = json::object{
+        {"sort", std::string(q.sort.descending ? "-" : "") + std::string(to_string(q.sort.field))},
+        {"page_size", q.page_size},
+        {"vendors", std::move(vendors)}};
     co_return a;
   }
 
@@ -330,7 +352,8 @@ net::awaitable<answer> compute_list(const request_scope& scope, const list_query
   std::vector<std::size_t> now, tail;
   for (std::size_t i = 0; i < runs.size(); ++i) {
     if (!runs[i].asked) continue;
-    const bool null_only = runs[i].a->caps().absent.test(static_cast<std::size_t>(range_filter(q.sort.field)));
+    const bool null_only =
+        runs[i].a->caps().absent.test(static_cast<std::size_t>(range_filter(q.sort.field)));
     (before_null_tail && null_only ? tail : now).push_back(i);
   }
   co_await run_vendors(runs, now, scope, q, after);
@@ -346,16 +369,17 @@ net::awaitable<answer> compute_list(const request_scope& scope, const list_query
                               ": they all come after this page";
     }
   }
-  const double slowest_ms =
-      std::accumulate(runs.begin(), runs.end(), 0.0, [](double m, const vendor_run& r) { return std::max(m, r.latency_ms); });
+  const double slowest_ms = std::accumulate(
+      runs.begin(), runs.end(), 0.0, [](double m, const vendor_run& r) { return std::max(m, r.latency_ms); });
 
   // K-way merge: every vendor's records are already in the total order. A batch (`id`) is
   // ordered as the ids were asked for instead: its key is the id's position in the request.
   const bool batch = !q.ids.empty();
   const sort_spec order = batch ? sort_spec{q.sort.field, false} : q.sort;
   auto key_for = [&](const conversation& c) {
-    const auto value = batch ? std::optional<std::int64_t>(std::find(q.ids.begin(), q.ids.end(), c.id) - q.ids.begin())
-                             : sort_value(c, q.sort.field);
+    const auto value =
+        batch ? std::optional<std::int64_t>(std::find(q.ids.begin(), q.ids.end(), c.id) - q.ids.begin())
+              : sort_value(c, q.sort.field);
     return sort_key_ref{value, c.id};
   };
   struct head {
@@ -400,7 +424,8 @@ net::awaitable<answer> compute_list(const request_scope& scope, const list_query
       all_timeouts &= run.error->code == errc::upstream_timeout || run.error->code == errc::deadline_exceeded;
       all_rate_limited &= run.status == "rate_limited";
       if (run.error->retry_after_s > 0)
-        retry_after_s = retry_after_s == 0 ? run.error->retry_after_s : std::min(retry_after_s, run.error->retry_after_s);
+        retry_after_s =
+            retry_after_s == 0 ? run.error->retry_after_s : std::min(retry_after_s, run.error->retry_after_s);
       continue;
     }
     // A vendor skipped because none of its records can match answered "nothing": it did not fail,
@@ -413,9 +438,11 @@ net::awaitable<answer> compute_list(const request_scope& scope, const list_query
   }
   if (batch) more = heads.size() > take;
   if (!any_ok && partial) {
-    failure f = all_timeouts       ? failure::make(errc::deadline_exceeded, "no vendor answered within the deadline")
-                : all_rate_limited ? failure::make(errc::rate_limited, "every vendor asked is rate limiting this account")
-                                   : failure::make(errc::upstream_error, "every vendor failed");
+    failure f = all_timeouts
+                    ? failure::make(errc::deadline_exceeded, "no vendor answered within the deadline")
+                : all_rate_limited
+                    ? failure::make(errc::rate_limited, "every vendor asked is rate limiting this account")
+                    : failure::make(errc::upstream_error, "every vendor failed");
     if (all_rate_limited) f.retry_after_s = std::max(1, retry_after_s);
     answer a = error_answer(f, scope.request_id);
     json::object vendors;
@@ -458,7 +485,9 @@ void as_shared(answer& a, policy::memo_outcome how, double total_ms) {
 }
 
 // What an answer costs kept, roughly: its records' text, and a few KiB for meta.
-std::uint64_t footprint(const answer& a) { return a.members.size() + 4096; }
+std::uint64_t footprint(const answer& a) {
+  return a.members.size() + 4096;
+}
 
 }  // namespace
 
@@ -501,7 +530,8 @@ net::awaitable<answer> list_conversations(const request_scope& scope, const list
   co_return out;
 }
 
-net::awaitable<answer> get_conversation(const request_scope& scope, std::string_view unified_id, bool include_raw) {
+net::awaitable<answer> get_conversation(const request_scope& scope, std::string_view unified_id,
+                                        bool include_raw) {
   auto parts = split_unified_id(unified_id);
   if (!parts)
     co_return error_answer(failure::make(errc::invalid_id, "id: expected <vendor>:<native id>", "id"),
@@ -509,14 +539,16 @@ net::awaitable<answer> get_conversation(const request_scope& scope, std::string_
   const std::string vendor(parts->first);
   auto it = scope.rt.adapters.find(vendor);
   if (it == scope.rt.adapters.end())
-    co_return error_answer(failure::make(errc::not_found, "no vendor named \"" + vendor + "\""), scope.request_id);
+    co_return error_answer(failure::make(errc::not_found, "no vendor named \"" + vendor + "\""),
+                           scope.request_id);
   if (!scope.who.may_reach(vendor))
     co_return error_answer(failure::make(errc::forbidden, "this client may not reach \"" + vendor + "\""),
                            scope.request_id);
   const adapter::adapter& a = *it->second;
   if (!a.caps().can_get)
-    co_return error_answer(failure::make(errc::unsupported, "vendor \"" + vendor + "\" cannot fetch a single conversation"),
-                           scope.request_id);
+    co_return error_answer(
+        failure::make(errc::unsupported, "vendor \"" + vendor + "\" cannot fetch a single conversation"),
+        scope.request_id);
   adapter::call_context ctx = call_for(scope, vendor, a.config());
   ctx.include_raw = include_raw;
   const auto t0 = clock::now();

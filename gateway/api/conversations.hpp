@@ -14,7 +14,7 @@ struct request_scope {
   const runtime& rt;
   const caller& who;
   upstream::client& http;
-  deadline until;         // the whole request's deadline
+  deadline until;  // the whole request's deadline
   std::string_view request_id;
   std::string_view traceparent;  // sent on to every vendor call of this request
 };
@@ -25,7 +25,8 @@ net::awaitable<answer> list_conversations(const request_scope& scope, const list
 
 // GET /v1/conversations/{id}: 400 for a malformed id, 404 for an unknown vendor or
 // record, 403 for a vendor the caller may not reach, 502/504 when the vendor fails.
-net::awaitable<answer> get_conversation(const request_scope& scope, std::string_view unified_id, bool include_raw);
+net::awaitable<answer> get_conversation(const request_scope& scope, std::string_view unified_id,
+                                        bool include_raw);
 
 // GET /v1/vendors: the vendors the caller may reach, what they can do, and their health.
 answer list_vendors(const request_scope& scope);

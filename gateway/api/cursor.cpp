@@ -83,7 +83,8 @@ std::string encode_cursor(const cursor_state& state, const digest::hmac_sha256& 
   return digest::base64url(body);
 }
 
-result<cursor_state> decode_cursor(std::string_view text, const digest::hmac_sha256& mac, const fingerprint& expected) {
+result<cursor_state> decode_cursor(std::string_view text, const digest::hmac_sha256& mac,
+                                   const fingerprint& expected) {
   if (text.size() > max_cursor_chars) return invalid("too long");
   auto bytes = digest::from_base64url(text);
   if (!bytes || bytes->size() < 1 + 16 + 1 + mac_size) return invalid("not a cursor of this API");

@@ -19,8 +19,8 @@ fingerprint fingerprint_of(std::string_view material);
 
 struct cursor_state {
   fingerprint query{};
-  sort_key after;                          // the last record served: the next page starts past it
-  std::vector<std::string> exhausted;      // vendors with nothing after `after`
+  sort_key after;                      // the last record served: the next page starts past it
+  std::vector<std::string> exhausted;  // vendors with nothing after `after`
 };
 
 // URL-safe base64 of the state and its HMAC-SHA-256 (under the cursor secret: runtime::cursor_mac).
@@ -28,6 +28,7 @@ std::string encode_cursor(const cursor_state& state, const digest::hmac_sha256& 
 
 // Fails with invalid_cursor when the text is not one of ours, was altered, was made
 // under another secret, or belongs to a query with other filters than `expected`.
-result<cursor_state> decode_cursor(std::string_view text, const digest::hmac_sha256& mac, const fingerprint& expected);
+result<cursor_state> decode_cursor(std::string_view text, const digest::hmac_sha256& mac,
+                                   const fingerprint& expected);
 
 }  // namespace cgw::api

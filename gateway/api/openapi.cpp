@@ -112,7 +112,8 @@ json::object error_response(const char* why) {
 
 json::object json_response(const char* why, const char* schema) {
   return {{"description", why},
-          {"content", {{"application/json", {{"schema", {{"$ref", std::string("#/components/schemas/") + schema}}}}}}}};
+          {"content",
+           {{"application/json", {{"schema", {{"$ref", std::string("#/components/schemas/") + schema}}}}}}}};
 }
 
 // A response with the named headers documented (as strings).
@@ -120,9 +121,10 @@ json::object with_headers(json::object response, std::initializer_list<const cha
   json::object headers;
   for (const char* name : names) {
     const std::string_view n = name;
-    const char* what = n == "Retry-After"        ? "seconds until a retry may succeed"
-                       : n == "RateLimit-Policy" ? "the client's limit, IETF draft: \"client\";q=<burst>;w=<seconds>"
-                                                 : "what is left, IETF draft: \"client\";r=<requests>;t=<seconds>";
+    const char* what = n == "Retry-After" ? "seconds until a retry may succeed"
+                       : n == "RateLimit-Policy"
+                           ? "the client's limit, IETF draft: \"client\";q=<burst>;w=<seconds>"
+                           : "what is left, IETF draft: \"client\";r=<requests>;t=<seconds>";
     headers[name] = json::object{{"description", what}, {"schema", {{"type", "string"}}}};
   }
   response["headers"] = std::move(headers);
@@ -145,10 +147,11 @@ json::object operation_for(const route& r) {
   json::object responses;
   json::array parameters;
   if (r.path == "/v1/conversations") {
-    for (const auto& p : list_parameters())
-      parameters.push_back(query_parameter(p));
-    responses["200"] = json_response("One page of the merged stream (or, with explain=true, the plan)", "ConversationList");
-    responses["400"] = error_response("invalid_parameter, unknown_parameter or invalid_cursor, naming the parameter");
+    for (const auto& p : list_parameters()) parameters.push_back(query_parameter(p));
+    responses["200"] =
+        json_response("One page of the merged stream (or, with explain=true, the plan)", "ConversationList");
+    responses["400"] =
+        error_response("invalid_parameter, unknown_parameter or invalid_cursor, naming the parameter");
     responses["403"] = error_response("a vendor named in `vendor` is not reachable by this client");
     responses["502"] = error_response("every selected vendor failed (per-vendor entries in meta)");
     responses["504"] = error_response("no vendor answered within the deadline");
@@ -159,8 +162,7 @@ json::object operation_for(const route& r) {
         continue;  // refused here (unknown_parameter); explain has its own meaning below
       parameters.push_back(query_parameter(p));
     }
-    for (const auto& p : stats_parameters())
-      parameters.push_back(query_parameter(p));
+    for (const auto& p : stats_parameters()) parameters.push_back(query_parameter(p));
     parameters.push_back(json::object{{"name", "Accept"},
                                       {"in", "header"},
                                       {"required", false},
@@ -191,10 +193,14 @@ json::object operation_for(const route& r) {
     responses["502"] = error_response("every selected vendor failed (per-vendor entries in meta)");
     responses["504"] = error_response("no vendor answered within the deadline");
   } else if (r.path == "/v1/conversations/{id}") {
-    parameters.push_back(json::object{{"name", "id"}, {"in", "path"}, {"required", true},
+    parameters.push_back(json::object{{"name", "id"},
+                                      {"in", "path"},
+                                      {"required", true},
                                       {"description", "unified id <vendor>:<native id>, percent-encoded"},
                                       {"schema", {{"type", "string"}}}});
-    parameters.push_back(json::object{{"name", "include"}, {"in", "query"}, {"required", false},
+    parameters.push_back(json::object{{"name", "include"},
+                                      {"in", "query"},
+                                      {"required", false},
                                       {"schema", {{"type", "string"}, {"enum", {"raw"}}}}});
     responses["200"] = json_response("The conversation, with everything the vendor knows", "Conversation");
     responses["400"] = error_response("invalid_id: not <vendor>:<native id>, or not a valid native id");
@@ -204,30 +210,41 @@ json::object operation_for(const route& r) {
     responses["502"] = error_response("the vendor failed");
     responses["504"] = error_response("the vendor did not answer within the deadline");
   } else if (r.path == "/v1/vendors") {
-    responses["200"] = {{"description", "The vendor instances the client may reach"},
-                        {"content", {{"application/json", {{"schema", {{"type", "object"}, {"properties",
-                            {{"data", {{"type", "array"}, {"items", {{"$ref", "#/components/schemas/Vendor"}}}}}}}}}}}}}};
+    responses["200"] = {
+        {"description", "The vendor instances the client may reach"},
+        {"content",
+         {{"application/json",
+           {{"schema",
+             {{"type", "object"},
+              {"properties",
+               {{"data", {{"type", "array"}, {"items", {{"$ref", "#/components/schemas/Vendor"}}}}}}}}}}}}}};
   } else if (r.path == "/metrics") {
-    responses["200"] = {{"description", "Prometheus text format 0.0.4"}, {"content", {{"text/plain", json::object{}}}}};
+    responses["200"] = {{"description", "Prometheus text format 0.0.4"},
+                        {"content", {{"text/plain", json::object{}}}}};
   } else {
     responses["200"] = {{"description", r.summary}, {"content", {{"application/json", json::object{}}}}};
   }
   // What the server layer answers on any path, before routing (spec "Hostile HTTP", "Overload").
   if (!responses.contains("400"))
-    responses["400"] = error_response("invalid_request: malformed or ambiguous framing; the connection is closed");
-  responses["408"] = error_response("the request's header section did not arrive within server.header_timeout_ms");
+    responses["400"] =
+        error_response("invalid_request: malformed or ambiguous framing; the connection is closed");
+  responses["408"] =
+      error_response("the request's header section did not arrive within server.header_timeout_ms");
   responses["413"] = error_response("the request is larger than this gateway accepts");
-  responses["503"] = with_headers(error_response(r.path == "/readyz" ? "draining, or overloaded"
-                                                                     : "draining, or overloaded (server.max_in_flight)"),
-                                  {"Retry-After"});
+  responses["503"] =
+      with_headers(error_response(r.path == "/readyz" ? "draining, or overloaded"
+                                                      : "draining, or overloaded (server.max_in_flight)"),
+                   {"Retry-After"});
   if (r.needs_key) {
     responses["401"] = error_response("missing or unknown client key");
     responses["200"] = with_headers(responses["200"].as_object(), {"RateLimit-Policy", "RateLimit"});
     responses["429"] = with_headers(
-        error_response("rate_limited: the client is over its rate limit (clients[].rate_limit), or every asked "
-                       "vendor's budget is spent; no vendor was called for it"),
+        error_response(
+            "rate_limited: the client is over its rate limit (clients[].rate_limit), or every asked "
+            "vendor's budget is spent; no vendor was called for it"),
         {"Retry-After", "RateLimit-Policy", "RateLimit"});
-    op["security"] = json::array{json::object{{"bearer", json::array{}}}, json::object{{"apiKey", json::array{}}}};
+    op["security"] =
+        json::array{json::object{{"bearer", json::array{}}}, json::object{{"apiKey", json::array{}}}};
   }
   responses["405"] = error_response("only GET (and CORS preflight OPTIONS) is allowed");
   if (!parameters.empty()) op["parameters"] = std::move(parameters);
@@ -242,15 +259,21 @@ json::object openapi_document(const std::vector<std::string>& vendor_types) {
   for (const auto& r : routes()) paths[r.path] = json::object{{"get", operation_for(r)}};
   auto parts = json::parse(components).as_object();
   json::array types(vendor_types.begin(), vendor_types.end());
-  parts["schemas"].as_object()["Conversation"].as_object()["properties"].as_object()["vendor_type"].as_object()["enum"] =
-      std::move(types);
+  parts["schemas"]
+      .as_object()["Conversation"]
+      .as_object()["properties"]
+      .as_object()["vendor_type"]
+      .as_object()["enum"] = std::move(types);
   return json::object{
       {"openapi", "3.1.0"},
-      {"info", {{"title", "conversation-gateway"}, {"version", "1.0.0"},
-                {"description", "One ordered, exactly-once stream of conversations from every vendor. Records are "
-                                "ordered by the sort key, ties by unified id (byte order), nulls last; cursors are "
-                                "opaque, signed, and bound to the query's filters. Cross-origin calls are allowed "
-                                "from configured origins."}}},
+      {"info",
+       {{"title", "conversation-gateway"},
+        {"version", "1.0.0"},
+        {"description",
+         "One ordered, exactly-once stream of conversations from every vendor. Records are "
+         "ordered by the sort key, ties by unified id (byte order), nulls last; cursors are "
+         "opaque, signed, and bound to the query's filters. Cross-origin calls are allowed "
+         "from configured origins."}}},
       {"paths", std::move(paths)},
       {"components", std::move(parts)},
   };

@@ -18,15 +18,23 @@ namespace {
 const char* generic_message(errc code) {
   switch (code) {
     case errc::upstream_timeout:
-    case errc::deadline_exceeded: return "the vendor did not answer within the deadline";
-    case errc::upstream_unauthorized: return "the vendor refused the gateway's credentials";
+    case errc::deadline_exceeded:
+      return "the vendor did not answer within the deadline";
+    case errc::upstream_unauthorized:
+      return "the vendor refused the gateway's credentials";
     case errc::upstream_rate_limited:
-    case errc::rate_limited: return "the vendor account was rate limited";
-    case errc::circuit_open: return "the circuit was open after repeated vendor failures";
-    case errc::not_found: return "the vendor had no such record";
-    case errc::unsupported: return "the vendor cannot do what was asked";
-    case errc::upstream_error: return "the vendor's answer was an error or could not be used";
-    default: return "the vendor call failed";
+    case errc::rate_limited:
+      return "the vendor account was rate limited";
+    case errc::circuit_open:
+      return "the circuit was open after repeated vendor failures";
+    case errc::not_found:
+      return "the vendor had no such record";
+    case errc::unsupported:
+      return "the vendor cannot do what was asked";
+    case errc::upstream_error:
+      return "the vendor's answer was an error or could not be used";
+    default:
+      return "the vendor call failed";
   }
 }
 
@@ -55,15 +63,15 @@ boost::json::object vendor_health::to_json() const {
   return o;
 }
 
-result<runtime_ptr> runtime::build(config::config_ptr cfg, const adapter::registry& types, const runtime* previous,
-                                   std::shared_ptr<policy::shared_state> fresh) {
+result<runtime_ptr> runtime::build(config::config_ptr cfg, const adapter::registry& types,
+                                   const runtime* previous, std::shared_ptr<policy::shared_state> fresh) {
   auto rt = std::make_shared<runtime>();
   rt->cfg = cfg;
   rt->vendor_types = types.types();
   rt->cursor_mac.emplace(cfg->cursor_secret.reveal());
   rt->policies = previous ? previous->policies
-                          : fresh ? std::move(fresh)
-                                  : std::make_shared<policy::shared_state>(cfg->cache.max_bytes);
+                 : fresh  ? std::move(fresh)
+                          : std::make_shared<policy::shared_state>(cfg->cache.max_bytes);
   rt->policies->begin_build();
   rt->pages->set_capacity(cfg->cache.max_bytes);
   rt->scans->set_capacity(cfg->cache.max_bytes);
@@ -74,12 +82,13 @@ result<runtime_ptr> runtime::build(config::config_ptr cfg, const adapter::regist
     auto ep = adapter::vendor_endpoint(vendor);
     if (!ep) return ep.error();
     auto account = policy::account_key(ep->origin(), adapter::authorization_header(vendor.auth));
-    rt->guards.emplace(name, std::make_unique<policy::vendor_guard>(vendor, (*a)->caps().limits, cfg->cache.ttl_ms,
-                                                                     std::move(account), *rt->policies));
+    rt->guards.emplace(name,
+                       std::make_unique<policy::vendor_guard>(vendor, (*a)->caps().limits, cfg->cache.ttl_ms,
+                                                              std::move(account), *rt->policies));
     rt->adapters.emplace(name, std::move(*a));
     auto old = previous ? previous->health.find(name) : decltype(previous->health)::const_iterator{};
-    rt->health.emplace(name, previous && old != previous->health.end() ? old->second
-                                                                        : std::make_shared<vendor_health>());
+    rt->health.emplace(
+        name, previous && old != previous->health.end() ? old->second : std::make_shared<vendor_health>());
   }
   return runtime_ptr(std::move(rt));
 }
@@ -146,7 +155,8 @@ result<caller> authenticate(const http::request_header<>& req, const config::gat
   if (key.empty())
     if (auto it = req.find("X-API-Key"); it != req.end()) key = it->value();
   if (key.empty())
-    return failure::make(errc::unauthorized, "a client key is required: Authorization: Bearer <key> or X-API-Key");
+    return failure::make(errc::unauthorized,
+                         "a client key is required: Authorization: Bearer <key> or X-API-Key");
   const auto digest = digest::sha256(key);
   const config::client_config* match = nullptr;
   for (const auto& client : cfg.clients)  // no early exit: timing does not tell which entry matched

@@ -37,9 +37,9 @@ class vendor_health {
 
 struct runtime {
   config::config_ptr cfg;
-  std::map<std::string, std::unique_ptr<adapter::adapter>> adapters;     // by vendor name
-  std::map<std::string, std::shared_ptr<vendor_health>> health;          // by vendor name
-  std::map<std::string, std::unique_ptr<policy::vendor_guard>> guards;   // by vendor name
+  std::map<std::string, std::unique_ptr<adapter::adapter>> adapters;    // by vendor name
+  std::map<std::string, std::shared_ptr<vendor_health>> health;         // by vendor name
+  std::map<std::string, std::unique_ptr<policy::vendor_guard>> guards;  // by vendor name
   std::shared_ptr<policy::shared_state> policies;
   // What the vendors' pages computed (adapter/walk.hpp): mapped pages, and ordered scans by vendor
   // and query (cursor aside), so that the next pages of a scan read them instead of scanning
@@ -50,8 +50,9 @@ struct runtime {
       std::make_unique<policy::memo<adapter::scan_snapshot>>(config::cache_config{}.max_bytes);
   // Whole list answers, by tenant, vendors and normalized query: identical requests in flight
   // together, or within the vendors' cache TTL, are served from one computed answer.
-  std::unique_ptr<policy::memo<answer>> answers = std::make_unique<policy::memo<answer>>(config::cache_config{}.max_bytes);
-  std::vector<std::string> vendor_types;  // every adapter type registered (for /openapi.json)
+  std::unique_ptr<policy::memo<answer>> answers =
+      std::make_unique<policy::memo<answer>>(config::cache_config{}.max_bytes);
+  std::vector<std::string> vendor_types;          // every adapter type registered (for /openapi.json)
   std::optional<digest::hmac_sha256> cursor_mac;  // keyed with cfg->cursor_secret by build()
 
   // Builds adapters and policies for every vendor; health, breakers, budgets and the cache
@@ -72,17 +73,17 @@ struct runtime {
 using runtime_ptr = std::shared_ptr<const runtime>;
 
 // Whether `next` may replace the running configuration `running` on reload: `listen`, every
-// `server` key and `shared_state.redis.url` are fixed for the life of the process, and a configuration without clients needs
-// the address the process is bound to (`bound_address`) to be a loopback one. Fails with
-// invalid_parameter naming the key ("server.max_in_flight: cannot change on reload; restart to apply").
+// `server` key and `shared_state.redis.url` are fixed for the life of the process, and a configuration
+// without clients needs the address the process is bound to (`bound_address`) to be a loopback one. Fails
+// with invalid_parameter naming the key ("server.max_in_flight: cannot change on reload; restart to apply").
 result<void> check_reload(const config::gateway_config& running, const config::gateway_config& next,
                           std::string_view bound_address);
 
 // Who is calling, and what they may reach.
 struct caller {
-  std::string client;                // "anonymous" when the configuration has no clients
+  std::string client;  // "anonymous" when the configuration has no clients
   std::string tenant;
-  std::vector<std::string> vendors;  // names, sorted
+  std::vector<std::string> vendors;                     // names, sorted
   std::optional<config::client_rate_limit> rate_limit;  // the client's own; absent: none
   bool may_reach(std::string_view vendor) const;
 };

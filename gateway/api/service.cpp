@@ -46,11 +46,13 @@ bool apply_cors(const request& req, response& res, const config::cors_config& co
   auto it = req.find(http::field::origin);
   if (it == req.end()) return false;
   std::string_view origin = it->value();
-  if (std::find(cors.allowed_origins.begin(), cors.allowed_origins.end(), origin) == cors.allowed_origins.end())
+  if (std::find(cors.allowed_origins.begin(), cors.allowed_origins.end(), origin) ==
+      cors.allowed_origins.end())
     return false;
   res.set(http::field::access_control_allow_origin, origin);
   res.set(http::field::vary, "Origin");
-  res.set(http::field::access_control_expose_headers, "X-Request-Id, Retry-After, RateLimit, RateLimit-Policy");
+  res.set(http::field::access_control_expose_headers,
+          "X-Request-Id, Retry-After, RateLimit, RateLimit-Policy");
   return true;
 }
 
@@ -87,7 +89,8 @@ const std::vector<route>& routes() {
 void note_vendors(const answer& a, request_log& log) {
   const auto* meta = a.body.if_contains("meta");
   if (!meta || !meta->is_object()) return;
-  if (const auto* p = meta->get_object().if_contains("partial"); p && p->is_bool()) log.partial = p->get_bool();
+  if (const auto* p = meta->get_object().if_contains("partial"); p && p->is_bool())
+    log.partial = p->get_bool();
   const auto* vendors = meta->get_object().if_contains("vendors");
   if (!vendors || !vendors->is_object()) return;
   for (const auto& [name, v] : vendors->get_object()) {
@@ -100,7 +103,8 @@ void note_vendors(const answer& a, request_log& log) {
 }
 
 std::string request_id_for(const request& req) {
-  if (auto it = req.find("X-Request-Id"); it != req.end() && has_sane_id(it->value())) return std::string(it->value());
+  if (auto it = req.find("X-Request-Id"); it != req.end() && has_sane_id(it->value()))
+    return std::string(it->value());
   thread_local std::mt19937_64 rng{std::random_device{}()};
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(rng()));
@@ -242,11 +246,15 @@ net::awaitable<response> service::dispatch(const request& req, const runtime& rt
     if (!params) co_return fail(errc::invalid_parameter, "the query string is not well-formed");
     for (auto p : *params) {
       std::string key = p.key.decode();
-      if (key == "include" && p.value.decode() == "raw") include_raw = true;
-      else if (key == "include") co_return fail(errc::invalid_parameter, "include: expected raw", "include");
-      else co_return fail(errc::unknown_parameter, key + ": unknown parameter", key);
+      if (key == "include" && p.value.decode() == "raw")
+        include_raw = true;
+      else if (key == "include")
+        co_return fail(errc::invalid_parameter, "include: expected raw", "include");
+      else
+        co_return fail(errc::unknown_parameter, key + ": unknown parameter", key);
     }
-    if (auto colon = id_param.find(':'); colon != std::string::npos) log.vendors.push_back(id_param.substr(0, colon));
+    if (auto colon = id_param.find(':'); colon != std::string::npos)
+      log.vendors.push_back(id_param.substr(0, colon));
     answer a = co_await get_conversation(scope, id_param, include_raw);  // path() is already decoded
     if (a.status >= 500 && !log.vendors.empty()) {
       const auto& error = a.body.at("error").as_object();

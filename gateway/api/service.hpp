@@ -10,8 +10,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <vector>
 #include <string_view>
+#include <vector>
 
 namespace cgw::api {
 
@@ -67,13 +67,15 @@ class service {
   bool draining() const { return draining_; }
 
  private:
-  net::awaitable<response> dispatch(const request& req, const runtime& rt, upstream::client& http, request_log& log);
+  net::awaitable<response> dispatch(const request& req, const runtime& rt, upstream::client& http,
+                                    request_log& log);
 
   // A mutex, not std::atomic<shared_ptr>: libstdc++ 12's atomic load releases its lock with
   // relaxed order, which ThreadSanitizer reports as a race with the reload's store (tests/tsan.sh).
   mutable std::mutex runtime_mutex_;
   runtime_ptr runtime_;
-  std::shared_ptr<policy::client_limit_store> client_limits_;  // outlives reloads: buckets are per client name
+  std::shared_ptr<policy::client_limit_store>
+      client_limits_;  // outlives reloads: buckets are per client name
   std::atomic<bool> draining_{false};
 };
 

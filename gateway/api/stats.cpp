@@ -143,7 +143,8 @@ net::awaitable<stats_run> run_vendor(stats_run run, const request_scope& scope, 
     if (outcome.error().code != errc::deadline_exceeded)
       health.record_failure(outcome.error(), run.latency_ms);
   }
-  metrics::stats_requests.with({run.name, run.method.empty() ? std::string_view("none") : run.method, run.status})
+  metrics::stats_requests
+      .with({run.name, run.method.empty() ? std::string_view("none") : run.method, run.status})
       .add();
   co_return run;
 }

@@ -107,8 +107,10 @@ void members(Sink& s, const conversation& c, bool include_raw) {
   s.end_object();
   if (include_raw) {
     s.plain_key("raw");
-    if (c.raw) s.dom(*c.raw);
-    else s.begin_object(), s.end_object();
+    if (c.raw)
+      s.dom(*c.raw);
+    else
+      s.begin_object(), s.end_object();
   }
 }
 
@@ -129,8 +131,10 @@ class dom_sink {
   void int64(std::int64_t n) { put(json::value(n, sp_)); }
   // As json_writer: JSON holds no NaN or infinity.
   void number(double d) {
-    if (std::isfinite(d)) put(json::value(d, sp_));
-    else null();
+    if (std::isfinite(d))
+      put(json::value(d, sp_));
+    else
+      null();
   }
   void dom(const json::object& o) { put(json::value(o, sp_)); }
 
@@ -154,7 +158,8 @@ class dom_sink {
 
 }  // namespace
 
-void set_identity(conversation& c, std::string_view vendor, std::string_view vendor_type, std::string native_id) {
+void set_identity(conversation& c, std::string_view vendor, std::string_view vendor_type,
+                  std::string native_id) {
   c.vendor = vendor;
   c.vendor_type = vendor_type;
   c.id.reserve(vendor.size() + 1 + native_id.size());
@@ -177,29 +182,41 @@ void write_json(json_writer& w, const conversation& c, bool include_raw) {
   w.end_object();
 }
 
-void write_members(json_writer& w, const conversation& c, bool include_raw) { members(w, c, include_raw); }
+void write_members(json_writer& w, const conversation& c, bool include_raw) {
+  members(w, c, include_raw);
+}
 
 std::string_view to_string(sort_field f) noexcept {
   switch (f) {
-    case sort_field::started_at: return "started_at";
-    case sort_field::created_at: return "created_at";
-    case sort_field::updated_at: return "updated_at";
-    case sort_field::duration_ms: return "duration_ms";
+    case sort_field::started_at:
+      return "started_at";
+    case sort_field::created_at:
+      return "created_at";
+    case sort_field::updated_at:
+      return "updated_at";
+    case sort_field::duration_ms:
+      return "duration_ms";
   }
   return "started_at";
 }
 
 std::optional<std::int64_t> sort_value(const conversation& c, sort_field f) noexcept {
   switch (f) {
-    case sort_field::started_at: return c.started_at;
-    case sort_field::created_at: return c.created_at;
-    case sort_field::updated_at: return c.updated_at;
-    case sort_field::duration_ms: return c.duration_ms;
+    case sort_field::started_at:
+      return c.started_at;
+    case sort_field::created_at:
+      return c.created_at;
+    case sort_field::updated_at:
+      return c.updated_at;
+    case sort_field::duration_ms:
+      return c.duration_ms;
   }
   return std::nullopt;
 }
 
-sort_key key_of(const conversation& c, const sort_spec& s) { return sort_key{sort_value(c, s.field), c.id}; }
+sort_key key_of(const conversation& c, const sort_spec& s) {
+  return sort_key{sort_value(c, s.field), c.id};
+}
 
 namespace {
 

@@ -79,7 +79,8 @@ struct conversation {
 };
 
 // Gives a record its identity under a vendor instance name.
-void set_identity(conversation& c, std::string_view vendor, std::string_view vendor_type, std::string native_id);
+void set_identity(conversation& c, std::string_view vendor, std::string_view vendor_type,
+                  std::string native_id);
 
 // The public JSON form; `raw` only when asked for. Built in `sp` (an answer's arena).
 boost::json::object to_json(const conversation& c, bool include_raw, const boost::json::storage_ptr& sp = {});

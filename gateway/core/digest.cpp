@@ -37,7 +37,8 @@ template <std::size_t N>
 std::array<unsigned char, N> finish(EVP_MD_CTX* ctx) {
   std::array<unsigned char, N> out{};
   unsigned int size = 0;
-  if (EVP_DigestFinal_ex(ctx, out.data(), &size) != 1 || size != N) throw std::runtime_error("OpenSSL digest failed");
+  if (EVP_DigestFinal_ex(ctx, out.data(), &size) != 1 || size != N)
+    throw std::runtime_error("OpenSSL digest failed");
   return out;
 }
 
@@ -86,8 +87,10 @@ struct hmac_sha256::keyed {
 hmac_sha256::hmac_sha256(std::string_view key) {
   auto k = std::make_shared<keyed>();
   char name[] = "SHA256";
-  const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, name, 0), OSSL_PARAM_construct_end()};
-  if (!k->ctx || EVP_MAC_init(k->ctx, reinterpret_cast<const unsigned char*>(key.data()), key.size(), params) != 1)
+  const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, name, 0),
+                               OSSL_PARAM_construct_end()};
+  if (!k->ctx ||
+      EVP_MAC_init(k->ctx, reinterpret_cast<const unsigned char*>(key.data()), key.size(), params) != 1)
     throw std::runtime_error("OpenSSL HMAC-SHA-256 could not be keyed");
   keyed_ = std::move(k);
 }
@@ -99,7 +102,8 @@ sha256_bytes hmac_sha256::sign(std::string_view data) const {
   } c{EVP_MAC_CTX_dup(keyed_->ctx)};
   sha256_bytes out{};
   std::size_t size = 0;
-  if (!c.ctx || EVP_MAC_update(c.ctx, reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1 ||
+  if (!c.ctx ||
+      EVP_MAC_update(c.ctx, reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1 ||
       EVP_MAC_final(c.ctx, out.data(), &size, out.size()) != 1 || size != out.size())
     throw std::runtime_error("OpenSSL HMAC-SHA-256 failed");
   return out;
@@ -107,8 +111,9 @@ sha256_bytes hmac_sha256::sign(std::string_view data) const {
 
 std::string base64(std::string_view bytes) {
   std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
+  const int n =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                      reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
   out.resize(static_cast<std::size_t>(n));
   return out;
 }
@@ -125,8 +130,9 @@ std::optional<std::string> from_base64(std::string_view text) {
   const std::size_t padding = text.ends_with("==") ? 2 : text.ends_with('=') ? 1 : 0;
   if (text.substr(0, text.size() - padding).find('=') != std::string_view::npos) return std::nullopt;
   std::string out(text.size() / 4 * 3, '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
+  const int n =
+      EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                      reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
   if (n < 0) return std::nullopt;
   out.resize(static_cast<std::size_t>(n) - padding);  // EVP_DecodeBlock counts padding as zero bytes
   return out;
@@ -135,9 +141,12 @@ std::optional<std::string> from_base64(std::string_view text) {
 std::optional<std::string> from_base64url(std::string_view text) {
   std::string in(text);
   for (char& c : in) {
-    if (c == '-') c = '+';
-    else if (c == '_') c = '/';
-    else if (c == '+' || c == '/' || c == '=') return std::nullopt;  // only the URL-safe alphabet
+    if (c == '-')
+      c = '+';
+    else if (c == '_')
+      c = '/';
+    else if (c == '+' || c == '/' || c == '=')
+      return std::nullopt;  // only the URL-safe alphabet
   }
   const std::size_t pad = (4 - in.size() % 4) % 4;
   if (pad == 3) return std::nullopt;

@@ -37,10 +37,10 @@ enum class errc {
 
 struct failure {
   errc code = errc::internal;
-  std::string message;    // safe to show a client: never a secret or a raw vendor body
-  std::string parameter;  // the offending parameter, when one is to blame
-  int retry_after_s = 0;  // for rate limits, when known
-  bool transient = false; // a connection failure that a new attempt may not meet
+  std::string message;     // safe to show a client: never a secret or a raw vendor body
+  std::string parameter;   // the offending parameter, when one is to blame
+  int retry_after_s = 0;   // for rate limits, when known
+  bool transient = false;  // a connection failure that a new attempt may not meet
 
   static failure make(errc c, std::string msg, std::string param = {}) {
     return failure{c, std::move(msg), std::move(param)};

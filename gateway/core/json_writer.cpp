@@ -41,8 +41,8 @@ const char* next_escape(const char* p, const char* end) noexcept {
     const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b));
     const __m128i below = _mm_cmplt_epi8(_mm_xor_si128(x, _mm_set1_epi8(static_cast<char>(0x80))),
                                          _mm_set1_epi8(static_cast<char>(0x20 ^ 0x80)));  // unsigned x < 0x20
-    const __m128i hit =
-        _mm_or_si128(below, _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')), _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))));
+    const __m128i hit = _mm_or_si128(
+        below, _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')), _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))));
     const int mask = _mm_movemask_epi8(hit);
     return mask ? __builtin_ctz(static_cast<unsigned>(mask)) : -1;
   };
@@ -53,7 +53,8 @@ const char* next_escape(const char* p, const char* end) noexcept {
     auto zero_byte = [](std::uint64_t x) { return (x - ones) & ~x & highs; };
     std::uint64_t x;
     std::memcpy(&x, b, sizeof x);
-    const std::uint64_t hit = ((x - 0x20 * ones) & ~x & highs) | zero_byte(x ^ ('"' * ones)) | zero_byte(x ^ ('\\' * ones));
+    const std::uint64_t hit =
+        ((x - 0x20 * ones) & ~x & highs) | zero_byte(x ^ ('"' * ones)) | zero_byte(x ^ ('\\' * ones));
     if (!hit) return -1;
     return std::endian::native == std::endian::little ? __builtin_ctzll(hit) / 8 : __builtin_clzll(hit) / 8;
   };
@@ -92,7 +93,8 @@ void json_writer::grow(std::size_t n) {
 }
 
 void json_writer::settle() {
-  if (first_.empty() && !after_key_ && out_.size() > len_) out_.resize(len_);  // a whole document or splice: exact
+  if (first_.empty() && !after_key_ && out_.size() > len_)
+    out_.resize(len_);  // a whole document or splice: exact
 }
 
 void json_writer::separate() {
@@ -101,8 +103,10 @@ void json_writer::separate() {
     return;
   }
   if (first_.empty()) return;  // a document's one value, or a splice
-  if (first_.back()) first_.back() = false;
-  else put(',');
+  if (first_.back())
+    first_.back() = false;
+  else
+    put(',');
 }
 
 void json_writer::begin_object() {
@@ -224,7 +228,8 @@ void json_writer::number(double d) {
   separate();
   char buf[32];  // the shortest round-trip form of a double takes at most 24
   auto r = std::to_chars(buf, buf + sizeof buf - 2, d);
-  if (std::string_view(buf, r.ptr).find_first_of(".e") == std::string_view::npos) *r.ptr++ = '.', *r.ptr++ = '0';
+  if (std::string_view(buf, r.ptr).find_first_of(".e") == std::string_view::npos)
+    *r.ptr++ = '.', *r.ptr++ = '0';
   put(buf, static_cast<std::size_t>(r.ptr - buf));
   settle();
 }
@@ -246,17 +251,24 @@ void json_writer::raw_members(std::string_view members) {
 // 1e999 reads as infinity) as `Infinity`, not JSON; the depth is bounded by the parser's (32).
 void json_writer::dom(const boost::json::value& v) {
   switch (v.kind()) {
-    case boost::json::kind::null: return null();
-    case boost::json::kind::bool_: return boolean(v.get_bool());
-    case boost::json::kind::int64: return int64(v.get_int64());
-    case boost::json::kind::uint64: return uint64(v.get_uint64());
-    case boost::json::kind::double_: return number(v.get_double());
-    case boost::json::kind::string: return string(v.get_string());
+    case boost::json::kind::null:
+      return null();
+    case boost::json::kind::bool_:
+      return boolean(v.get_bool());
+    case boost::json::kind::int64:
+      return int64(v.get_int64());
+    case boost::json::kind::uint64:
+      return uint64(v.get_uint64());
+    case boost::json::kind::double_:
+      return number(v.get_double());
+    case boost::json::kind::string:
+      return string(v.get_string());
     case boost::json::kind::array:
       begin_array();
       for (const auto& e : v.get_array()) dom(e);
       return end_array();
-    case boost::json::kind::object: return dom(v.get_object());
+    case boost::json::kind::object:
+      return dom(v.get_object());
   }
 }
 

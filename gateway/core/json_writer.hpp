@@ -63,7 +63,6 @@ class json_writer {
   void dom(const boost::json::value& v);
   void dom(const boost::json::object& o);
 
-
  private:
   void separate();  // the comma before a value or a key, unless it is the first or follows a key
   void escaped(std::string_view s);
@@ -87,8 +86,8 @@ class json_writer {
   }
 
   std::string& out_;
-  std::size_t start_;  // what out_ held before this writer
-  std::size_t len_;    // the text written so far: out_[0, len_)
+  std::size_t start_;        // what out_ held before this writer
+  std::size_t len_;          // the text written so far: out_[0, len_)
   std::vector<bool> first_;  // per open container: nothing written in it yet
   bool after_key_ = false;
 };

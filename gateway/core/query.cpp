@@ -10,10 +10,13 @@ namespace cgw {
 namespace {
 
 constexpr std::array<std::string_view, filter_count> filter_names = {
-    "started_after", "started_before", "created_after", "created_before", "updated_after",
-    "updated_before", "min_duration_ms", "max_duration_ms", "language", "channel",
-    "platform", "agent", "account_id", "owner_id", "user_id",
-    "person_id", "segment_id", "id", "title", "title_prefix",
+    "started_after",   "started_before",  "created_after",
+    "created_before",  "updated_after",   "updated_before",
+    "min_duration_ms", "max_duration_ms", "language",
+    "channel",         "platform",        "agent",
+    "account_id",      "owner_id",        "user_id",
+    "person_id",       "segment_id",      "id",
+    "title",           "title_prefix",
 };
 
 constexpr std::array<std::string_view, 6> channel_names = {"voice", "video", "chat", "sms", "email", "other"};
@@ -25,15 +28,15 @@ std::string lower(std::string_view s) {
 }
 
 bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
-           return std::tolower(x) == std::tolower(y);
-         });
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(),
+                    [](unsigned char x, unsigned char y) { return std::tolower(x) == std::tolower(y); });
 }
 
 failure bad(std::string_view param, std::string_view why) {
-  return failure::make(errc::invalid_parameter, std::string(param) + ": " + std::string(why), std::string(param));
+  return failure::make(errc::invalid_parameter, std::string(param) + ": " + std::string(why),
+                       std::string(param));
 }
-
 
 result<std::int64_t> non_negative(std::string_view param, std::string_view value) {
   std::int64_t n = 0;
@@ -47,7 +50,8 @@ bool contains(const std::vector<std::string>& list, const opt_string& v) {
   return v && std::find(list.begin(), list.end(), *v) != list.end();
 }
 
-bool in_range(const std::optional<micros>& v, const std::optional<micros>& from, const std::optional<micros>& to) {
+bool in_range(const std::optional<micros>& v, const std::optional<micros>& from,
+              const std::optional<micros>& to) {
   if (!v) return false;
   return (!from || *v >= *from) && (!to || *v < *to);
 }
@@ -72,7 +76,8 @@ result<std::vector<std::string>> comma_list(std::string_view param, std::string_
 
 const std::vector<parameter_doc>& list_parameters() {
   static const std::vector<parameter_doc> table = {
-      {"vendor", "string", "salesloft,zild", "Comma list of vendor names; default: every vendor the client may reach"},
+      {"vendor", "string", "salesloft,zild",
+       "Comma list of vendor names; default: every vendor the client may reach"},
       {"started_after", "string", "2025-01-01T00:00:00Z", "Start time >= this RFC 3339 instant"},
       {"started_before", "string", "2025-02-01T00:00:00Z", "Start time < this RFC 3339 instant"},
       {"created_after", "string", "2025-01-01T00:00:00Z", "Creation time >="},
@@ -89,29 +94,38 @@ const std::vector<parameter_doc>& list_parameters() {
       {"owner_id", "string", "owner-1", "Comma list of owner ids"},
       {"user_id", "string", "user-1", "Comma list of user ids"},
       {"person_id", "string", "person-1", "Comma list of person ids"},
-      {"segment_id", "string", "02dd8a65-c9e3-550b-9e98-5b11abb9b3a4", "Conversations containing this segment"},
+      {"segment_id", "string", "02dd8a65-c9e3-550b-9e98-5b11abb9b3a4",
+       "Conversations containing this segment"},
       {"id", "string", "salesloft:abc,zild:7",
        "Comma list of at most 100 unified ids (batch fetch); the answer keeps the requested order"},
       {"title", "string", "Discovery call", "Exact title"},
       {"title_prefix", "string", "Disc", "Title prefix"},
       {"sort", "string", "-started_at",
-       "[-]started_at (default -started_at), [-]created_at, [-]updated_at, [-]duration_ms; ties by id, nulls last"},
+       "[-]started_at (default -started_at), [-]created_at, [-]updated_at, [-]duration_ms; ties by id, nulls "
+       "last"},
       {"page_size", "integer", "50", "1..1000, default 50"},
       {"cursor", "string", "", "meta.next_cursor of the previous page (bound to the same filters and sort)"},
       {"include", "string", "raw", "raw: attach each vendor's native record as raw"},
-      {"explain", "boolean", "true", "true: answer with the plan per vendor instead of data, calling no vendor"},
+      {"explain", "boolean", "true",
+       "true: answer with the plan per vendor instead of data, calling no vendor"},
   };
   return table;
 }
 
-std::string_view to_string(filter f) noexcept { return filter_names[static_cast<std::size_t>(f)]; }
+std::string_view to_string(filter f) noexcept {
+  return filter_names[static_cast<std::size_t>(f)];
+}
 
 filter range_filter(sort_field f) noexcept {
   switch (f) {
-    case sort_field::started_at: return filter::started_after;
-    case sort_field::created_at: return filter::created_after;
-    case sort_field::updated_at: return filter::updated_after;
-    case sort_field::duration_ms: return filter::min_duration_ms;
+    case sort_field::started_at:
+      return filter::started_after;
+    case sort_field::created_at:
+      return filter::created_after;
+    case sort_field::updated_at:
+      return filter::updated_after;
+    case sort_field::duration_ms:
+      return filter::min_duration_ms;
   }
   return filter::started_after;
 }
@@ -140,9 +154,8 @@ std::optional<std::pair<std::string_view, std::string_view>> split_unified_id(st
   std::size_t colon = id.find(':');
   if (colon == 0 || colon == std::string_view::npos || colon + 1 == id.size()) return std::nullopt;
   std::string_view vendor = id.substr(0, colon);
-  if (!std::all_of(vendor.begin(), vendor.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
-      }))
+  if (!std::all_of(vendor.begin(), vendor.end(),
+                   [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; }))
     return std::nullopt;
   return std::pair{vendor, id.substr(colon + 1)};
 }
@@ -176,11 +189,14 @@ filter_set list_query::filters() const {
 bool list_query::matches(const conversation& c, filter f) const {
   switch (f) {
     case filter::started_after:
-    case filter::started_before: return in_range(c.started_at, started_after, started_before);
+    case filter::started_before:
+      return in_range(c.started_at, started_after, started_before);
     case filter::created_after:
-    case filter::created_before: return in_range(c.created_at, created_after, created_before);
+    case filter::created_before:
+      return in_range(c.created_at, created_after, created_before);
     case filter::updated_after:
-    case filter::updated_before: return in_range(c.updated_at, updated_after, updated_before);
+    case filter::updated_before:
+      return in_range(c.updated_at, updated_after, updated_before);
     case filter::min_duration_ms:
     case filter::max_duration_ms:
       return c.duration_ms && (!min_duration_ms || *c.duration_ms >= *min_duration_ms) &&
@@ -188,21 +204,30 @@ bool list_query::matches(const conversation& c, filter f) const {
     case filter::language:
       return c.language && std::any_of(languages.begin(), languages.end(),
                                        [&](const std::string& l) { return iequals(l, *c.language); });
-    case filter::channel: return c.channel && contains(channels, lower(*c.channel));
-    case filter::platform: return c.platform && contains(platforms, lower(*c.platform));
+    case filter::channel:
+      return c.channel && contains(channels, lower(*c.channel));
+    case filter::platform:
+      return c.platform && contains(platforms, lower(*c.platform));
     case filter::agent:
       return std::any_of(c.agents.begin(), c.agents.end(),
                          [&](const cgw::agent& a) { return a.name && iequals(*a.name, *agent); });
-    case filter::account_id: return contains(account_ids, c.account_id);
-    case filter::owner_id: return contains(owner_ids, c.owner_id);
-    case filter::user_id: return contains(user_ids, c.user_id);
-    case filter::person_id: return contains(person_ids, c.person_id);
+    case filter::account_id:
+      return contains(account_ids, c.account_id);
+    case filter::owner_id:
+      return contains(owner_ids, c.owner_id);
+    case filter::user_id:
+      return contains(user_ids, c.user_id);
+    case filter::person_id:
+      return contains(person_ids, c.person_id);
     case filter::segment_id:
       return std::any_of(c.segments.begin(), c.segments.end(),
                          [&](const segment& s) { return s.id && *s.id == *segment_id; });
-    case filter::id: return std::find(ids.begin(), ids.end(), c.id) != ids.end();
-    case filter::title: return c.title && *c.title == *title;
-    case filter::title_prefix: return c.title && c.title->starts_with(*title_prefix);
+    case filter::id:
+      return std::find(ids.begin(), ids.end(), c.id) != ids.end();
+    case filter::title:
+      return c.title && *c.title == *title;
+    case filter::title_prefix:
+      return c.title && c.title->starts_with(*title_prefix);
   }
   return false;
 }
@@ -283,12 +308,18 @@ result<list_query> parse_list_query(std::string_view query_string) {
       if (ok)
         for (const auto& v : q.vendors)
           if (!split_unified_id(v + ":x")) return bad(key, "not a vendor name: " + v);
-    } else if (key == "started_after") ok = time(q.started_after);
-    else if (key == "started_before") ok = time(q.started_before);
-    else if (key == "created_after") ok = time(q.created_after);
-    else if (key == "created_before") ok = time(q.created_before);
-    else if (key == "updated_after") ok = time(q.updated_after);
-    else if (key == "updated_before") ok = time(q.updated_before);
+    } else if (key == "started_after")
+      ok = time(q.started_after);
+    else if (key == "started_before")
+      ok = time(q.started_before);
+    else if (key == "created_after")
+      ok = time(q.created_after);
+    else if (key == "created_before")
+      ok = time(q.created_before);
+    else if (key == "updated_after")
+      ok = time(q.updated_after);
+    else if (key == "updated_before")
+      ok = time(q.updated_before);
     else if (key == "min_duration_ms" || key == "max_duration_ms") {
       auto n = non_negative(key, value);
       if (!n) return n.error();
@@ -306,12 +337,18 @@ result<list_query> parse_list_query(std::string_view query_string) {
     } else if (key == "platform") {
       ok = list(q.platforms);
       for (auto& p : q.platforms) p = lower(p);
-    } else if (key == "agent") q.agent = value;
-    else if (key == "account_id") ok = list(q.account_ids);
-    else if (key == "owner_id") ok = list(q.owner_ids);
-    else if (key == "user_id") ok = list(q.user_ids);
-    else if (key == "person_id") ok = list(q.person_ids);
-    else if (key == "segment_id") q.segment_id = value;
+    } else if (key == "agent")
+      q.agent = value;
+    else if (key == "account_id")
+      ok = list(q.account_ids);
+    else if (key == "owner_id")
+      ok = list(q.owner_ids);
+    else if (key == "user_id")
+      ok = list(q.user_ids);
+    else if (key == "person_id")
+      ok = list(q.person_ids);
+    else if (key == "segment_id")
+      q.segment_id = value;
     else if (key == "id") {
       ok = list(q.ids);
       if (ok && q.ids.size() > max_batch_ids) return bad(key, "at most 100 ids");
@@ -322,17 +359,24 @@ result<list_query> parse_list_query(std::string_view query_string) {
           q.ids.erase(q.ids.begin() + static_cast<std::ptrdiff_t>(i--));
       for (const auto& id : q.ids)
         if (!split_unified_id(id)) return bad(key, "not a unified id <vendor>:<native id>: " + id);
-    } else if (key == "title") q.title = value;
-    else if (key == "title_prefix") q.title_prefix = value;
+    } else if (key == "title")
+      q.title = value;
+    else if (key == "title_prefix")
+      q.title_prefix = value;
     else if (key == "sort") {
       std::string_view s = value;
       q.sort.descending = s.starts_with('-');
       if (q.sort.descending) s.remove_prefix(1);
-      if (s == "started_at") q.sort.field = sort_field::started_at;
-      else if (s == "created_at") q.sort.field = sort_field::created_at;
-      else if (s == "updated_at") q.sort.field = sort_field::updated_at;
-      else if (s == "duration_ms") q.sort.field = sort_field::duration_ms;
-      else return bad(key, "expected [-]started_at, [-]created_at, [-]updated_at or [-]duration_ms");
+      if (s == "started_at")
+        q.sort.field = sort_field::started_at;
+      else if (s == "created_at")
+        q.sort.field = sort_field::created_at;
+      else if (s == "updated_at")
+        q.sort.field = sort_field::updated_at;
+      else if (s == "duration_ms")
+        q.sort.field = sort_field::duration_ms;
+      else
+        return bad(key, "expected [-]started_at, [-]created_at, [-]updated_at or [-]duration_ms");
     } else if (key == "page_size") {
       auto n = non_negative(key, value);
       if (!n || *n < 1 || *n > static_cast<std::int64_t>(max_page_size))

@@ -16,9 +16,26 @@ namespace cgw {
 
 // Every filter parameter; the enumerator order is the canonical order used in fingerprints and meta.
 enum class filter : std::uint8_t {
-  started_after, started_before, created_after, created_before, updated_after, updated_before,
-  min_duration_ms, max_duration_ms, language, channel, platform, agent,
-  account_id, owner_id, user_id, person_id, segment_id, id, title, title_prefix,
+  started_after,
+  started_before,
+  created_after,
+  created_before,
+  updated_after,
+  updated_before,
+  min_duration_ms,
+  max_duration_ms,
+  language,
+  channel,
+  platform,
+  agent,
+  account_id,
+  owner_id,
+  user_id,
+  person_id,
+  segment_id,
+  id,
+  title,
+  title_prefix,
 };
 inline constexpr std::size_t filter_count = static_cast<std::size_t>(filter::title_prefix) + 1;
 using filter_set = std::bitset<filter_count>;

@@ -41,7 +41,6 @@ micros floor_div(micros a, micros b) {
   return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
 }
 
-
 result<group_field> group_field_of(std::string_view item) {
   for (const auto& [name, kind] : plain_groups)
     if (item == name) return group_field{kind};

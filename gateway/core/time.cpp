@@ -46,8 +46,8 @@ std::optional<micros> parse(std::string_view s, bool need_offset) {
     ++pos;
   } else if (s[pos] == '+' || s[pos] == '-') {
     int oh, om;
-    if (!digits(s, pos + 1, 2, oh) || pos + 3 >= s.size() || s[pos + 3] != ':' || !digits(s, pos + 4, 2, om) ||
-        oh > 23 || om > 59)
+    if (!digits(s, pos + 1, 2, oh) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
+        !digits(s, pos + 4, 2, om) || oh > 23 || om > 59)
       return std::nullopt;
     offset_s = (oh * 3600 + om * 60) * (s[pos] == '-' ? -1 : 1);
     pos += 6;
@@ -94,27 +94,39 @@ time_text format(micros t, bool full) {
     put(rem / 3600, 2, ':');
     put(rem / 60 % 60, 2, ':');
     put(rem % 60, 2, '.');
-    if (full) put(us, 6, 'Z');
-    else put(us / 1000, 3, 'Z');
+    if (full)
+      put(us, 6, 'Z');
+    else
+      put(us / 1000, 3, 'Z');
     out.size = static_cast<std::size_t>(p - out.data);
     return out;
   }
   int n = full ? std::snprintf(out.data, sizeof out.data, "%04d-%02u-%02uT%02d:%02d:%02d.%06dZ", year,
-                               unsigned(ymd.month()), unsigned(ymd.day()), int(rem / 3600), int(rem / 60 % 60),
-                               int(rem % 60), int(us))
+                               unsigned(ymd.month()), unsigned(ymd.day()), int(rem / 3600),
+                               int(rem / 60 % 60), int(rem % 60), int(us))
                : std::snprintf(out.data, sizeof out.data, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", year,
-                               unsigned(ymd.month()), unsigned(ymd.day()), int(rem / 3600), int(rem / 60 % 60),
-                               int(rem % 60), int(us / 1000));
+                               unsigned(ymd.month()), unsigned(ymd.day()), int(rem / 3600),
+                               int(rem / 60 % 60), int(rem % 60), int(us / 1000));
   out.size = static_cast<std::size_t>(n);
   return out;
 }
 
 }  // namespace
 
-std::optional<micros> parse_rfc3339(std::string_view text) { return parse(text, true); }
-std::optional<micros> parse_vendor_time(std::string_view text) { return parse(text, false); }
-std::string format_rfc3339_ms(micros t) { return std::string(format(t, false).view()); }
-std::string format_rfc3339_us(micros t) { return std::string(format(t, true).view()); }
-time_text rfc3339_ms_text(micros t) { return format(t, false); }
+std::optional<micros> parse_rfc3339(std::string_view text) {
+  return parse(text, true);
+}
+std::optional<micros> parse_vendor_time(std::string_view text) {
+  return parse(text, false);
+}
+std::string format_rfc3339_ms(micros t) {
+  return std::string(format(t, false).view());
+}
+std::string format_rfc3339_us(micros t) {
+  return std::string(format(t, true).view());
+}
+time_text rfc3339_ms_text(micros t) {
+  return format(t, false);
+}
 
 }  // namespace cgw

@@ -23,7 +23,8 @@ void escape_into(std::string& out, std::string_view v) {
 std::string number(double v) {
   char buf[64];
   const double size = v < 0 ? -v : v;
-  const auto format = size == 0 || (size >= 1e-6 && size < 1e15) ? std::chars_format::fixed : std::chars_format::general;
+  const auto format =
+      size == 0 || (size >= 1e-6 && size < 1e15) ? std::chars_format::fixed : std::chars_format::general;
   const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v, format);
   return std::string(buf, ec == std::errc{} ? end : buf);
 }
@@ -40,7 +41,8 @@ void histogram::observe(double seconds) noexcept {
 
 histogram::reading histogram::read() const noexcept {
   reading r;
-  for (std::size_t i = 0; i < buckets_.size(); ++i) r.buckets[i] = buckets_[i].load(std::memory_order_relaxed);
+  for (std::size_t i = 0; i < buckets_.size(); ++i)
+    r.buckets[i] = buckets_[i].load(std::memory_order_relaxed);
   r.sum = sum_.load(std::memory_order_relaxed);
   r.count = count_.load(std::memory_order_relaxed);
   return r;

@@ -2,6 +2,7 @@
 // build and reused by every target (build time on 2 cores). Nothing of the project's own.
 #pragma once
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -27,7 +28,6 @@
 #include <boost/system/result.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <chrono>

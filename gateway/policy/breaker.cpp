@@ -5,7 +5,8 @@ namespace cgw::policy {
 bool circuit_breaker::allow(clock::time_point now) {
   std::lock_guard lock(mutex_);
   switch (state_) {
-    case state::closed: return true;
+    case state::closed:
+      return true;
     case state::open:
       if (now < opened_at_ + std::chrono::milliseconds(cfg_.open_ms)) return false;
       state_ = state::half_open;
@@ -42,7 +43,8 @@ void circuit_breaker::forgo() {
 
 circuit_breaker::state circuit_breaker::current(clock::time_point now) const {
   std::lock_guard lock(mutex_);
-  if (state_ == state::open && now >= opened_at_ + std::chrono::milliseconds(cfg_.open_ms)) return state::half_open;
+  if (state_ == state::open && now >= opened_at_ + std::chrono::milliseconds(cfg_.open_ms))
+    return state::half_open;
   return state_;
 }
 
@@ -53,9 +55,12 @@ void circuit_breaker::reconfigure(config::circuit_config cfg) {
 
 std::string_view to_string(circuit_breaker::state s) noexcept {
   switch (s) {
-    case circuit_breaker::state::closed: return "closed";
-    case circuit_breaker::state::open: return "open";
-    case circuit_breaker::state::half_open: return "half_open";
+    case circuit_breaker::state::closed:
+      return "closed";
+    case circuit_breaker::state::open:
+      return "open";
+    case circuit_breaker::state::half_open:
+      return "half_open";
   }
   return "closed";
 }

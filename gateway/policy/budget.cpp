@@ -25,9 +25,12 @@ double memory_budget_store::account::in_flight_cost() const {
 
 double memory_budget_store::account::available() const {
   switch (kind) {
-    case window::none: return std::numeric_limits<double>::infinity();
-    case window::assumed: return remaining - spent;
-    case window::reported: return remaining - in_flight_cost();
+    case window::none:
+      return std::numeric_limits<double>::infinity();
+    case window::assumed:
+      return remaining - spent;
+    case window::reported:
+      return remaining - in_flight_cost();
   }
   return 0;
 }
@@ -49,7 +52,8 @@ budget_decision memory_budget_store::reserve_at(const std::string& account_name,
     a.refilled = now;
   }
   if (a.kind != window::none && now >= a.expires) a.kind = window::none;
-  std::erase_if(a.in_flight, [&](const auto& e) { return e.second.second + std::chrono::seconds(limit.per_s) < now; });
+  std::erase_if(a.in_flight,
+                [&](const auto& e) { return e.second.second + std::chrono::seconds(limit.per_s) < now; });
   if (a.kind == window::none && points > 0) {
     // No word from the vendor: assume a fresh window of `points`, as the vendor would count it;
     // calls still in flight may be counted in it.
@@ -84,7 +88,8 @@ budget_decision memory_budget_store::reserve_at(const std::string& account_name,
 }
 
 void memory_budget_store::settle_at(const std::string& account_name, const config::rate_limit_config& limit,
-                                    const budget_ticket& ticket, const budget_report& report, clock::time_point now) {
+                                    const budget_ticket& ticket, const budget_report& report,
+                                    clock::time_point now) {
   std::lock_guard lock(mutex_);
   auto& a = accounts_[account_name];
   if (!report.answered) return;  // it stays counted as possibly spent until its window is over
@@ -95,7 +100,8 @@ void memory_budget_store::settle_at(const std::string& account_name, const confi
     return;
   }
   if (!report.remaining) return;
-  const auto reset = std::chrono::seconds(report.reset_s && *report.reset_s > 0 ? *report.reset_s : limit.per_s);
+  const auto reset =
+      std::chrono::seconds(report.reset_s && *report.reset_s > 0 ? *report.reset_s : limit.per_s);
   if (a.kind != window::reported || now >= a.expires) {
     // The first figure of a window: the vendor counted it by now, so the window it belongs to
     // ends by `now + reset`.
@@ -121,18 +127,20 @@ void memory_budget_store::refund_at(const std::string& account_name, const confi
 }
 
 net::awaitable<budget_decision> memory_budget_store::reserve(const std::string& account,
-                                                             const config::rate_limit_config& limit, double cost,
-                                                             deadline latest) {
+                                                             const config::rate_limit_config& limit,
+                                                             double cost, deadline latest) {
   co_return reserve_at(account, limit, cost, latest, clock::now());
 }
 
-net::awaitable<void> memory_budget_store::settle(const std::string& account, const config::rate_limit_config& limit,
+net::awaitable<void> memory_budget_store::settle(const std::string& account,
+                                                 const config::rate_limit_config& limit,
                                                  const budget_ticket& ticket, const budget_report& report) {
   settle_at(account, limit, ticket, report, clock::now());
   co_return;
 }
 
-net::awaitable<void> memory_budget_store::refund(const std::string& account, const config::rate_limit_config& limit,
+net::awaitable<void> memory_budget_store::refund(const std::string& account,
+                                                 const config::rate_limit_config& limit,
                                                  const budget_ticket& ticket) {
   refund_at(account, limit, ticket);
   co_return;

@@ -29,7 +29,8 @@ constexpr clock::duration min_call_time = std::chrono::milliseconds(100);
 struct budget_ticket {
   std::uint64_t seq = 0;  // order of reservation within the account
   double cost = 0;
-  bool local = false;  // a shared store's: issued by its local fallback while the shared state was unreachable
+  bool local =
+      false;  // a shared store's: issued by its local fallback while the shared state was unreachable
 };
 
 struct budget_decision {
@@ -56,8 +57,9 @@ class budget_store {
  public:
   virtual ~budget_store() = default;
   // Asks for `cost` points of `account` to be spent no later than `latest`.
-  virtual net::awaitable<budget_decision> reserve(const std::string& account, const config::rate_limit_config& limit,
-                                                  double cost, deadline latest) = 0;
+  virtual net::awaitable<budget_decision> reserve(const std::string& account,
+                                                  const config::rate_limit_config& limit, double cost,
+                                                  deadline latest) = 0;
   // Every reservation is settled once, whatever became of the request.
   virtual net::awaitable<void> settle(const std::string& account, const config::rate_limit_config& limit,
                                       const budget_ticket& ticket, const budget_report& report) = 0;
@@ -80,9 +82,10 @@ class memory_budget_store final : public budget_store {
   // The decision logic itself, synchronous and clock-injected for tests.
   budget_decision reserve_at(const std::string& account, const config::rate_limit_config& limit, double cost,
                              deadline latest, clock::time_point now);
-  void settle_at(const std::string& account, const config::rate_limit_config& limit, const budget_ticket& ticket,
-                 const budget_report& report, clock::time_point now);
-  void refund_at(const std::string& account, const config::rate_limit_config& limit, const budget_ticket& ticket);
+  void settle_at(const std::string& account, const config::rate_limit_config& limit,
+                 const budget_ticket& ticket, const budget_report& report, clock::time_point now);
+  void refund_at(const std::string& account, const config::rate_limit_config& limit,
+                 const budget_ticket& ticket);
 
  private:
   // The vendor's window as far as this store can tell. The vendor's figure only falls within a

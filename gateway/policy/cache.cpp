@@ -23,7 +23,8 @@ std::optional<shared_response> memory_cache::find(const std::string& key, clock:
   return it->second->value;
 }
 
-void memory_cache::put(const std::string& key, shared_response value, clock::duration ttl, clock::time_point now) {
+void memory_cache::put(const std::string& key, shared_response value, clock::duration ttl,
+                       clock::time_point now) {
   const std::uint64_t cost = footprint(key, *value);
   std::lock_guard lock(mutex_);
   if (auto it = index_.find(key); it != index_.end()) {
@@ -78,7 +79,8 @@ bool singleflight::flight::failed_on_leaders_terms(deadline until) const {
   return timed && leader_until < until;
 }
 
-void singleflight::land(const std::string& key, const std::shared_ptr<flight>& f, result<shared_response> value) {
+void singleflight::land(const std::string& key, const std::shared_ptr<flight>& f,
+                        result<shared_response> value) {
   {
     std::lock_guard lock(mutex_);
     if (auto it = flights_.find(key); it != flights_.end() && it->second == f) flights_.erase(it);

@@ -27,7 +27,8 @@ class cache_store {
  public:
   virtual ~cache_store() = default;
   virtual std::optional<shared_response> find(const std::string& key, clock::time_point now) = 0;
-  virtual void put(const std::string& key, shared_response value, clock::duration ttl, clock::time_point now) = 0;
+  virtual void put(const std::string& key, shared_response value, clock::duration ttl,
+                   clock::time_point now) = 0;
 };
 
 // The fleet's tier behind the in-memory cache (Redis): answers one replica got are hits on the
@@ -38,7 +39,8 @@ class shared_cache {
  public:
   virtual ~shared_cache() = default;
   virtual net::awaitable<std::optional<shared_response>> find(const std::string& key, deadline until) = 0;
-  virtual net::awaitable<void> put(const std::string& key, const upstream::response& value, clock::duration ttl) = 0;
+  virtual net::awaitable<void> put(const std::string& key, const upstream::response& value,
+                                   clock::duration ttl) = 0;
   // True when this replica now holds the lease on making the call for `key`, for at most `ttl`.
   virtual net::awaitable<bool> lease(const std::string& key, clock::duration ttl, deadline until) = 0;
   virtual net::awaitable<void> release(const std::string& key) = 0;
@@ -48,7 +50,8 @@ class memory_cache final : public cache_store {
  public:
   explicit memory_cache(std::uint64_t max_bytes) : max_bytes_(max_bytes) {}
   std::optional<shared_response> find(const std::string& key, clock::time_point now) override;
-  void put(const std::string& key, shared_response value, clock::duration ttl, clock::time_point now) override;
+  void put(const std::string& key, shared_response value, clock::duration ttl,
+           clock::time_point now) override;
   void set_capacity(std::uint64_t max_bytes);
   std::uint64_t bytes() const;
   std::size_t entries() const;

@@ -6,7 +6,9 @@
 namespace cgw::policy {
 namespace {
 
-long whole_up(double seconds) { return static_cast<long>(std::ceil(std::max(0.0, seconds) - 1e-9)); }
+long whole_up(double seconds) {
+  return static_cast<long>(std::ceil(std::max(0.0, seconds) - 1e-9));
+}
 
 }  // namespace
 
@@ -52,7 +54,8 @@ std::string rate_limit_policy_header(const config::client_rate_limit& limit) {
 }
 
 std::string rate_limit_header(const client_limit_verdict& v) {
-  return "\"client\";r=" + std::to_string(static_cast<long>(v.remaining)) + ";t=" + std::to_string(whole_up(v.full_in_s));
+  return "\"client\";r=" + std::to_string(static_cast<long>(v.remaining)) +
+         ";t=" + std::to_string(whole_up(v.full_in_s));
 }
 
 }  // namespace cgw::policy

@@ -26,6 +26,7 @@ class concurrency_limit {
     slot(slot&& other) noexcept : owner_(std::exchange(other.owner_, nullptr)) {}
     slot& operator=(slot&& other) noexcept;
     ~slot();
+
    private:
     friend class concurrency_limit;
     explicit slot(concurrency_limit* owner) : owner_(owner) {}

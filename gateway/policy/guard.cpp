@@ -59,19 +59,20 @@ std::string_view outcome_of(const result<upstream::response>& res) {
   return status >= 500 ? "server_error" : "client_error";
 }
 
-
 // How often a replica that another one's lease keeps from calling looks for that call's answer.
 constexpr clock::duration lease_poll = std::chrono::milliseconds(10);
 
-bool retryable_status(unsigned status) { return status == 429 || status == 502 || status == 503 || status == 504; }
-
+bool retryable_status(unsigned status) {
+  return status == 429 || status == 502 || status == 503 || status == 504;
+}
 
 }  // namespace
 
 shared_state::shared_state(std::uint64_t cache_bytes, std::shared_ptr<budget_store> budgets)
     : budgets_(budgets ? std::move(budgets) : std::make_shared<memory_budget_store>()), cache_(cache_bytes) {}
 
-std::shared_ptr<circuit_breaker> shared_state::breaker(const std::string& vendor, const config::circuit_config& cfg) {
+std::shared_ptr<circuit_breaker> shared_state::breaker(const std::string& vendor,
+                                                       const config::circuit_config& cfg) {
   std::lock_guard lock(mutex_);
   auto& [b, settings] = staged_.breakers[vendor];
   settings = cfg;  // reconfigured at commit: the running one keeps its settings until then
@@ -93,7 +94,8 @@ std::shared_ptr<retry_budget> shared_state::retries(const std::string& vendor, s
   return r;
 }
 
-std::shared_ptr<concurrency_limit> shared_state::concurrency(const std::string& account, std::uint32_t limit) {
+std::shared_ptr<concurrency_limit> shared_state::concurrency(const std::string& account,
+                                                             std::uint32_t limit) {
   std::lock_guard lock(mutex_);
   auto& c = staged_.limits[account];
   if (c && c->limit() == limit) return c;
@@ -152,10 +154,11 @@ std::string vendor_guard::cache_key(const upstream::request& req) const {
   return sha256({account_, req.method_string(), req.target(), req.body()});
 }
 
-net::awaitable<result<shared_response>> vendor_guard::send(upstream::client& http, const upstream::endpoint& ep,
+net::awaitable<result<shared_response>> vendor_guard::send(upstream::client& http,
+                                                           const upstream::endpoint& ep,
                                                            upstream::request req, deadline until,
-                                                           bool clients_deadline, upstream::limits lim, double cost,
-                                                           call_stats& stats) const {
+                                                           bool clients_deadline, upstream::limits lim,
+                                                           double cost, call_stats& stats) const {
   const std::string key = cache_key(req);
   const auto ttl = std::chrono::milliseconds(cache_ttl_ms_);
   // A follower whose leader failed on the leader's own terms (a shorter deadline, a client that went
@@ -249,10 +252,12 @@ net::awaitable<result<shared_response>> vendor_guard::send(upstream::client& htt
 
 failure vendor_guard::no_time_left() const {
   metrics::upstream_calls_skipped.with({vendor_, "deadline"}).add();
-  return failure::make(errc::deadline_exceeded, "the request's deadline left no time for a call to the vendor");
+  return failure::make(errc::deadline_exceeded,
+                       "the request's deadline left no time for a call to the vendor");
 }
 
-net::awaitable<result<shared_response>> vendor_guard::attempt(upstream::client& http, const upstream::endpoint& ep,
+net::awaitable<result<shared_response>> vendor_guard::attempt(upstream::client& http,
+                                                              const upstream::endpoint& ep,
                                                               const upstream::request& req, deadline until,
                                                               bool clients_deadline, upstream::limits lim,
                                                               double cost, call_stats& stats) const {
@@ -261,8 +266,9 @@ net::awaitable<result<shared_response>> vendor_guard::attempt(upstream::client& 
     // Checked before the breaker, so that a call not made never takes the half-open probe.
     if (until - clock::now() < min_send_time) co_return no_time_left();
     if (!breaker_->allow(clock::now()))
-      co_return failure::make(errc::circuit_open, "the circuit is open: the vendor failed repeatedly; calls resume "
-                                                  "with one probe after the open period");
+      co_return failure::make(errc::circuit_open,
+                              "the circuit is open: the vendor failed repeatedly; calls resume "
+                              "with one probe after the open period");
     auto slot = co_await concurrency_->acquire(until - min_call_time);
     if (!slot) {
       breaker_->forgo();
@@ -303,7 +309,7 @@ net::awaitable<result<shared_response>> vendor_guard::attempt(upstream::client& 
     auto res = co_await http.send(ep, std::move(copy), until, lim);
     metrics::upstream_requests.with({vendor_, outcome_of(res)}).add();
     metrics::upstream_request_duration.with({vendor_}).observe(
-              std::chrono::duration<double>(clock::now() - sent).count());
+        std::chrono::duration<double>(clock::now() - sent).count());
     const budget_report report = res ? report_of(*res, remaining_header_, reset_header_) : budget_report{};
     co_await shared_.budgets().settle(account_, rate_limit_, d.ticket, report);
     slot.reset();
@@ -312,8 +318,9 @@ net::awaitable<result<shared_response>> vendor_guard::attempt(upstream::client& 
     // fail, so its breaker, shared by every tenant, hears nothing of it.
     if (!res && res.error().code == errc::upstream_timeout && clients_deadline) {
       breaker_->forgo();
-      co_return failure::make(errc::deadline_exceeded,
-                              "the request's own deadline ended the vendor call (the vendor's timeout_ms is longer)");
+      co_return failure::make(
+          errc::deadline_exceeded,
+          "the request's own deadline ended the vendor call (the vendor's timeout_ms is longer)");
     }
     const unsigned status = res ? res->result_int() : 0;
     const bool vendor_failed = !res || status >= 500;
@@ -336,14 +343,17 @@ net::awaitable<result<shared_response>> vendor_guard::attempt(upstream::client& 
   }
 }
 
-circuit_breaker::state vendor_guard::circuit() const { return breaker_->current(clock::now()); }
+circuit_breaker::state vendor_guard::circuit() const {
+  return breaker_->current(clock::now());
+}
 
 boost::json::object vendor_guard::describe() const {
   boost::json::object o;
   o["circuit"] = to_string(circuit());
-  o["rate_limit"] = rate_limit_.points == 0 ? boost::json::value(nullptr)
-                                            : boost::json::value(boost::json::object{
-                                                  {"points", rate_limit_.points}, {"per_s", rate_limit_.per_s}});
+  o["rate_limit"] = rate_limit_.points == 0
+                        ? boost::json::value(nullptr)
+                        : boost::json::value(boost::json::object{{"points", rate_limit_.points},
+                                                                 {"per_s", rate_limit_.per_s}});
   o["max_concurrency"] = concurrency_->limit();
   o["cache_ttl_ms"] = cache_ttl_ms_;
   return o;

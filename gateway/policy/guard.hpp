@@ -84,7 +84,7 @@ struct call_stats {
   unsigned retries = 0;
   unsigned cache_hits = 0;
   unsigned coalesced = 0;
-  unsigned misses = 0;  // calls this request led (made, or tried to make)
+  unsigned misses = 0;       // calls this request led (made, or tried to make)
   double budget_points = 0;  // what the calls that reached the vendor cost in its rate budget
 };
 

@@ -55,8 +55,8 @@ class memo {
   // `compute` (an awaitable of `computed`, nullptr value for "nothing to share"), kept for `ttl`
   // when it may be (ttl 0: shared only while in flight).
   template <class Compute>
-  net::awaitable<std::pair<value_ptr, memo_outcome>> get(const std::string& key, clock::duration ttl, deadline until,
-                                                         Compute compute) {
+  net::awaitable<std::pair<value_ptr, memo_outcome>> get(const std::string& key, clock::duration ttl,
+                                                         deadline until, Compute compute) {
     if (ttl.count() > 0)
       if (auto hit = find(key, clock::now())) co_return std::pair{hit, memo_outcome::hit};
     std::shared_ptr<flight> f;
@@ -90,7 +90,8 @@ class memo {
     co_return std::pair{out.value, memo_outcome::computed};
   }
 
-  void put(const std::string& key, value_ptr value, std::uint64_t bytes, clock::duration ttl, clock::time_point now) {
+  void put(const std::string& key, value_ptr value, std::uint64_t bytes, clock::duration ttl,
+           clock::time_point now) {
     bytes += key.size() + sizeof(entry);
     std::lock_guard lock(mutex_);
     if (auto it = index_.find(key); it != index_.end()) erase_locked(it->second);

@@ -1,8 +1,8 @@
 #include "gateway/policy/retry.hpp"
 
 #include <algorithm>
-#include <cmath>
 #include <charconv>
+#include <cmath>
 #include <ctime>
 #include <optional>
 #include <random>
@@ -39,7 +39,8 @@ int retry_after_seconds(const upstream::response& res) {
 
 clock::duration backoff(const config::retry_config& cfg, unsigned retry) {
   thread_local std::minstd_rand rng{std::random_device{}()};
-  const double cap = std::min<double>(cfg.max_delay_ms, cfg.base_delay_ms * std::ldexp(1.0, static_cast<int>(std::min(retry, 30u))));
+  const double cap = std::min<double>(
+      cfg.max_delay_ms, cfg.base_delay_ms * std::ldexp(1.0, static_cast<int>(std::min(retry, 30u))));
   std::uniform_real_distribution<double> jitter(0, cap);
   return std::chrono::duration_cast<clock::duration>(std::chrono::duration<double, std::milli>(jitter(rng)));
 }

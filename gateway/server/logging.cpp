@@ -3,10 +3,10 @@
 #include <atomic>
 #include <mutex>
 
-#include <boost/json/object.hpp>
-#include <boost/json/serialize.hpp>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
 
 namespace cgw::logging {
 namespace {

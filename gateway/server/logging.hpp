@@ -7,8 +7,8 @@
 #include <initializer_list>
 #include <string_view>
 
-#include <boost/json/value.hpp>
 #include <spdlog/common.h>
+#include <boost/json/value.hpp>
 
 namespace cgw::logging {
 

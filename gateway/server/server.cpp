@@ -16,13 +16,13 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/json/value_from.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/json/serialize.hpp>
+#include <boost/json/value_from.hpp>
 
 namespace cgw::server {
 namespace {
@@ -118,7 +118,9 @@ class server::connection_slot {
 server::server(api::service& svc, const config::gateway_config& cfg)
     : service_(svc), limits_(cfg.server), listen_(cfg.listen) {}
 
-server::~server() { shutdown(std::chrono::milliseconds(0)); }
+server::~server() {
+  shutdown(std::chrono::milliseconds(0));
+}
 
 std::uint16_t server::start() {
   unsigned threads = limits_.threads ? limits_.threads : std::max(1u, std::thread::hardware_concurrency());
@@ -304,7 +306,8 @@ void server::shutdown(std::chrono::milliseconds grace) {
     acceptor_->close(ignored);
   });
   const auto until = clock::now() + grace;
-  while (in_flight_.load() > 0 && clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  while (in_flight_.load() > 0 && clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   for (auto& w : workers_) {
     w->work.reset();
     w->ioc.stop();

@@ -11,6 +11,7 @@
 #include <thread>
 #include <variant>
 
+#include <hiredis/hiredis.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -22,7 +23,6 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
-#include <hiredis/hiredis.h>
 
 namespace cgw::shared_state {
 namespace {
@@ -39,14 +39,21 @@ reply copy_reply(const redisReply& r) {
       out.type = reply::kind::integer;
       out.integer = r.integer;
       break;
-    case REDIS_REPLY_STRING: out.type = reply::kind::string; break;
-    case REDIS_REPLY_STATUS: out.type = reply::kind::status; break;
-    case REDIS_REPLY_ERROR: out.type = reply::kind::error; break;
+    case REDIS_REPLY_STRING:
+      out.type = reply::kind::string;
+      break;
+    case REDIS_REPLY_STATUS:
+      out.type = reply::kind::status;
+      break;
+    case REDIS_REPLY_ERROR:
+      out.type = reply::kind::error;
+      break;
     case REDIS_REPLY_ARRAY:
       out.type = reply::kind::array;
       for (std::size_t i = 0; i < r.elements; ++i) out.elements.push_back(copy_reply(*r.element[i]));
       break;
-    default: out.type = reply::kind::nil;
+    default:
+      out.type = reply::kind::nil;
   }
   if (r.str && (r.type == REDIS_REPLY_STRING || r.type == REDIS_REPLY_STATUS || r.type == REDIS_REPLY_ERROR))
     out.text.assign(r.str, r.len);
@@ -73,7 +80,9 @@ struct reader_deleter {
 };
 using reader_ptr = std::unique_ptr<redisReader, reader_deleter>;
 
-std::string hex_sha1(std::string_view text) { return digest::hex(digest::sha1(text)); }
+std::string hex_sha1(std::string_view text) {
+  return digest::hex(digest::sha1(text));
+}
 
 }  // namespace
 
@@ -174,7 +183,8 @@ struct redis_client::impl {
   }
 
   // Reads replies until `count` arrived (count 0: until the connection ends), completing callers in order.
-  net::awaitable<result<std::vector<reply>>> read_replies(connection& c, redisReader& reader, std::size_t count) {
+  net::awaitable<result<std::vector<reply>>> read_replies(connection& c, redisReader& reader,
+                                                          std::size_t count) {
     std::vector<reply> handshake;
     std::array<char, 16 * 1024> buf;
     for (;;) {
@@ -206,8 +216,11 @@ struct redis_client::impl {
   // Connects, authenticates and selects the database; on success the connection is up.
   net::awaitable<result<void>> connect_once(reader_ptr& reader) {
     tcp::resolver resolver(ioc);
-    auto [rec, endpoints] = co_await resolver.async_resolve(opts.where.host, std::to_string(opts.where.port), use_tuple);
-    if (rec) co_return failure::make(errc::upstream_error, "cannot resolve " + opts.where.host + ": " + rec.message());
+    auto [rec, endpoints] =
+        co_await resolver.async_resolve(opts.where.host, std::to_string(opts.where.port), use_tuple);
+    if (rec)
+      co_return failure::make(errc::upstream_error,
+                              "cannot resolve " + opts.where.host + ": " + rec.message());
     std::shared_ptr<connection> c;
     if (opts.where.tls) {
       if (!tls) {
@@ -215,8 +228,10 @@ struct redis_client::impl {
         beast::error_code ec;
         tls->set_verify_mode(ssl::verify_peer, ec);
         SSL_CTX_set_min_proto_version(tls->native_handle(), TLS1_2_VERSION);
-        if (opts.where.ca_file.empty()) tls->set_default_verify_paths(ec);
-        else tls->load_verify_file(opts.where.ca_file, ec);
+        if (opts.where.ca_file.empty())
+          tls->set_default_verify_paths(ec);
+        else
+          tls->load_verify_file(opts.where.ca_file, ec);
         if (ec) {
           tls.reset();
           co_return failure::make(errc::upstream_error, "cannot load the CA certificates: " + ec.message());
@@ -228,7 +243,9 @@ struct redis_client::impl {
     }
     c->lowest().expires_after(opts.connect_timeout);
     auto [cec, _] = co_await c->lowest().async_connect(endpoints, use_tuple);
-    if (cec) co_return failure::make(errc::upstream_error, "cannot connect to " + opts.where.host + ": " + cec.message());
+    if (cec)
+      co_return failure::make(errc::upstream_error,
+                              "cannot connect to " + opts.where.host + ": " + cec.message());
     c->lowest().socket().set_option(tcp::no_delay(true));
     if (auto* s = std::get_if<tls_stream>(&c->stream)) {
       if (!SSL_set_tlsext_host_name(s->native_handle(), opts.where.host.c_str()))
@@ -240,8 +257,9 @@ struct redis_client::impl {
     std::string hello;
     std::size_t asked = 0;
     if (!opts.where.password.empty()) {
-      hello += opts.where.username.empty() ? format_command({"AUTH", opts.where.password.reveal()})
-                                         : format_command({"AUTH", opts.where.username, opts.where.password.reveal()});
+      hello += opts.where.username.empty()
+                   ? format_command({"AUTH", opts.where.password.reveal()})
+                   : format_command({"AUTH", opts.where.username, opts.where.password.reveal()});
       ++asked;
     }
     if (opts.where.db != 0) {
@@ -250,15 +268,18 @@ struct redis_client::impl {
     }
     hello += format_command({"PING"});
     ++asked;
-    auto [wec, wn] =
-        co_await std::visit([&](auto& s) { return net::async_write(s, net::buffer(hello), use_tuple); }, c->stream);
-    if (wec) co_return failure::make(errc::upstream_error, "cannot write to " + opts.where.host + ": " + wec.message());
+    auto [wec, wn] = co_await std::visit(
+        [&](auto& s) { return net::async_write(s, net::buffer(hello), use_tuple); }, c->stream);
+    if (wec)
+      co_return failure::make(errc::upstream_error,
+                              "cannot write to " + opts.where.host + ": " + wec.message());
     reader.reset(redisReaderCreate());
     auto replies = co_await read_replies(*c, *reader, asked);
     if (!replies) co_return replies.error();
     for (const auto& r : *replies)
       if (r.is_error())  // never echo the command: AUTH carries the password
-        co_return failure::make(errc::upstream_error, "the server refused the handshake: " + r.text.substr(0, 80));
+        co_return failure::make(errc::upstream_error,
+                                "the server refused the handshake: " + r.text.substr(0, 80));
     c->lowest().expires_never();
     conn = std::move(c);
     up = true;
@@ -284,7 +305,8 @@ struct redis_client::impl {
       if (stopping) break;
       const auto cap = std::min<unsigned>(2000, 50u << std::min(failures, 6u));
       ++failures;
-      pause.expires_after(std::chrono::milliseconds(std::uniform_int_distribution<unsigned>(cap / 2, cap)(rng)));
+      pause.expires_after(
+          std::chrono::milliseconds(std::uniform_int_distribution<unsigned>(cap / 2, cap)(rng)));
       co_await pause.async_wait(use_tuple);
     }
   }
@@ -311,13 +333,15 @@ redis_client::~redis_client() {
   net::post(impl_->ioc, [i = impl_.get()] {
     i->stopping = true;
     i->drop("the client is shutting down");  // waiting callers get their failure now
-    i->ioc.stop();  // the loops' frames go with the io_context
+    i->ioc.stop();                           // the loops' frames go with the io_context
   });
   impl_->work.reset();
   if (impl_->thread.joinable()) impl_->thread.join();
 }
 
-bool redis_client::connected() const noexcept { return impl_->up.load(); }
+bool redis_client::connected() const noexcept {
+  return impl_->up.load();
+}
 
 bool redis_client::wait_connected(std::chrono::milliseconds at_most) const {
   const auto until = clock::now() + at_most;
@@ -328,7 +352,8 @@ bool redis_client::wait_connected(std::chrono::milliseconds at_most) const {
 net::awaitable<result<reply>> redis_client::command(std::vector<std::string> argv, deadline until) {
   auto c = std::make_shared<call>();
   // A raw pointer: a handler left in the queue at shutdown must not keep the client alive.
-  net::post(impl_->ioc, [i = impl_.get(), c, bytes = format_command(argv)]() mutable { i->submit(c, std::move(bytes)); });
+  net::post(impl_->ioc,
+            [i = impl_.get(), c, bytes = format_command(argv)]() mutable { i->submit(c, std::move(bytes)); });
   const deadline by = std::min(until, clock::now() + impl_->timeout());
   if (!co_await c->done.wait(by))
     co_return failure::make(errc::upstream_error,

@@ -34,8 +34,8 @@ struct reply {
 };
 
 struct redis_options {
-  config::redis_config where;                        // host, port, database, TLS, AUTH, timeout_ms
-  std::chrono::milliseconds connect_timeout{1000};   // connecting, TLS and AUTH together
+  config::redis_config where;                       // host, port, database, TLS, AUTH, timeout_ms
+  std::chrono::milliseconds connect_timeout{1000};  // connecting, TLS and AUTH together
 };
 
 // A Lua script, called by SHA (EVALSHA) and sent whole once when the server says NOSCRIPT.

@@ -22,13 +22,15 @@ std::string number(double v) {
 }
 
 long long ms_left(deadline until) {
-  return std::max<long long>(0, std::chrono::duration_cast<std::chrono::milliseconds>(until - clock::now()).count());
+  return std::max<long long>(
+      0, std::chrono::duration_cast<std::chrono::milliseconds>(until - clock::now()).count());
 }
 
 // An array reply of at least `n` elements whose first ones are integers, or why not.
 result<const std::vector<reply>*> array_of(const result<reply>& r, std::size_t n, std::size_t integers) {
   if (!r) return r.error();
-  if (r->is_error()) return failure::make(errc::upstream_error, "redis: the script failed: " + r->text.substr(0, 120));
+  if (r->is_error())
+    return failure::make(errc::upstream_error, "redis: the script failed: " + r->text.substr(0, 120));
   if (r->type != reply::kind::array || r->elements.size() < n)
     return failure::make(errc::upstream_error, "redis: an unexpected reply to a script");
   for (std::size_t i = 0; i < integers; ++i)
@@ -71,7 +73,8 @@ net::awaitable<policy::budget_decision> redis_budget_store::reserve(const std::s
     // Cut by the request's own deadline rather than Redis's timeout: Redis is not to blame.
     const bool cut_by_request = !r && clock::now() >= latest + policy::min_call_time;
     if (!cut_by_request) health_->failed(asked, fields.error().message);
-    auto d = local_.reserve_at(account, local_share(limit, opts_.expected_replicas), cost, latest, clock::now());
+    auto d =
+        local_.reserve_at(account, local_share(limit, opts_.expected_replicas), cost, latest, clock::now());
     d.ticket.local = true;
     co_return d;
   }
@@ -87,7 +90,8 @@ net::awaitable<policy::budget_decision> redis_budget_store::reserve(const std::s
   co_return d;
 }
 
-net::awaitable<void> redis_budget_store::settle(const std::string& account, const config::rate_limit_config& limit,
+net::awaitable<void> redis_budget_store::settle(const std::string& account,
+                                                const config::rate_limit_config& limit,
                                                 const policy::budget_ticket& ticket,
                                                 const policy::budget_report& report) {
   const auto asked = clock::now();
@@ -100,18 +104,22 @@ net::awaitable<void> redis_budget_store::settle(const std::string& account, cons
     co_return;
   }
   if (!report.answered) co_return;  // it stays counted as possibly spent until its window is over
-  std::vector<std::string> args{std::to_string(limit.points), std::to_string(limit.per_s), std::to_string(ticket.seq)};
+  std::vector<std::string> args{std::to_string(limit.points), std::to_string(limit.per_s),
+                                std::to_string(ticket.seq)};
   args.push_back(report.remaining ? number(*report.remaining) : std::string("-1"));
   args.push_back(report.reset_s ? std::to_string(*report.reset_s) : std::string("-1"));
   args.push_back(report.rate_limited ? std::string("1") : std::string("0"));
   args.push_back(std::to_string(report.retry_after_s));
   auto r = co_await redis_->eval(settle_script, keys(account), args, deadline::max());
   // A lost settle leaves the call counted until its window ends: the budget errs on the safe side.
-  if (!r || r->is_error()) health_->failed(asked, r ? "redis: the settle script failed" : r.error().message);
-  else health_->succeeded(asked);
+  if (!r || r->is_error())
+    health_->failed(asked, r ? "redis: the settle script failed" : r.error().message);
+  else
+    health_->succeeded(asked);
 }
 
-net::awaitable<void> redis_budget_store::refund(const std::string& account, const config::rate_limit_config& limit,
+net::awaitable<void> redis_budget_store::refund(const std::string& account,
+                                                const config::rate_limit_config& limit,
                                                 const policy::budget_ticket& ticket) {
   const auto asked = clock::now();
   if (ticket.local) {
@@ -120,16 +128,18 @@ net::awaitable<void> redis_budget_store::refund(const std::string& account, cons
   }
   const std::vector<std::string> args{std::to_string(limit.points), std::to_string(ticket.seq)};
   auto r = co_await redis_->eval(refund_script, keys(account), args, deadline::max());
-  if (!r || r->is_error()) health_->failed(asked, r ? "redis: the refund script failed" : r.error().message);
-  else health_->succeeded(asked);
+  if (!r || r->is_error())
+    health_->failed(asked, r ? "redis: the refund script failed" : r.error().message);
+  else
+    health_->succeeded(asked);
 }
 
 redis_client_limit_store::redis_client_limit_store(std::shared_ptr<redis_client> redis, store_options opts,
                                                    std::shared_ptr<policy::shared_health> health)
     : redis_(std::move(redis)), opts_(std::move(opts)), health_(std::move(health)) {}
 
-net::awaitable<policy::client_limit_verdict> redis_client_limit_store::take(const std::string& client,
-                                                                            const config::client_rate_limit& limit) {
+net::awaitable<policy::client_limit_verdict> redis_client_limit_store::take(
+    const std::string& client, const config::client_rate_limit& limit) {
   const auto asked = clock::now();
   const std::vector<std::string> keys{opts_.key_prefix + "client:{" + client + "}"};
   const std::vector<std::string> args{number(limit.requests_per_s), number(limit.burst)};
@@ -144,9 +154,12 @@ net::awaitable<policy::client_limit_verdict> redis_client_limit_store::take(cons
   co_return policy::verdict_for((**fields)[0].integer == 1, tokens, limit);
 }
 
-redis_cache::redis_cache(std::shared_ptr<redis_client> redis, store_options opts, std::shared_ptr<policy::shared_health> health,
-                         std::size_t max_entry_bytes)
-    : redis_(std::move(redis)), opts_(std::move(opts)), health_(std::move(health)), max_entry_bytes_(max_entry_bytes) {}
+redis_cache::redis_cache(std::shared_ptr<redis_client> redis, store_options opts,
+                         std::shared_ptr<policy::shared_health> health, std::size_t max_entry_bytes)
+    : redis_(std::move(redis)),
+      opts_(std::move(opts)),
+      health_(std::move(health)),
+      max_entry_bytes_(max_entry_bytes) {}
 
 std::string redis_cache::key_for(std::string_view kind, const std::string& key) const {
   static constexpr char hex[] = "0123456789abcdef";
@@ -187,7 +200,8 @@ std::optional<policy::shared_response> redis_cache::decode(std::string_view byte
   return policy::shared_response(std::move(res));
 }
 
-net::awaitable<std::optional<policy::shared_response>> redis_cache::find(const std::string& key, deadline until) {
+net::awaitable<std::optional<policy::shared_response>> redis_cache::find(const std::string& key,
+                                                                         deadline until) {
   const auto asked = clock::now();
   std::vector<std::string> argv{"GET", key_for("cache", key)};
   auto r = co_await redis_->command(std::move(argv), until);
@@ -200,7 +214,8 @@ net::awaitable<std::optional<policy::shared_response>> redis_cache::find(const s
   co_return decode(r->text);  // something else under our key is a miss, not a crash
 }
 
-net::awaitable<void> redis_cache::put(const std::string& key, const upstream::response& value, clock::duration ttl) {
+net::awaitable<void> redis_cache::put(const std::string& key, const upstream::response& value,
+                                      clock::duration ttl) {
   const auto asked = clock::now();
   if (value.body().size() > max_entry_bytes_) co_return;
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(ttl).count();
@@ -234,8 +249,8 @@ fleet join_fleet(const config::gateway_config& cfg, policy::shared_health::liste
   f.redis->wait_connected(std::chrono::seconds(1));
   f.health = std::make_shared<policy::shared_health>(std::move(on_change));
   const store_options opts{redis_cfg.key_prefix, cfg.shared_state.expected_replicas};
-  f.policies = std::make_shared<policy::shared_state>(cfg.cache.max_bytes,
-                                                      std::make_shared<redis_budget_store>(f.redis, opts, f.health));
+  f.policies = std::make_shared<policy::shared_state>(
+      cfg.cache.max_bytes, std::make_shared<redis_budget_store>(f.redis, opts, f.health));
   f.policies->set_remote_cache(std::make_shared<redis_cache>(f.redis, opts, f.health));
   f.policies->set_fleet(f.health);
   f.client_limits = std::make_shared<redis_client_limit_store>(f.redis, opts, f.health);

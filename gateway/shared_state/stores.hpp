@@ -30,12 +30,15 @@ config::client_rate_limit local_share(const config::client_rate_limit& limit, un
 
 class redis_budget_store final : public policy::budget_store {
  public:
-  redis_budget_store(std::shared_ptr<redis_client> redis, store_options opts, std::shared_ptr<policy::shared_health> health);
+  redis_budget_store(std::shared_ptr<redis_client> redis, store_options opts,
+                     std::shared_ptr<policy::shared_health> health);
 
-  net::awaitable<policy::budget_decision> reserve(const std::string& account, const config::rate_limit_config& limit,
-                                                  double cost, deadline latest) override;
+  net::awaitable<policy::budget_decision> reserve(const std::string& account,
+                                                  const config::rate_limit_config& limit, double cost,
+                                                  deadline latest) override;
   net::awaitable<void> settle(const std::string& account, const config::rate_limit_config& limit,
-                              const policy::budget_ticket& ticket, const policy::budget_report& report) override;
+                              const policy::budget_ticket& ticket,
+                              const policy::budget_report& report) override;
   net::awaitable<void> refund(const std::string& account, const config::rate_limit_config& limit,
                               const policy::budget_ticket& ticket) override;
 
@@ -70,11 +73,13 @@ class redis_client_limit_store final : public policy::client_limit_store {
 // go long before budget and client-limit keys (minutes).
 class redis_cache final : public policy::shared_cache {
  public:
-  redis_cache(std::shared_ptr<redis_client> redis, store_options opts, std::shared_ptr<policy::shared_health> health,
-              std::size_t max_entry_bytes = 1 << 20);
+  redis_cache(std::shared_ptr<redis_client> redis, store_options opts,
+              std::shared_ptr<policy::shared_health> health, std::size_t max_entry_bytes = 1 << 20);
 
-  net::awaitable<std::optional<policy::shared_response>> find(const std::string& key, deadline until) override;
-  net::awaitable<void> put(const std::string& key, const upstream::response& value, clock::duration ttl) override;
+  net::awaitable<std::optional<policy::shared_response>> find(const std::string& key,
+                                                              deadline until) override;
+  net::awaitable<void> put(const std::string& key, const upstream::response& value,
+                           clock::duration ttl) override;
   net::awaitable<bool> lease(const std::string& key, clock::duration ttl, deadline until) override;
   net::awaitable<void> release(const std::string& key) override;
 

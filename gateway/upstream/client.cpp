@@ -67,7 +67,8 @@ constexpr std::size_t max_resolutions = 256;
 // next request on the connection would read them as its answer.
 bool drained(connection& conn) {
   if (conn.buffer.size() != 0) return false;
-  if (auto* tls = std::get_if<tls_stream>(&conn.stream); tls && SSL_pending(tls->native_handle()) > 0) return false;
+  if (auto* tls = std::get_if<tls_stream>(&conn.stream); tls && SSL_pending(tls->native_handle()) > 0)
+    return false;
   beast::error_code ec;
   const std::size_t waiting = conn.socket().socket().available(ec);
   return !ec && waiting == 0;
@@ -84,16 +85,19 @@ result<endpoint> parse_endpoint(std::string_view base_url, std::string ca_file) 
   auto url = boost::urls::parse_absolute_uri(text);
   if (!url) return failure::make(errc::invalid_parameter, "base_url: not an absolute URL");
   endpoint ep;
-  if (url->scheme() == "https") ep.tls = true;
-  else if (url->scheme() != "http") return failure::make(errc::invalid_parameter, "base_url: scheme must be http or https");
-  if (url->has_userinfo()) return failure::make(errc::invalid_parameter, "base_url: must not carry credentials");
+  if (url->scheme() == "https")
+    ep.tls = true;
+  else if (url->scheme() != "http")
+    return failure::make(errc::invalid_parameter, "base_url: scheme must be http or https");
+  if (url->has_userinfo())
+    return failure::make(errc::invalid_parameter, "base_url: must not carry credentials");
   ep.host = url->encoded_host().decode();
   if (ep.host.empty()) return failure::make(errc::invalid_parameter, "base_url: has no host");
   if (ep.host.size() > 2 && ep.host.front() == '[') ep.host = ep.host.substr(1, ep.host.size() - 2);
   if (url->has_port()) {
     const std::string_view port = url->port();
-    const bool digits = !port.empty() && port.size() <= 5 &&
-                        port.find_first_not_of("0123456789") == std::string_view::npos;
+    const bool digits =
+        !port.empty() && port.size() <= 5 && port.find_first_not_of("0123456789") == std::string_view::npos;
     if (!digits || std::stoul(std::string(port)) == 0 || std::stoul(std::string(port)) > 65535)
       return failure::make(errc::invalid_parameter, "base_url: the port is not a number from 1 to 65535");
   }
@@ -110,7 +114,8 @@ result<std::string> same_origin_target(const endpoint& ep, std::string_view abso
   const std::string text(absolute_url);  // Boost.URL 1.81 parsers may read up to a NUL
   auto link = parse_endpoint(text, ep.ca_file);
   auto url = boost::urls::parse_absolute_uri(text);
-  if (!link || !url) return failure::make(errc::upstream_error, "the vendor's next-page link is not an absolute URL");
+  if (!link || !url)
+    return failure::make(errc::upstream_error, "the vendor's next-page link is not an absolute URL");
   if (link->tls != ep.tls || link->host != ep.host || link->port != ep.port)
     return failure::make(errc::upstream_error, "the vendor's next-page link points at another origin (" +
                                                    link->origin() + "); it was not followed");
@@ -122,8 +127,9 @@ result<std::string> same_origin_target(const endpoint& ep, std::string_view abso
 
 struct client::impl {
   net::any_io_executor executor;
-  std::map<std::string, std::deque<std::unique_ptr<connection>>> idle;  // by pool_key(): origin, CA file, account
-  std::map<std::string, std::unique_ptr<ssl::context>> tls_contexts;      // by CA file ("" = system store)
+  std::map<std::string, std::deque<std::unique_ptr<connection>>>
+      idle;  // by pool_key(): origin, CA file, account
+  std::map<std::string, std::unique_ptr<ssl::context>> tls_contexts;  // by CA file ("" = system store)
   struct resolution {
     tcp::resolver::results_type results;
     clock::time_point expires;
@@ -133,7 +139,9 @@ struct client::impl {
 
   explicit impl(net::any_io_executor ex) : executor(ex) {}
 
-  static std::string pool_key(const endpoint& ep) { return ep.origin() + "|" + ep.ca_file + "|" + ep.account; }
+  static std::string pool_key(const endpoint& ep) {
+    return ep.origin() + "|" + ep.ca_file + "|" + ep.account;
+  }
 
   result<ssl::context*> tls_context(const std::string& ca_file) {
     auto& slot = tls_contexts[ca_file];
@@ -148,8 +156,10 @@ struct client::impl {
         ec = net::error::invalid_argument;
       if (!ec) ctx->set_verify_mode(ssl::verify_peer, ec);
       if (!ec) {
-        if (ca_file.empty()) ctx->set_default_verify_paths(ec);
-        else ctx->load_verify_file(ca_file, ec);
+        if (ca_file.empty())
+          ctx->set_default_verify_paths(ec);
+        else
+          ctx->load_verify_file(ca_file, ec);
       }
       if (ec) {
         tls_contexts.erase(ca_file);
@@ -198,7 +208,8 @@ struct client::impl {
     }
     if (l->ec) co_return io_failure(ep, "cannot resolve", l->ec);
     const auto now = clock::now();
-    if (resolved.size() >= max_resolutions) std::erase_if(resolved, [&](const auto& e) { return e.second.expires <= now; });
+    if (resolved.size() >= max_resolutions)
+      std::erase_if(resolved, [&](const auto& e) { return e.second.expires <= now; });
     if (resolved.size() >= max_resolutions) resolved.erase(resolved.begin());
     resolved[key] = resolution{l->results, now + resolution_ttl};
     co_return l->results;
@@ -229,10 +240,12 @@ struct client::impl {
       SSL* handle = tls->native_handle();
       beast::error_code not_address;
       net::ip::make_address(ep.host, not_address);
-      const bool named = not_address ? SSL_set_tlsext_host_name(handle, ep.host.c_str()) == 1 &&
-                                           SSL_set1_host(handle, ep.host.c_str()) == 1
-                                     : X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(handle), ep.host.c_str()) == 1;
-      if (!named) co_return failure::make(errc::upstream_error, "cannot set the TLS server name for " + ep.host);
+      const bool named = not_address
+                             ? SSL_set_tlsext_host_name(handle, ep.host.c_str()) == 1 &&
+                                   SSL_set1_host(handle, ep.host.c_str()) == 1
+                             : X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(handle), ep.host.c_str()) == 1;
+      if (!named)
+        co_return failure::make(errc::upstream_error, "cannot set the TLS server name for " + ep.host);
       auto [hec] = co_await tls->async_handshake(ssl::stream_base::client, use_tuple);
       if (hec == beast::error::timeout) co_return timeout_failure(ep);
       if (const long verdict = SSL_get_verify_result(handle); hec && verdict != X509_V_OK)
@@ -241,7 +254,8 @@ struct client::impl {
                                                           X509_verify_cert_error_string(verdict));
       if (hec) {
         auto f = io_failure(ep, "TLS handshake failed with", hec);
-        f.transient &= hec.category() != net::error::get_ssl_category();  // a refused protocol is refused again
+        f.transient &=
+            hec.category() != net::error::get_ssl_category();  // a refused protocol is refused again
         co_return f;
       }
     }
@@ -278,13 +292,15 @@ struct client::impl {
       if (rec) co_return rec;
       const unsigned status = parser->get().result_int();
       // 101 would switch protocols, which the gateway never asks for: the caller refuses it.
-      if (status / 100 != 1 || status == 101 || interim + 1 >= max_interim_answers) co_return beast::error_code{};
+      if (status / 100 != 1 || status == 101 || interim + 1 >= max_interim_answers)
+        co_return beast::error_code{};
     }
   }
 
   net::awaitable<result<response>> send(const endpoint& ep, request req, deadline until, limits lim) {
     if (clock::now() >= until) co_return timeout_failure(ep);
-    req.set(http::field::host, ep.port == (ep.tls ? 443 : 80) ? ep.host : ep.host + ":" + std::to_string(ep.port));
+    req.set(http::field::host,
+            ep.port == (ep.tls ? 443 : 80) ? ep.host : ep.host + ":" + std::to_string(ep.port));
     req.set(http::field::user_agent, "conversation-gateway/0.1");
     req.keep_alive(true);
     req.prepare_payload();
@@ -327,7 +343,8 @@ struct client::impl {
       }
       co_return res;
     }
-    auto closed = failure::make(errc::upstream_error, "connection to " + ep.host + " closed before an answer");
+    auto closed =
+        failure::make(errc::upstream_error, "connection to " + ep.host + " closed before an answer");
     closed.transient = true;
     co_return closed;
   }
@@ -341,8 +358,12 @@ net::awaitable<result<response>> client::send(const endpoint& ep, request req, d
   return impl_->send(ep, std::move(req), until, lim);
 }
 
-std::uint64_t client::connections_opened() const noexcept { return impl_->opened; }
+std::uint64_t client::connections_opened() const noexcept {
+  return impl_->opened;
+}
 
-std::uint64_t client::resolutions() const noexcept { return impl_->resolutions; }
+std::uint64_t client::resolutions() const noexcept {
+  return impl_->resolutions;
+}
 
 }  // namespace cgw::upstream

@@ -59,7 +59,8 @@ sb::response ask(sb::handler& h, http::verb method, const std::string& target, s
     req.prepare_payload();
   }
   auto res = h.handle(req);
-  if (res.result() != http::status::ok) die(target + " answered " + std::to_string(res.result_int()) + ": " + res.body());
+  if (res.result() != http::status::ok)
+    die(target + " answered " + std::to_string(res.result_int()) + ": " + res.body());
   return res;
 }
 
@@ -85,7 +86,7 @@ struct vendor_case {
   std::function<std::vector<conversation>(std::size_t i, const std::string& body)> read;
   // The same without a DOM (the path taken unless include=raw), where the vendor has one.
   std::function<std::vector<conversation>(std::size_t i, const std::string& body)> read_events;
-  std::size_t records = 0;          // what read() maps from all bodies (Flex skips records without an id)
+  std::size_t records = 0;  // what read() maps from all bodies (Flex skips records without an id)
 };
 
 std::vector<conversation> must(result<adapter::vendor_page> page, const std::string& vendor) {
@@ -109,9 +110,13 @@ vendor_case salesloft_case() {
   o.records = dataset_records;
   o.budget_per_minute = 0;
   const auto q = native_page_query("salesloft");
-  const auto target = adapters::salesloft::list_target({.query = q, .sorted = true, .per_page = page_size}, "", "salesloft");
-  auto body = ask(*sb::salesloft::make_handler(o), http::verb::get, target, "Bearer sandbox-salesloft-token").body();
-  return {"salesloft", {std::move(body)}, false,
+  const auto target =
+      adapters::salesloft::list_target({.query = q, .sorted = true, .per_page = page_size}, "", "salesloft");
+  auto body =
+      ask(*sb::salesloft::make_handler(o), http::verb::get, target, "Bearer sandbox-salesloft-token").body();
+  return {"salesloft",
+          {std::move(body)},
+          false,
           [](std::size_t, const std::string& body) {
             return must(adapters::salesloft::read_page(parsed(body), "salesloft"), "salesloft");
           },
@@ -128,14 +133,18 @@ vendor_case flex_case(std::size_t per_page) {
   const auto target = adapters::twilio_flex_insights::first_page_target(q, per_page, "");
   auto body = ask(*h, http::verb::get, target, "Basic QUNzYW5kYm94OnNhbmRib3gtZmxleC1zZWNyZXQ=").body();
   const bool scan = per_page != page_size;
-  return {scan ? "twilio_flex_scan_" + std::to_string(per_page) : "twilio_flex", {std::move(body)}, scan,
+  return {scan ? "twilio_flex_scan_" + std::to_string(per_page) : "twilio_flex",
+          {std::move(body)},
+          scan,
           [target](std::size_t, const std::string& body) {
-            auto r = adapters::twilio_flex_insights::read_page(parsed(body), "twilio_flex", flex_endpoint(), target);
+            auto r = adapters::twilio_flex_insights::read_page(parsed(body), "twilio_flex", flex_endpoint(),
+                                                               target);
             if (!r) die("twilio_flex: " + r.error().message);
             return std::move(r->page.records);
           },
           [target](std::size_t, const std::string& body) {
-            auto r = adapters::twilio_flex_insights::read_page(std::string_view(body), "twilio_flex", flex_endpoint(), target);
+            auto r = adapters::twilio_flex_insights::read_page(std::string_view(body), "twilio_flex",
+                                                               flex_endpoint(), target);
             if (!r) die("twilio_flex: " + r.error().message);
             return std::move(r->page.records);
           }};
@@ -148,11 +157,14 @@ vendor_case insights_case() {
   o.requests_per_minute = 0;
   const auto q = native_page_query("twilio_insights");
   const auto dims = v3::default_dimensions();
-  auto query = json::serialize(v3::query_body({.query = q, .sorted = true, .per_page = page_size}, dims, "twilio_insights"));
+  auto query = json::serialize(
+      v3::query_body({.query = q, .sorted = true, .per_page = page_size}, dims, "twilio_insights"));
   auto body = ask(*sb::twilio_insights_v3::make_handler(o), http::verb::post, v3::query_target("", page_size),
                   "Basic QUNzYW5kYm94OnNhbmRib3gtaW5zaWdodHMtc2VjcmV0", std::move(query))
                   .body();
-  return {"twilio_insights", {std::move(body)}, false,
+  return {"twilio_insights",
+          {std::move(body)},
+          false,
           [dims](std::size_t, const std::string& body) {
             return must(v3::read_page(parsed(body), dims, "twilio_insights"), "twilio_insights");
           },
@@ -170,7 +182,8 @@ vendor_case zild_case() {
   for (const auto& r : sb::zild::dataset(*h)) {
     const auto id = static_cast<std::int32_t>(r.at("id").to_number<std::int64_t>());
     ids.push_back(id);
-    c.bodies.push_back(ask(*h, http::verb::get, adapters::zild::get_target(id, ""), "Bearer sandbox-zild-jwt").body());
+    c.bodies.push_back(
+        ask(*h, http::verb::get, adapters::zild::get_target(id, ""), "Bearer sandbox-zild-jwt").body());
   }
   // Zild has no list endpoint: its "page" is 50 answers to GET /api/Conversation/{id}, read one by one.
   c.read = [ids](std::size_t i, const std::string& body) {
@@ -201,7 +214,8 @@ const std::vector<vendor_case>& cases() {
     for (auto& c : v) {
       for (std::size_t i = 0; i < c.bodies.size(); ++i) {
         const std::size_t n = c.read(i, c.bodies[i]).size();
-        if (c.read_events && c.read_events(i, c.bodies[i]).size() != n) die(c.name + ": the paths map unlike counts");
+        if (c.read_events && c.read_events(i, c.bodies[i]).size() != n)
+          die(c.name + ": the paths map unlike counts");
         c.records += n;
       }
       if (c.records == 0) die(c.name + ": the sandbox's answer maps to no record");
@@ -282,7 +296,8 @@ std::string write_streaming(const std::vector<conversation>& page) {
   return api::body_text(a);
 }
 
-void write_answer(benchmark::State& state, const vendor_case& c, std::string (*write)(const std::vector<conversation>&)) {
+void write_answer(benchmark::State& state, const vendor_case& c,
+                  std::string (*write)(const std::vector<conversation>&)) {
   const auto page = records_of(c);
   if (json::parse(write(page)) != json::parse(write_dom(page))) {
     state.SkipWithError("the two writers disagree");
@@ -333,8 +348,9 @@ void merge_4x50(benchmark::State& state) {
   for (const auto& c : cases())
     if (!c.scan) {
       auto r = records_of(c);
-      std::sort(r.begin(), r.end(),
-                [&](const conversation& a, const conversation& b) { return before(key_of(a, order), key_of(b, order), order); });
+      std::sort(r.begin(), r.end(), [&](const conversation& a, const conversation& b) {
+        return before(key_of(a, order), key_of(b, order), order);
+      });
       runs.push_back(std::move(r));
     }
   struct head {
@@ -366,11 +382,13 @@ int main(int argc, char** argv) {
   for (const auto& c : cases()) {
     benchmark::RegisterBenchmark(("parse_map/" + c.name + "/dom").c_str(), parse_map, std::cref(c), false);
     if (c.read_events)  // parse+map (new path)
-      benchmark::RegisterBenchmark(("parse_map/" + c.name + "/events").c_str(), parse_map, std::cref(c), true);
+      benchmark::RegisterBenchmark(("parse_map/" + c.name + "/events").c_str(), parse_map, std::cref(c),
+                                   true);
   }
   for (const auto& c : cases())
     if (!c.scan) {
-      benchmark::RegisterBenchmark(("write/" + c.name + "/dom").c_str(), write_answer, std::cref(c), write_dom);
+      benchmark::RegisterBenchmark(("write/" + c.name + "/dom").c_str(), write_answer, std::cref(c),
+                                   write_dom);
       benchmark::RegisterBenchmark(("write/" + c.name + "/streaming").c_str(), write_answer, std::cref(c),
                                    write_streaming);
     }

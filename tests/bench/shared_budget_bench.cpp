@@ -18,10 +18,10 @@
 #include <thread>
 #include <vector>
 
-#include <csignal>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <csignal>
 
 extern char** environ;
 
@@ -75,17 +75,21 @@ int main(int argc, char** argv) {
   int n = 20'000;
   int redis_port = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
-    if (std::strcmp(argv[i], "--calls") == 0) n = std::atoi(argv[i + 1]);
-    else if (std::strcmp(argv[i], "--redis-port") == 0) redis_port = std::atoi(argv[i + 1]);
+    if (std::strcmp(argv[i], "--calls") == 0)
+      n = std::atoi(argv[i + 1]);
+    else if (std::strcmp(argv[i], "--redis-port") == 0)
+      redis_port = std::atoi(argv[i + 1]);
   }
   pid_t redis = -1;
   if (redis_port == 0) {
     redis_port = testing::free_loopback_port();
     const std::string port = std::to_string(redis_port);
-    const char* args[] = {"/usr/bin/redis-server", "--port", port.c_str(), "--bind", "127.0.0.1", "--save", "",
-                          "--appendonly", "no", "--logfile", "/dev/null", nullptr};
+    const char* args[] = {
+        "/usr/bin/redis-server", "--port", port.c_str(), "--bind",    "127.0.0.1", "--save", "",
+        "--appendonly",          "no",     "--logfile",  "/dev/null", nullptr};
     if (posix_spawn(&redis, args[0], nullptr, nullptr, const_cast<char**>(args), environ) != 0) {
-      std::fprintf(stderr, "shared_budget_bench: cannot start /usr/bin/redis-server (deploy/install-deps.sh)\n");
+      std::fprintf(stderr,
+                   "shared_budget_bench: cannot start /usr/bin/redis-server (deploy/install-deps.sh)\n");
       return 1;
     }
   }
@@ -102,12 +106,16 @@ int main(int argc, char** argv) {
   shared_state::redis_budget_store shared(client, {}, std::make_shared<policy::shared_health>());
 
   std::printf("budget work per vendor call (reserve + settle), %d calls each\n\n", n);
-  std::printf("| store | io threads | p50 us | p99 us | mean us | calls/s |\n| --- | --- | --- | --- | --- | --- |\n");
+  std::printf(
+      "| store | io threads | p50 us | p99 us | mean us | calls/s |\n| --- | --- | --- | --- | --- | --- "
+      "|\n");
   for (int threads : {1, 4}) {
-    for (auto* which : {static_cast<policy::budget_store*>(&memory), static_cast<policy::budget_store*>(&shared)}) {
+    for (auto* which :
+         {static_cast<policy::budget_store*>(&memory), static_cast<policy::budget_store*>(&shared)}) {
       const auto f = measure(*which, n, threads);
-      std::printf("| %s | %d | %.1f | %.1f | %.1f | %.0f |\n", which == &memory ? "memory" : "redis (loopback)",
-                  threads, f.p50, f.p99, f.mean, f.calls_per_s);
+      std::printf("| %s | %d | %.1f | %.1f | %.1f | %.0f |\n",
+                  which == &memory ? "memory" : "redis (loopback)", threads, f.p50, f.p99, f.mean,
+                  f.calls_per_s);
     }
   }
   client.reset();

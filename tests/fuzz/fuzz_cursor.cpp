@@ -13,7 +13,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string_view text(reinterpret_cast<const char*>(data), size);
   const auto fp = fingerprint_of("q");
   (void)decode_cursor(text, mac, fp);
-  cursor_state state{fp, cgw::sort_key{static_cast<std::int64_t>(size) * 7919 - 4000, std::string(text)}, {std::string(text.substr(0, 8))}};
+  cursor_state state{fp,
+                     cgw::sort_key{static_cast<std::int64_t>(size) * 7919 - 4000, std::string(text)},
+                     {std::string(text.substr(0, 8))}};
   auto round = decode_cursor(encode_cursor(state, mac), mac, fp);
   if (!round || round->after != state.after) __builtin_trap();  // what we sign, we must read back
   return 0;

@@ -19,7 +19,11 @@ bool valid_utf8(std::string_view s) {
   auto byte = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
   for (std::size_t i = 0; i < s.size();) {
     const unsigned c = byte(i);
-    std::size_t n = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    std::size_t n = c < 0x80                 ? 1
+                    : c >= 0xc2 && c <= 0xdf ? 2
+                    : c >= 0xe0 && c <= 0xef ? 3
+                    : c >= 0xf0 && c <= 0xf4 ? 4
+                                             : 0;
     if (n == 0 || i + n > s.size()) return false;
     for (std::size_t k = 1; k < n; ++k) {
       const unsigned t = byte(i + k);
@@ -96,14 +100,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (std::size_t i = in.count(); i > 0; --i) c.agents.push_back({in.maybe_text(), in.maybe_text()});
   for (std::size_t i = in.count(); i > 0; --i) {
     cgw::segment s;
-    s.id = in.maybe_text(), s.order = in.maybe_number<std::int64_t>(), s.started_at = in.maybe_number<std::int64_t>();
-    s.offset_s = in.maybe_number<double>(), s.talk_time_s = in.maybe_number<double>(), s.agent_name = in.maybe_text();
+    s.id = in.maybe_text(), s.order = in.maybe_number<std::int64_t>(),
+    s.started_at = in.maybe_number<std::int64_t>();
+    s.offset_s = in.maybe_number<double>(), s.talk_time_s = in.maybe_number<double>(),
+    s.agent_name = in.maybe_text();
     c.segments.push_back(std::move(s));
   }
   for (std::size_t i = in.count(); i > 0; --i) {
     cgw::message m;
     m.id = in.maybe_text(), m.sent_at = in.maybe_number<std::int64_t>(), m.from = in.maybe_text();
-    m.to = in.maybe_text(), m.content = in.maybe_text(), m.sentiment = in.maybe_text(), m.type = in.maybe_text();
+    m.to = in.maybe_text(), m.content = in.maybe_text(), m.sentiment = in.maybe_text(),
+    m.type = in.maybe_text();
     c.messages.push_back(std::move(m));
   }
   c.sentiment = in.maybe_text(), c.summary = in.maybe_text();
@@ -116,7 +123,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (in.byte() & 1) {  // a native record: what is left of the input, when it is JSON
     json::error_code ec;
     auto v = json::parse(std::string_view(reinterpret_cast<const char*>(in.p), in.n), ec);
-    c.raw = std::make_shared<const json::object>(!ec && v.is_object() ? std::move(v.get_object()) : json::object{});
+    c.raw = std::make_shared<const json::object>(!ec && v.is_object() ? std::move(v.get_object())
+                                                                      : json::object{});
   }
 
   std::string out;

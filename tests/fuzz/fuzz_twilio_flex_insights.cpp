@@ -26,12 +26,14 @@ const cgw::upstream::endpoint& sandbox_endpoint() {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
   constexpr std::string_view target = "/v1/Insights/Conversations?PageSize=3";
-  auto dom = cgw::testing::through_dom(
-      text, [&](const cgw::adapter::vendor_body& b) { return flex::read_page(b, "twilio_flex", sandbox_endpoint(), target); });
+  auto dom = cgw::testing::through_dom(text, [&](const cgw::adapter::vendor_body& b) {
+    return flex::read_page(b, "twilio_flex", sandbox_endpoint(), target);
+  });
   if (!cgw::testing::first_difference(dom, flex::read_page(text, "twilio_flex", sandbox_endpoint(), target),
                                       [](const flex::page_read& a, const flex::page_read& b) {
-                                        return a.skipped != b.skipped ? std::string("skipped")
-                                                                      : cgw::testing::first_difference(a.page, b.page);
+                                        return a.skipped != b.skipped
+                                                   ? std::string("skipped")
+                                                   : cgw::testing::first_difference(a.page, b.page);
                                       })
            .empty())
     __builtin_trap();

@@ -12,14 +12,16 @@ namespace v3 = cgw::adapters::twilio_insights_v3;
 
 namespace {
 
-const v3::dimension_map& every_field() { return cgw::testing::insights_every_field(); }
+const v3::dimension_map& every_field() {
+  return cgw::testing::insights_every_field();
+}
 
 // Both paths of a query page agree, record by record and failure by failure.
 void same_pages(std::string_view text, const v3::dimension_map& dims) {
-  auto dom = cgw::testing::through_dom(text, [&](const cgw::adapter::vendor_body& b) {
-    return v3::read_page(b, dims, "twilio_insights");
-  });
-  if (!cgw::testing::first_difference(dom, v3::read_page(text, dims, "twilio_insights")).empty()) __builtin_trap();
+  auto dom = cgw::testing::through_dom(
+      text, [&](const cgw::adapter::vendor_body& b) { return v3::read_page(b, dims, "twilio_insights"); });
+  if (!cgw::testing::first_difference(dom, v3::read_page(text, dims, "twilio_insights")).empty())
+    __builtin_trap();
 }
 
 void read_items(const cgw::adapter::vendor_body& body, const v3::dimension_map& dims) {

@@ -44,14 +44,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto body = cgw::adapter::vendor_body::parse(text);
   if (!body) return 0;
   if (const auto* o = body->value().if_object()) {
-    if (auto it = o->find("duration"); it != o->end() && it->value().is_string()) check_timespan(it->value().get_string());
+    if (auto it = o->find("duration"); it != o->end() && it->value().is_string())
+      check_timespan(it->value().get_string());
     (void)zild::status_of(*o);
   }
   if (auto c = zild::to_conversation(body->value(), "zild")) {
     (void)cgw::to_json(*c, true);
     check_native_id(c->native_id);
     if (auto asked = zild::parse_native_id(c->native_id)) {
-      if (!zild::read_one(*body, "zild", *asked)) __builtin_trap();  // the record asked for is accepted
+      if (!zild::read_one(*body, "zild", *asked)) __builtin_trap();     // the record asked for is accepted
       if (zild::read_one(*body, "zild", *asked ^ 1)) __builtin_trap();  // another is not
     }
   }

@@ -23,8 +23,8 @@ std::string to_pem(EVP_PKEY* k) {
   return std::string(data, static_cast<std::size_t>(n));
 }
 
-cert_ptr make_cert(EVP_PKEY* key, const std::string& cn, const std::string& san, const authority* issuer, long from_s,
-                   long to_s) {
+cert_ptr make_cert(EVP_PKEY* key, const std::string& cn, const std::string& san, const authority* issuer,
+                   long from_s, long to_s) {
   static long serial = 1;
   cert_ptr x(X509_new(), X509_free);
   X509_set_version(x.get(), 2);
@@ -33,7 +33,8 @@ cert_ptr make_cert(EVP_PKEY* key, const std::string& cn, const std::string& san,
   X509_gmtime_adj(X509_getm_notAfter(x.get()), to_s);
   X509_set_pubkey(x.get(), key);
   X509_NAME* name = X509_get_subject_name(x.get());
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(cn.c_str()), -1,
+                             -1, 0);
   X509_set_issuer_name(x.get(), issuer ? X509_get_subject_name(issuer->cert.get()) : name);
   X509V3_CTX ctx;
   X509V3_set_ctx_nodb(&ctx);
@@ -53,11 +54,14 @@ cert_ptr make_cert(EVP_PKEY* key, const std::string& cn, const std::string& san,
     add(NID_subject_alt_name, san);
     add(NID_ext_key_usage, "serverAuth");
   }
-  if (X509_sign(x.get(), issuer ? issuer->key.get() : key, EVP_sha256()) == 0) throw std::runtime_error("cannot sign");
+  if (X509_sign(x.get(), issuer ? issuer->key.get() : key, EVP_sha256()) == 0)
+    throw std::runtime_error("cannot sign");
   return x;
 }
 
-key_ptr new_key() { return key_ptr(EVP_EC_gen("P-256"), EVP_PKEY_free); }
+key_ptr new_key() {
+  return key_ptr(EVP_EC_gen("P-256"), EVP_PKEY_free);
+}
 
 authority make_ca(const std::string& cn) {
   authority ca;

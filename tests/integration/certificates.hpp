@@ -28,8 +28,8 @@ struct authority {
 // A certificate for `key`: a CA when `san` is empty, else a server certificate for `san`
 // ("IP:127.0.0.1,DNS:localhost"), valid from `from_s` to `to_s` seconds from now, signed by
 // `issuer` (itself when null). Throws std::runtime_error when OpenSSL refuses.
-cert_ptr make_cert(EVP_PKEY* key, const std::string& cn, const std::string& san, const authority* issuer, long from_s,
-                   long to_s);
+cert_ptr make_cert(EVP_PKEY* key, const std::string& cn, const std::string& san, const authority* issuer,
+                   long from_s, long to_s);
 key_ptr new_key();
 authority make_ca(const std::string& cn);
 pem server_cert(const authority& ca, const std::string& san, long from_s, long to_s);

@@ -18,7 +18,9 @@ namespace {
 
 namespace json = boost::json;
 
-double metric(const std::string& name, const metrics::labels& l) { return metrics::registry::global().value(name, l); }
+double metric(const std::string& name, const metrics::labels& l) {
+  return metrics::registry::global().value(name, l);
+}
 
 // A configuration whose vendors keep what was computed for `ttl_ms` (the harness's default is no cache).
 std::string with_cache(std::string config, std::uint32_t ttl_ms) {
@@ -28,7 +30,8 @@ std::string with_cache(std::string config, std::uint32_t ttl_ms) {
 }
 
 std::string flex_vendor(std::uint16_t port) {
-  return R"({"twilio_flex": {"type": "twilio_flex_insights", "base_url": "http://127.0.0.1:)" + std::to_string(port) +
+  return R"({"twilio_flex": {"type": "twilio_flex_insights", "base_url": "http://127.0.0.1:)" +
+         std::to_string(port) +
          R"(", "auth": {"username": "ACsandbox", "password": "sandbox-flex-secret"}, "options": {"page_size": 50}}})";
 }
 
@@ -86,8 +89,8 @@ TEST_F(FlexScan, AScanIsKeptForItsQueryAndItsTtlOnly) {
   ASSERT_TRUE(cursor.is_string());
 
   auto before = vendor_->requests();
-  const auto second = gw.get("/v1/conversations?sort=-started_at&page_size=10&cursor=" +
-                             std::string(cursor.as_string()));
+  const auto second =
+      gw.get("/v1/conversations?sort=-started_at&page_size=10&cursor=" + std::string(cursor.as_string()));
   ASSERT_EQ(second.status, 200u) << second.text;
   EXPECT_EQ(vendor_->requests(), before) << "page 2 is cut from the kept scan";
   EXPECT_EQ(second.meta().at("vendors").at("twilio_flex").at("cache"), "hit");
@@ -97,12 +100,14 @@ TEST_F(FlexScan, AScanIsKeptForItsQueryAndItsTtlOnly) {
   ASSERT_EQ(ascending.status, 200u) << ascending.text;
   ASSERT_EQ(ascending.data().size(), 10u);
   for (std::size_t i = 1; i < 10; ++i)
-    EXPECT_LE(ascending.data()[i - 1].at("started_at").as_string(), ascending.data()[i].at("started_at").as_string());
+    EXPECT_LE(ascending.data()[i - 1].at("started_at").as_string(),
+              ascending.data()[i].at("started_at").as_string());
   EXPECT_NE(ids_of(ascending), ids_of(first));
 
   std::this_thread::sleep_for(std::chrono::milliseconds(400));
   before = vendor_->requests();
-  const auto late = gw.get("/v1/conversations?sort=-started_at&page_size=10&cursor=" + std::string(cursor.as_string()));
+  const auto late =
+      gw.get("/v1/conversations?sort=-started_at&page_size=10&cursor=" + std::string(cursor.as_string()));
   ASSERT_EQ(late.status, 200u) << late.text;
   EXPECT_GT(vendor_->requests(), before) << "past the TTL the scan is read again";
   EXPECT_EQ(ids_of(late), ids_of(second));
@@ -126,10 +131,12 @@ TEST_F(SharedAnswers, AnIdenticalRequestWithinTheTtlIsTheSameAnswerAndCallsNoVen
     return R"({"name": ")" + name + R"(", "key_sha256": ")" + config::sha256_hex("key-" + name) +
            R"(", "tenant": ")" + tenant + "\"}";
   };
-  const std::string clients = "[" + client("a", "one") + "," + client("b", "one") + "," + client("c", "two") + "]";
-  gateway gw(with_cache(config_with(salesloft_vendor(port_), clients,
-                                    R"({"one": {"vendors": ["salesloft"]}, "two": {"vendors": ["salesloft"]}})"),
-                        60'000));
+  const std::string clients =
+      "[" + client("a", "one") + "," + client("b", "one") + "," + client("c", "two") + "]";
+  gateway gw(
+      with_cache(config_with(salesloft_vendor(port_), clients,
+                             R"({"one": {"vendors": ["salesloft"]}, "two": {"vendors": ["salesloft"]}})"),
+                 60'000));
   const std::string query = "/v1/conversations?page_size=30&sort=-created_at";
   const auto first = gw.get(query, {{"X-API-Key", "key-a"}});
   ASSERT_EQ(first.status, 200u) << first.text;
@@ -176,7 +183,8 @@ TEST_F(SharedAnswers, IdenticalRequestsInFlightTogetherAreComputedOnce) {
   const std::string query = "/v1/conversations?page_size=10&sort=-updated_at";
   const auto before = vendor_->requests();
   std::vector<std::future<http_answer>> answers;
-  for (int i = 0; i < 6; ++i) answers.push_back(std::async(std::launch::async, [&] { return gw.get(query); }));
+  for (int i = 0; i < 6; ++i)
+    answers.push_back(std::async(std::launch::async, [&] { return gw.get(query); }));
   std::vector<http_answer> got;
   for (auto& a : answers) got.push_back(a.get());
   vendor_->set_faults({});

@@ -55,15 +55,18 @@ class FanOut : public ::testing::Test {
   // One gateway serves every test of the suite: each vendor call is made once and judged alone,
   // so that a fault of one test never trips a breaker in the next (resilience_test.cpp covers those).
   static std::string vendors_json() {
-    const std::string judged_alone = R"(, "retry": {"max_attempts": 1}, "circuit": {"failure_threshold": 1000000})";
+    const std::string judged_alone =
+        R"(, "retry": {"max_attempts": 1}, "circuit": {"failure_threshold": 1000000})";
     return R"({"salesloft": {"type": "salesloft", "base_url": ")" + base(0) +
            R"(", "auth": {"bearer_token": "sandbox-salesloft-token"})" + judged_alone + R"(},
-      "twilio_flex": {"type": "twilio_flex_insights", "base_url": ")" + base(1) +
-           R"(", "auth": {"username": "ACsandbox", "password": "sandbox-flex-secret"})" + judged_alone + R"(},
-      "twilio_insights": {"type": "twilio_insights_v3", "base_url": ")" + base(2) +
-           R"(", "auth": {"username": "ACsandbox", "password": "sandbox-insights-secret"})" + judged_alone + R"(},
-      "zild": {"type": "zild", "base_url": ")" + base(3) + R"(", "auth": {"bearer_token": "sandbox-zild-jwt"})" +
-           judged_alone + "}}";
+      "twilio_flex": {"type": "twilio_flex_insights", "base_url": ")" +
+           base(1) + R"(", "auth": {"username": "ACsandbox", "password": "sandbox-flex-secret"})" +
+           judged_alone + R"(},
+      "twilio_insights": {"type": "twilio_insights_v3", "base_url": ")" +
+           base(2) + R"(", "auth": {"username": "ACsandbox", "password": "sandbox-insights-secret"})" +
+           judged_alone + R"(},
+      "zild": {"type": "zild", "base_url": ")" +
+           base(3) + R"(", "auth": {"bearer_token": "sandbox-zild-jwt"})" + judged_alone + "}}";
   }
 
   static std::optional<std::int64_t> key(const json::object& r, const std::string& field) {
@@ -79,7 +82,8 @@ class FanOut : public ::testing::Test {
     const std::string field = desc ? sort.substr(1) : sort;
     std::vector<json::object> all;
     for (const char* v : {"salesloft", "twilio_flex", "twilio_insights"})
-      for (auto& r : walk(*gw_, "vendor=" + std::string(v) + "&page_size=1000&sort=" + sort + filters)) all.push_back(r);
+      for (auto& r : walk(*gw_, "vendor=" + std::string(v) + "&page_size=1000&sort=" + sort + filters))
+        all.push_back(r);
     std::sort(all.begin(), all.end(), [&](const json::object& a, const json::object& b) {
       auto ka = key(a, field), kb = key(b, field);
       if (ka.has_value() != kb.has_value()) return ka.has_value();
@@ -142,7 +146,8 @@ TEST_F(FanOut, OneVendorHangingGivesAPartialAnswerWithinTheDeadline) {
   EXPECT_LT(ms, 1200);
   EXPECT_EQ(page.meta().at("partial"), true);
   EXPECT_EQ(page.meta().at("vendors").at("twilio_flex").at("status"), "error");
-  // The client's 800 ms, not Flex's 2000 ms timeout, ended the call: the client's deadline, not the vendor's fault.
+  // The client's 800 ms, not Flex's 2000 ms timeout, ended the call: the client's deadline, not the vendor's
+  // fault.
   EXPECT_EQ(page.meta().at("vendors").at("twilio_flex").at("error").at("code"), "deadline_exceeded");
   EXPECT_EQ(page.data().size(), 30u);
   EXPECT_FALSE(page.meta().at("next_cursor").is_null());  // paging goes on for the others
@@ -161,7 +166,8 @@ TEST_F(FanOut, AVendorWithoutTheSortFieldIsAskedOnlyForTheNullTail) {
   const auto& flex = page.meta().at("vendors").at("twilio_flex");
   EXPECT_EQ(flex.at("status"), "ok");
   EXPECT_EQ(flex.at("upstream_requests"), 0);
-  EXPECT_NE(std::string(flex.at("note").as_string()).find("no record of this vendor has created_at"), std::string::npos);
+  EXPECT_NE(std::string(flex.at("note").as_string()).find("no record of this vendor has created_at"),
+            std::string::npos);
   EXPECT_EQ(flex_->requests(), flex_calls);
   EXPECT_FALSE(page.meta().at("next_cursor").is_null());  // Flex's records are still to come
   for (const auto& c : page.data()) EXPECT_FALSE(c.at("created_at").is_null());
@@ -250,7 +256,8 @@ TEST_F(FanOut, MetricsCountRequestsPerVendor) {
   EXPECT_EQ(count(sl), before_sl + 1);
   EXPECT_EQ(count(route), before_route + 1);
   auto text = gw_->get("/metrics").text;
-  EXPECT_NE(text.find("cgw_upstream_request_duration_seconds_bucket{vendor=\"salesloft\",le=\"+Inf\"}"), std::string::npos);
+  EXPECT_NE(text.find("cgw_upstream_request_duration_seconds_bucket{vendor=\"salesloft\",le=\"+Inf\"}"),
+            std::string::npos);
   EXPECT_EQ(text.find("sandbox-salesloft-token"), std::string::npos);
 }
 
@@ -258,14 +265,17 @@ TEST_F(FanOut, CorsPreflightAndOrigins) {
   gateway cors(R"({"listen": {"address": "127.0.0.1", "port": 0},
       "cursor_secret": "integration-test-cursor-secret-0123456789",
       "cors": {"allowed_origins": ["https://dash.example"]}, "logging": {"level": "warn"},
-      "vendors": )" + vendors_json() + "}");
-  auto ok = request(cors.port(), "/v1/conversations",
-                    {{"Origin", "https://dash.example"}, {"Access-Control-Request-Method", "GET"}}, "OPTIONS");
+      "vendors": )" +
+               vendors_json() + "}");
+  auto ok =
+      request(cors.port(), "/v1/conversations",
+              {{"Origin", "https://dash.example"}, {"Access-Control-Request-Method", "GET"}}, "OPTIONS");
   EXPECT_EQ(ok.status, 204u);
   EXPECT_EQ(ok.headers["access-control-allow-origin"], "https://dash.example");
   EXPECT_NE(ok.headers["access-control-allow-headers"].find("Authorization"), std::string::npos);
-  auto no = request(cors.port(), "/v1/conversations",
-                    {{"Origin", "https://evil.example"}, {"Access-Control-Request-Method", "GET"}}, "OPTIONS");
+  auto no =
+      request(cors.port(), "/v1/conversations",
+              {{"Origin", "https://evil.example"}, {"Access-Control-Request-Method", "GET"}}, "OPTIONS");
   EXPECT_EQ(no.headers.count("access-control-allow-origin"), 0u);
   auto get = cors.get("/v1/vendors", {{"Origin", "https://dash.example"}});
   EXPECT_EQ(get.status, 200u);

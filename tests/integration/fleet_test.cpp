@@ -31,16 +31,19 @@ struct fleet {
   explicit fleet(std::uint32_t cache_ttl_ms = 0, std::uint32_t records = 400)
       : vendor(sandbox::salesloft::make_handler({.records = records, .budget_per_minute = 600})) {
     const auto vendor_port = vendor.start();
-    std::string text = at_info(config_with(
-        R"({"salesloft": {"type": "salesloft", "base_url": "http://127.0.0.1:)" + std::to_string(vendor_port) +
-        R"(", "auth": {"bearer_token": "sandbox-salesloft-token"}, "retry": {"max_attempts": 1},
+    std::string text = at_info(
+        config_with(R"({"salesloft": {"type": "salesloft", "base_url": "http://127.0.0.1:)" +
+                    std::to_string(vendor_port) +
+                    R"(", "auth": {"bearer_token": "sandbox-salesloft-token"}, "retry": {"max_attempts": 1},
             "circuit": {"failure_threshold": 1000000}}})"));
-    text.replace(text.find(R"("cache": {"ttl_ms": 0})"), 22, R"("cache": {"ttl_ms": )" + std::to_string(cache_ttl_ms) + "}");
+    text.replace(text.find(R"("cache": {"ttl_ms": 0})"), 22,
+                 R"("cache": {"ttl_ms": )" + std::to_string(cache_ttl_ms) + "}");
     text.insert(text.size() - 1, R"(, "shared_state": {"redis": {"url": ")" + redis.url() +
                                      R"(", "timeout_ms": 50}, "expected_replicas": 3})");
     // One file per test: ctest runs the tests of this suite in parallel processes.
-    const auto path =
-        write_config(std::string("fleet-") + ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".json", text);
+    const auto path = write_config(
+        std::string("fleet-") + ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".json",
+        text);
     for (int i = 0; i < 3; ++i) {
       replicas.push_back(child::spawn({gateway_binary, "--config", path}));
       ports.push_back(listening_port(replicas.back()));
@@ -53,7 +56,8 @@ struct fleet {
 
 // A distinct Salesloft list request: one vendor call of cost 1 (a pushed-down title, native order).
 std::string distinct(const std::string& tag, int i) {
-  return "/v1/conversations?vendor=salesloft&sort=-created_at&page_size=1&title=" + tag + "-" + std::to_string(i);
+  return "/v1/conversations?vendor=salesloft&sort=-created_at&page_size=1&title=" + tag + "-" +
+         std::to_string(i);
 }
 
 // Every answer is a 200 (the vendor ok, or rate_limited and partial) or a 429 with Retry-After.

@@ -14,8 +14,8 @@
 
 namespace cgw::testing {
 
-http_answer request(std::uint16_t port, const std::string& target, const std::map<std::string, std::string>& headers,
-                    const std::string& method) {
+http_answer request(std::uint16_t port, const std::string& target,
+                    const std::map<std::string, std::string>& headers, const std::string& method) {
   net::io_context ioc;
   tcp::socket socket(ioc);
   socket.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
@@ -57,7 +57,9 @@ gateway::gateway(const std::string& config_json) {
   port_ = server_->start();
 }
 
-gateway::~gateway() { server_->shutdown(std::chrono::milliseconds(1000)); }
+gateway::~gateway() {
+  server_->shutdown(std::chrono::milliseconds(1000));
+}
 
 std::string config_with(const std::string& vendors_json, const std::string& clients_json,
                         const std::string& tenants_json) {
@@ -69,7 +71,8 @@ std::string config_with(const std::string& vendors_json, const std::string& clie
              "request_deadline_ms": 5000,
              "cache": {"ttl_ms": 0},
              "server": {"threads": 2},
-             "logging": {"level": ")" + std::string(level ? level : "warn") + R"("},
+             "logging": {"level": ")" +
+         std::string(level ? level : "warn") + R"("},
              "clients": )" +
          clients_json + R"(, "tenants": )" + tenants_json + R"(, "vendors": )" + vendors_json + "}";
 }

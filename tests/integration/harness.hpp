@@ -26,7 +26,8 @@ struct http_answer {
 
 // A blocking GET (or another method) to 127.0.0.1:port; fails the test on a socket error.
 http_answer request(std::uint16_t port, const std::string& target,
-                    const std::map<std::string, std::string>& headers = {}, const std::string& method = "GET");
+                    const std::map<std::string, std::string>& headers = {},
+                    const std::string& method = "GET");
 
 class gateway {
  public:
@@ -51,6 +52,7 @@ std::string config_with(const std::string& vendors_json, const std::string& clie
                         const std::string& tenants_json = "{}");
 
 // Every record of a walk that follows next_cursor to the end; fails the test on a non-200 page.
-std::vector<boost::json::object> walk(const gateway& gw, const std::string& query, std::size_t* pages = nullptr);
+std::vector<boost::json::object> walk(const gateway& gw, const std::string& query,
+                                      std::size_t* pages = nullptr);
 
 }  // namespace cgw::testing

@@ -30,7 +30,6 @@
 #include <unistd.h>
 #include <boost/json/parse.hpp>
 
-
 namespace cgw::testing {
 namespace {
 
@@ -402,7 +401,8 @@ TEST(IsolationServer, ClientsLeavingMidFanOutNeverCrash) {
         if (!conn.connected() || !conn.send("GET /v1/conversations?page_size=50&sort=-created_at HTTP/1.1\r\n"
                                             "Host: gw\r\n\r\n"))
           return;
-        std::this_thread::sleep_for(std::chrono::microseconds((latency_ms - 1) * 1000 + ((i * 7 + c) % 21) * 100));
+        std::this_thread::sleep_for(
+            std::chrono::microseconds((latency_ms - 1) * 1000 + ((i * 7 + c) % 21) * 100));
         conn.close();
         ++cancelled;
       }

@@ -20,8 +20,10 @@ const std::string other_key = "key-of-another-tenant";
 const std::string limited_key = "key-of-a-rate-limited-client";
 
 std::string clients_json(bool with_limited_client = false) {
-  std::string out = R"([{"name": "storm", "key_sha256": ")" + config::sha256_hex(storm_key) + R"(", "tenant": "a"},
-                        {"name": "other", "key_sha256": ")" + config::sha256_hex(other_key) + R"(", "tenant": "b"})";
+  std::string out = R"([{"name": "storm", "key_sha256": ")" + config::sha256_hex(storm_key) +
+                    R"(", "tenant": "a"},
+                        {"name": "other", "key_sha256": ")" +
+                    config::sha256_hex(other_key) + R"(", "tenant": "b"})";
   if (with_limited_client)
     out += R"(, {"name": "limited", "key_sha256": ")" + config::sha256_hex(limited_key) +
            R"(", "tenant": "a", "rate_limit": {"requests_per_s": 0.5, "burst": 3}})";
@@ -50,8 +52,9 @@ std::map<std::string, std::string> as(const std::string& key, std::map<std::stri
 TEST(Isolation, AOneMillisecondStormLeavesTheBreakerClosedAndTheBudgetUntouchedForOthers) {
   salesloft_sandbox sl;
   // A budget of 12 points a minute: twelve reservations kept by the storm would leave none.
-  gateway gw(config_with(sl.vendors(R"(, "rate_limit": {"points": 12, "per_s": 60}, "circuit": {"failure_threshold": 5})"),
-                         clients_json(), tenants_json));
+  gateway gw(config_with(
+      sl.vendors(R"(, "rate_limit": {"points": 12, "per_s": 60}, "circuit": {"failure_threshold": 5})"),
+      clients_json(), tenants_json));
   for (int i = 0; i < 12; ++i) {
     auto page = gw.get("/v1/conversations?sort=-created_at&title=storm-" + std::to_string(i),
                        as(storm_key, {{"X-Request-Timeout-Ms", "1"}}));
@@ -85,7 +88,9 @@ TEST(Isolation, ACoalescedFollowerWithTimeLeftGetsItsRecords) {
   gateway gw(config_with(sl.vendors(R"(, "retry": {"max_attempts": 1})"), clients_json(), tenants_json));
   const std::string query = "/v1/conversations?sort=-created_at&page_size=7";
   // The leader's client allows 150 ms; the follower joins its call 50 ms later with the default 5 s.
-  auto leader = std::async(std::launch::async, [&] { return gw.get(query, as(storm_key, {{"X-Request-Timeout-Ms", "150"}})); });
+  auto leader = std::async(std::launch::async, [&] {
+    return gw.get(query, as(storm_key, {{"X-Request-Timeout-Ms", "150"}}));
+  });
   std::this_thread::sleep_for(50ms);
   auto follower = std::async(std::launch::async, [&] { return gw.get(query, as(other_key)); });
 

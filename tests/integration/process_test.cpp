@@ -16,10 +16,9 @@
 #include <mutex>
 #include <thread>
 
-#include <boost/json/parse.hpp>
 #include <sys/wait.h>
 #include <unistd.h>
-
+#include <boost/json/parse.hpp>
 
 namespace cgw::testing {
 namespace {
@@ -89,7 +88,8 @@ TEST(Program, ReloadsOnSighupAndDrainsOnSigterm) {
   sandbox::fault_menu slow;
   slow.latency_ms = 400;
   sandbox.set_faults(slow);
-  auto in_flight = std::async(std::launch::async, [&] { return request(port, "/v1/conversations?page_size=1&sort=-created_at"); });
+  auto in_flight = std::async(
+      std::launch::async, [&] { return request(port, "/v1/conversations?page_size=1&sort=-created_at"); });
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   kill(gw.pid, SIGTERM);
   EXPECT_EQ(in_flight.get().status, 200u);
@@ -119,7 +119,8 @@ TEST(Program, ReloadUnderASteadyStreamLosesNoRequestAndAppliesTheNewSetting) {
   auto reload_to = [&](const std::string& text, int count) {
     replace_file(path, text);
     kill(gw.pid, SIGHUP);
-    for (int i = 0; i < 500 && reloads < count; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    for (int i = 0; i < 500 && reloads < count; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
     EXPECT_EQ(reloads, count);
   };
 
@@ -132,7 +133,8 @@ TEST(Program, ReloadUnderASteadyStreamLosesNoRequestAndAppliesTheNewSetting) {
     clients.emplace_back([&] {
       while (!stop) {
         try {
-          auto res = request(port, "/v1/conversations?page_size=2&sort=-created_at", {{"Origin", "https://dash.example"}});
+          auto res = request(port, "/v1/conversations?page_size=2&sort=-created_at",
+                             {{"Origin", "https://dash.example"}});
           (res.status == 200 ? answered : failed)++;
         } catch (const std::exception& e) {
           ADD_FAILURE() << "a request was lost: " << e.what();
@@ -190,19 +192,23 @@ TEST(Program, TheTraceIdOfAClientsTraceparentIsLoggedAndSentToVendors) {
 
   const std::string trace = "4bf92f3577b34da6a3ce929d0e0e4736";
   EXPECT_EQ(request(port, "/v1/conversations?page_size=1&sort=-created_at",
-                    {{"traceparent", "00-" + trace + "-00f067aa0ba902b7-01"}}).status, 200u);
+                    {{"traceparent", "00-" + trace + "-00f067aa0ba902b7-01"}})
+                .status,
+            200u);
   auto line = boost::json::parse(gw.line_with("\"access\"")).as_object();
   EXPECT_EQ(line.at("trace_id"), trace.c_str());
   const auto sent = vendor->traceparents();
   ASSERT_EQ(sent.size(), 1u);
-  EXPECT_EQ(sent[0].substr(0, 36), "00-" + trace + "-");       // the same trace
-  EXPECT_NE(sent[0].substr(36, 16), "00f067aa0ba902b7");       // the gateway's own span
+  EXPECT_EQ(sent[0].substr(0, 36), "00-" + trace + "-");  // the same trace
+  EXPECT_NE(sent[0].substr(36, 16), "00f067aa0ba902b7");  // the gateway's own span
   EXPECT_EQ(sent[0].substr(52), "-01");
   EXPECT_EQ(line.at("vendors"), boost::json::array{"salesloft"});
   // A vendor failure gets its own line, with the same trace id.
   sandbox.set_faults({.error_status = 500});
   EXPECT_EQ(request(port, "/v1/conversations?page_size=1&sort=-created_at",
-                    {{"traceparent", "00-" + trace + "-00f067aa0ba902b7-01"}}).status, 502u);
+                    {{"traceparent", "00-" + trace + "-00f067aa0ba902b7-01"}})
+                .status,
+            502u);
   auto failed = boost::json::parse(gw.line_with("vendor call failed")).as_object();
   EXPECT_EQ(failed.at("trace_id"), trace.c_str());
   EXPECT_EQ(failed.at("vendor"), "salesloft");

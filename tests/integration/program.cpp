@@ -9,11 +9,11 @@
 #include <thread>
 #include <utility>
 
-#include <boost/json/parse.hpp>
 #include <poll.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <boost/json/parse.hpp>
 
 extern char** environ;
 
@@ -60,7 +60,8 @@ std::string child::line_with(const std::string& needle, std::chrono::millisecond
       if (line.find(needle) != std::string::npos) return line;
     }
     const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now()).count();
+        std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now())
+            .count();
     pollfd p{err, POLLIN, 0};
     if (left <= 0 || ::poll(&p, 1, static_cast<int>(left)) <= 0) return {};
     char buf[8192];
@@ -124,7 +125,8 @@ void replace_file(const std::string& path, const std::string& text) {
 
 std::string at_info(std::string text) {
   // CGW_TEST_LOG_LEVEL=debug leaves no "warn" to raise: debug says more than info already.
-  if (auto at = text.find(R"("level": "warn")"); at != std::string::npos) text.replace(at, 15, R"("level": "info")");
+  if (auto at = text.find(R"("level": "warn")"); at != std::string::npos)
+    text.replace(at, 15, R"("level": "info")");
   return text;
 }
 

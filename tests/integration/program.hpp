@@ -29,7 +29,8 @@ struct child {
   static child spawn(const std::vector<std::string>& args);
   // The next log line containing `needle`; empty at the end of the output or after `limit` (a line
   // that never comes fails the test instead of hanging it).
-  std::string line_with(const std::string& needle, std::chrono::milliseconds limit = std::chrono::seconds(30));
+  std::string line_with(const std::string& needle,
+                        std::chrono::milliseconds limit = std::chrono::seconds(30));
   // From now on a thread reads the logs (so a chatty program never blocks on a full pipe) and
   // keeps the lines containing `keep`; lines_kept() returns them so far.
   void keep_draining(const std::string& keep);

@@ -63,9 +63,23 @@ void redis_server::kill_hard() {
 
 void redis_server::start() {
   const std::string port = std::to_string(port_);
-  std::vector<std::string> args{"/usr/bin/redis-server", tls_ ? "--tls-port" : "--port", port, "--bind",
-                                "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel",
-                                "warning", "--logfile", "/dev/null", "--protected-mode", "yes"};
+  std::vector<std::string> args{"/usr/bin/redis-server",
+                                tls_ ? "--tls-port" : "--port",
+                                port,
+                                "--bind",
+                                "127.0.0.1",
+                                "--save",
+                                "",
+                                "--appendonly",
+                                "no",
+                                "--daemonize",
+                                "no",
+                                "--loglevel",
+                                "warning",
+                                "--logfile",
+                                "/dev/null",
+                                "--protected-mode",
+                                "yes"};
   if (tls_) args.insert(args.end(), {"--port", "0"});
   args.insert(args.end(), extra_.begin(), extra_.end());
   std::vector<char*> argv;

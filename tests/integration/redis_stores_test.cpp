@@ -28,7 +28,8 @@ using testing::redis_server;
 using verdict = policy::budget_decision::verdict;
 
 // A client of `server`, connected (or, with `expect_up` false, given a second to fail).
-std::shared_ptr<redis_client> client_for(const redis_server& server, std::chrono::milliseconds timeout = 200ms,
+std::shared_ptr<redis_client> client_for(const redis_server& server,
+                                         std::chrono::milliseconds timeout = 200ms,
                                          config::redis_config where = {}, bool expect_up = true) {
   where.host = where.host.empty() ? "127.0.0.1" : where.host;
   where.port = server.port();
@@ -39,7 +40,9 @@ std::shared_ptr<redis_client> client_for(const redis_server& server, std::chrono
   return c;
 }
 
-deadline in(clock::duration d) { return clock::now() + d; }
+deadline in(clock::duration d) {
+  return clock::now() + d;
+}
 
 TEST(RedisClient, PipelinesCommandsFromSeveralThreadsInOrder) {
   redis_server server;
@@ -134,9 +137,10 @@ TEST(RedisClient, RedissVerifiesTheServersCertificate) {
   };
   const auto ca = write("ca.pem", testing::to_pem(trusted.cert.get()));
   const auto other_ca = write("other-ca.pem", testing::to_pem(stranger.cert.get()));
-  redis_server server({"--tls-cert-file", write("server.pem", server_pem.cert), "--tls-key-file",
-                       write("server.key", server_pem.key), "--tls-ca-cert-file", ca, "--tls-auth-clients", "no"},
-                      true);
+  redis_server server(
+      {"--tls-cert-file", write("server.pem", server_pem.cert), "--tls-key-file",
+       write("server.key", server_pem.key), "--tls-ca-cert-file", ca, "--tls-auth-clients", "no"},
+      true);
   io_thread t;
   config::redis_config verified;
   verified.tls = true;
@@ -155,9 +159,10 @@ TEST(RedisClient, RedissVerifiesTheServersCertificate) {
 
   // A certificate the trusted CA signed, but for another name than the one connected to.
   const auto elsewhere = testing::server_cert(trusted, "DNS:redis.elsewhere.example", -3600, 86400);
-  redis_server misnamed({"--tls-cert-file", write("elsewhere.pem", elsewhere.cert), "--tls-key-file",
-                         write("elsewhere.key", elsewhere.key), "--tls-ca-cert-file", ca, "--tls-auth-clients", "no"},
-                        true);
+  redis_server misnamed(
+      {"--tls-cert-file", write("elsewhere.pem", elsewhere.cert), "--tls-key-file",
+       write("elsewhere.key", elsewhere.key), "--tls-ca-cert-file", ca, "--tls-auth-clients", "no"},
+      true);
   auto mismatch = client_for(misnamed, 500ms, verified, false);
   auto m = t.sync(mismatch->command({"PING"}, in(1s)));
   ASSERT_FALSE(m);

@@ -33,17 +33,17 @@ struct vendor_under_test {
   std::string name;
   std::unique_ptr<sandbox::server> server;
   std::uint16_t port = 0;
-  std::string entry;  // the vendor's config entry, without its braces' closing policies
-  std::string probe;  // a request answered by this vendor alone
-  bool lists = true;  // the probe is a list (meta per vendor) rather than a get
-  bool pages = true;  // the vendor has paging (a page_loop fault applies)
+  std::string entry;              // the vendor's config entry, without its braces' closing policies
+  std::string probe;              // a request answered by this vendor alone
+  bool lists = true;              // the probe is a list (meta per vendor) rather than a get
+  bool pages = true;              // the vendor has paging (a page_loop fault applies)
   bool sends_retry_after = true;  // its 429 may carry Retry-After (Salesloft documents x-ratelimit-* only)
   // Three requests, each answered by one record of its own: `target` and that record's native id.
   std::vector<std::pair<std::string, std::string>> distinct;
 
   std::string config(const std::string& policies = "") const {
-    return "{\"" + name + "\": {" + entry + ", \"base_url\": \"http://127.0.0.1:" + std::to_string(port) + "\"" +
-           policies + "}}";
+    return "{\"" + name + "\": {" + entry + ", \"base_url\": \"http://127.0.0.1:" + std::to_string(port) +
+           "\"" + policies + "}}";
   }
 };
 
@@ -66,8 +66,10 @@ vendor_under_test salesloft(std::uint32_t budget = 0) {
 vendor_under_test flex() {
   sandbox::twilio_flex_insights::options o;
   o.records = 120;
-  vendor_under_test v{"twilio_flex", std::make_unique<sandbox::server>(sandbox::twilio_flex_insights::make_handler(o))};
-  v.entry = R"("type": "twilio_flex_insights", "auth": {"username": "ACsandbox", "password": "sandbox-flex-secret"})";
+  vendor_under_test v{"twilio_flex",
+                      std::make_unique<sandbox::server>(sandbox::twilio_flex_insights::make_handler(o))};
+  v.entry =
+      R"("type": "twilio_flex_insights", "auth": {"username": "ACsandbox", "password": "sandbox-flex-secret"})";
   v.probe = "/v1/conversations?vendor=twilio_flex&page_size=5";
   // Flex has no get: a segment's list holds the one conversation that has the segment.
   for (const auto& r : sandbox::twilio_flex_insights::dataset(v.server->logic())) {
@@ -86,8 +88,10 @@ vendor_under_test insights() {
   sandbox::twilio_insights_v3::options o;
   o.records = 120;
   o.requests_per_minute = 0;
-  vendor_under_test v{"twilio_insights", std::make_unique<sandbox::server>(sandbox::twilio_insights_v3::make_handler(o))};
-  v.entry = R"("type": "twilio_insights_v3", "auth": {"username": "ACsandbox", "password": "sandbox-insights-secret"})";
+  vendor_under_test v{"twilio_insights",
+                      std::make_unique<sandbox::server>(sandbox::twilio_insights_v3::make_handler(o))};
+  v.entry =
+      R"("type": "twilio_insights_v3", "auth": {"username": "ACsandbox", "password": "sandbox-insights-secret"})";
   v.probe = "/v1/conversations?vendor=twilio_insights&page_size=5&sort=-created_at";
   for (std::size_t i : {0, 1, 2}) {
     const std::string id(sandbox::twilio_insights_v3::dataset(v.server->logic())[i].at("Id").as_string());
@@ -108,26 +112,28 @@ vendor_under_test zild() {
   v.lists = false;
   v.pages = false;
   for (std::size_t i : {0, 1, 2}) {
-    const std::string other = std::to_string(sandbox::zild::dataset(v.server->logic())[i].at("id").as_int64());
+    const std::string other =
+        std::to_string(sandbox::zild::dataset(v.server->logic())[i].at("id").as_int64());
     v.distinct.emplace_back("/v1/conversations/zild:" + other, other);
   }
   v.port = v.server->start();
   return v;
 }
 
-const std::vector<std::function<vendor_under_test()>> every_vendor = {[] { return salesloft(); }, flex, insights, zild};
+const std::vector<std::function<vendor_under_test()>> every_vendor = {[] { return salesloft(); }, flex,
+                                                                      insights, zild};
 
 // What a fault must come back as.
 struct fault_case {
   std::string label;
   sandbox::fault_menu faults;
-  unsigned status;               // the client's status
-  std::string vendor_status;     // meta.vendors.<v>.status (lists only)
-  std::string message_part;      // in the vendor's (or the answer's) error message; "" = any
+  unsigned status;            // the client's status
+  std::string vendor_status;  // meta.vendors.<v>.status (lists only)
+  std::string message_part;   // in the vendor's (or the answer's) error message; "" = any
   std::chrono::milliseconds at_least, at_most;
-  bool healthy_after = true;     // the probe answers 200 once the fault is cleared (no pause in force)
+  bool healthy_after = true;        // the probe answers 200 once the fault is cleared (no pause in force)
   const char* timeout_ms = "3000";  // the client's X-Request-Timeout-Ms
-  bool paging_only = false;      // applies to vendors with paging only
+  bool paging_only = false;         // applies to vendors with paging only
 };
 
 const std::vector<fault_case> fault_cases = {
@@ -135,9 +141,21 @@ const std::vector<fault_case> fault_cases = {
     {"status 503, retried then given up", {.error_status = 503}, 502, "error", "HTTP 503", 0ms, 1500ms},
     {"status 500, not retried", {.error_status = 500}, 502, "error", "HTTP 500", 0ms, 1000ms},
     {"one 503, retried", {.error_status = 503, .error_count = 1}, 200, "ok", "", 0ms, 1000ms},
-    {"429 with a long Retry-After", {.rate_limit_count = 1, .retry_after_s = 30}, 429, "rate_limited", "", 0ms, 1000ms,
+    {"429 with a long Retry-After",
+     {.rate_limit_count = 1, .retry_after_s = 30},
+     429,
+     "rate_limited",
+     "",
+     0ms,
+     1000ms,
      false},
-    {"429 without Retry-After, waited out", {.rate_limit_count = 1, .retry_after_s = -1}, 200, "ok", "", 900ms, 2500ms},
+    {"429 without Retry-After, waited out",
+     {.rate_limit_count = 1, .retry_after_s = -1},
+     200,
+     "ok",
+     "",
+     900ms,
+     2500ms},
     {"malformed JSON", {.body = body_fault::malformed}, 502, "error", "not valid JSON", 0ms, 1000ms},
     {"truncated body", {.body = body_fault::truncated}, 502, "error", "", 0ms, 1500ms},
     {"hang", {.body = body_fault::hang}, 504, "error", "", 700ms, 1600ms, true, "1000"},
@@ -145,7 +163,16 @@ const std::vector<fault_case> fault_cases = {
     {"oversize body, not retried", {.body = body_fault::oversize}, 502, "error", "larger than", 0ms, 2500ms},
     // A walk that meets a continuation it has seen is the vendor's error, found at once: well within
     // the deadline (3000 ms), never by running into it.
-    {"page_loop", {.body = body_fault::page_loop}, 502, "error", "pages loop", 0ms, 1500ms, true, "3000", true},
+    {"page_loop",
+     {.body = body_fault::page_loop},
+     502,
+     "error",
+     "pages loop",
+     0ms,
+     1500ms,
+     true,
+     "3000",
+     true},
     // An interim 103 before every answer is skipped: the answer is the one that follows it.
     {"early_hints", {.body = body_fault::early_hints}, 200, "ok", "", 0ms, 1000ms},
 };
@@ -283,7 +310,8 @@ TEST_P(PageLoop, IsThatVendorsErrorWithinTheDeadlineAndOthersAreUnaffected) {
   const auto& bad = answer.meta().at("vendors").at(looping.name).as_object();
   EXPECT_EQ(bad.at("status"), "error") << answer.text;
   ASSERT_TRUE(bad.contains("error")) << answer.text;
-  EXPECT_NE(std::string(bad.at("error").at("message").as_string()).find("pages loop"), std::string::npos) << bad;
+  EXPECT_NE(std::string(bad.at("error").at("message").as_string()).find("pages loop"), std::string::npos)
+      << bad;
   const auto& good = answer.meta().at("vendors").at(healthy.name).as_object();
   EXPECT_EQ(good.at("status"), "ok") << answer.text;
   EXPECT_EQ(good.at("returned"), 5) << answer.text;
@@ -334,7 +362,8 @@ TEST(Coalescing, FiftyIdenticalDashboardRequestsCostWhatOneDoes) {
   gateway gw(config_with(all_vendors_config(vs, cached)));
   before = counts(vs);
   std::vector<std::future<http_answer>> clients;
-  for (int i = 0; i < 50; ++i) clients.push_back(std::async(std::launch::async, [&] { return gw.get(query); }));
+  for (int i = 0; i < 50; ++i)
+    clients.push_back(std::async(std::launch::async, [&] { return gw.get(query); }));
   std::vector<std::uint64_t> leaders(vs.size());  // requests that made at least one vendor call themselves
   for (auto& c : clients) {
     auto page = c.get();
@@ -346,7 +375,8 @@ TEST(Coalescing, FiftyIdenticalDashboardRequestsCostWhatOneDoes) {
     }
   }
   EXPECT_EQ(minus(counts(vs), before), single);  // fifty requests, one request's vendor calls
-  for (std::size_t i = 0; i < vs.size(); ++i) EXPECT_LE(leaders[i], single[i]) << vs[i].name;  // one leader per call
+  for (std::size_t i = 0; i < vs.size(); ++i)
+    EXPECT_LE(leaders[i], single[i]) << vs[i].name;  // one leader per call
 
   // Inside the TTL the same request is served from the cache: no vendor call at all.
   before = counts(vs);
@@ -376,10 +406,15 @@ TEST(SalesloftBudget, IsNeverOverdrawnByABurstOf500Requests) {
     clients.emplace_back([&] {
       for (int i; (i = next++) < 500;) {
         // Distinct queries (nothing to coalesce), each a scan of every vendor page: 2 to 3 cost points.
-        auto page = gw.get("/v1/conversations?vendor=salesloft&page_size=10&min_duration_ms=" + std::to_string(i));
-        if (page.status == 200) ++ok;
-        else if (page.status == 429 && page.meta().at("vendors").at("salesloft").at("status") == "rate_limited") ++limited;
-        else if (page.status == 504) ++timed_out;  // a slow machine (sanitizers): a deadline, not a budget matter
+        auto page =
+            gw.get("/v1/conversations?vendor=salesloft&page_size=10&min_duration_ms=" + std::to_string(i));
+        if (page.status == 200)
+          ++ok;
+        else if (page.status == 429 &&
+                 page.meta().at("vendors").at("salesloft").at("status") == "rate_limited")
+          ++limited;
+        else if (page.status == 504)
+          ++timed_out;  // a slow machine (sanitizers): a deadline, not a budget matter
         else {
           ++other;
           ADD_FAILURE() << page.status << ": " << page.text.substr(0, 300);
@@ -397,7 +432,8 @@ TEST(SalesloftBudget, IsNeverOverdrawnByABurstOf500Requests) {
 
 TEST(CircuitBreaker, OpensAnswersAtOnceProbesAndCloses) {
   auto v = flex();
-  gateway gw(config_with(v.config(R"(, "retry": {"max_attempts": 1}, "circuit": {"failure_threshold": 3, "open_ms": 400})")));
+  gateway gw(config_with(
+      v.config(R"(, "retry": {"max_attempts": 1}, "circuit": {"failure_threshold": 3, "open_ms": 400})")));
   v.server->set_faults({.error_status = 503});
   for (int i = 0; i < 3; ++i)
     EXPECT_EQ(gw.get(v.probe).meta().at("vendors").at(v.name).at("status"), "error");

@@ -65,14 +65,14 @@ class SalesloftEndToEnd : public ::testing::Test {
     delete sandbox_;
   }
   static std::string vendors_json(const std::string& token = "sandbox-salesloft-token") {
-    return R"({"salesloft": {"type": "salesloft", "base_url": "http://127.0.0.1:)" + std::to_string(sandbox_port_) +
-           R"(", "auth": {"bearer_token": ")" + token + R"("}}})";
+    return R"({"salesloft": {"type": "salesloft", "base_url": "http://127.0.0.1:)" +
+           std::to_string(sandbox_port_) + R"(", "auth": {"bearer_token": ")" + token + R"("}}})";
   }
 
   // The ids the data says a query must return, in the unified order.
-  static std::vector<std::string> expected(const std::function<bool(const record&)>& keep,
-                                           const std::function<std::optional<std::int64_t>(const record&)>& key,
-                                           bool descending) {
+  static std::vector<std::string> expected(
+      const std::function<bool(const record&)>& keep,
+      const std::function<std::optional<std::int64_t>(const record&)>& key, bool descending) {
     std::vector<std::pair<std::optional<std::int64_t>, std::string>> rows;
     for (const auto& r : *data_)
       if (keep(r)) rows.emplace_back(key(r), "salesloft:" + *raw_text(r, "id"));
@@ -103,8 +103,10 @@ TEST_F(SalesloftEndToEnd, DatasetHasTiesAndNulls) {
   std::size_t null_durations = 0, dup_durations = 0;
   for (const auto& r : *data_) {
     auto d = raw_duration(r);
-    if (!d) ++null_durations;
-    else if (!durations.insert(*d).second) ++dup_durations;
+    if (!d)
+      ++null_durations;
+    else if (!durations.insert(*d).second)
+      ++dup_durations;
   }
   EXPECT_GT(null_durations, 0u);
   EXPECT_GT(dup_durations, 0u);
@@ -132,8 +134,9 @@ TEST_F(SalesloftEndToEnd, EverySortKeyEveryPageSizeExactlyOnce) {
     ASSERT_EQ(want.size(), dataset_size);
     for (std::size_t page_size : {37u, 100u, 1000u}) {
       std::size_t pages = 0;
-      auto got = ids_of(walk(*gw_, "vendor=salesloft&sort=" + std::string(s.param) +
-                                       "&page_size=" + std::to_string(page_size), &pages));
+      auto got = ids_of(walk(
+          *gw_, "vendor=salesloft&sort=" + std::string(s.param) + "&page_size=" + std::to_string(page_size),
+          &pages));
       EXPECT_EQ(got, want) << "sort=" << s.param << " page_size=" << page_size;
       // A keyset walk cannot always tell that a full page was the last one: one empty page may close it.
       EXPECT_GE(pages, (dataset_size + page_size - 1) / page_size);
@@ -170,9 +173,21 @@ TEST_F(SalesloftEndToEnd, EveryFilterReturnsExactlyWhatTheDataSays) {
       {"updated_after=" + when(mid), [&](const record& r) { return *raw_time(r, "updated_at") >= mid; }},
       {"updated_before=" + when(mid), [&](const record& r) { return *raw_time(r, "updated_at") < mid; }},
       {"started_after=" + when(mid), [&](const record& r) { return raw_started(r) >= mid; }},
-      {"started_before=" + when(mid), [&](const record& r) { auto s = raw_started(r); return s && *s < mid; }},
-      {"min_duration_ms=" + std::to_string(duration), [&](const record& r) { auto d = raw_duration(r); return d && *d >= duration; }},
-      {"max_duration_ms=" + std::to_string(duration), [&](const record& r) { auto d = raw_duration(r); return d && *d <= duration; }},
+      {"started_before=" + when(mid),
+       [&](const record& r) {
+         auto s = raw_started(r);
+         return s && *s < mid;
+       }},
+      {"min_duration_ms=" + std::to_string(duration),
+       [&](const record& r) {
+         auto d = raw_duration(r);
+         return d && *d >= duration;
+       }},
+      {"max_duration_ms=" + std::to_string(duration),
+       [&](const record& r) {
+         auto d = raw_duration(r);
+         return d && *d <= duration;
+       }},
       {"language=" + lang, [&](const record& r) { return raw_text(r, "language_code") == lang; }},
       {"language=" + lang + ",xx-YY", [&](const record& r) { return raw_text(r, "language_code") == lang; }},
       {"language=pt-BR," + lang, [&](const record& r) { return raw_text(r, "language_code") == lang; }},
@@ -187,39 +202,51 @@ TEST_F(SalesloftEndToEnd, EveryFilterReturnsExactlyWhatTheDataSays) {
       {"account_id=" + account, [&](const record& r) { return raw_ref(r, "account") == account; }},
       {"person_id=" + person, [&](const record& r) { return raw_ref(r, "person") == person; }},
       {"title=" + title, [&](const record& r) { return raw_text(r, "title") == title; }},
-      {"title_prefix=" + title.substr(0, 4), [&](const record& r) { auto t = raw_text(r, "title"); return t && t->starts_with(title.substr(0, 4)); }},
+      {"title_prefix=" + title.substr(0, 4),
+       [&](const record& r) {
+         auto t = raw_text(r, "title");
+         return t && t->starts_with(title.substr(0, 4));
+       }},
       {"agent=anyone", [&](const record&) { return false; }},
       {"segment_id=s1", [&](const record&) { return false; }},
       {"language=" + lang + "&min_duration_ms=1000&created_after=" + when(mid - 86400LL * 1'000'000 * 90),
-       [&](const record& r) { auto d = raw_duration(r); return raw_text(r, "language_code") == lang && d && *d >= 1000 && *raw_time(r, "created_at") >= mid - 86400LL * 1'000'000 * 90; }},
+       [&](const record& r) {
+         auto d = raw_duration(r);
+         return raw_text(r, "language_code") == lang && d && *d >= 1000 &&
+                *raw_time(r, "created_at") >= mid - 86400LL * 1'000'000 * 90;
+       }},
   };
   for (const auto& c : cases) {
     for (const char* sort : {"-started_at", "created_at"}) {
       bool desc = sort[0] == '-';
-      auto key = desc ? std::function(raw_started) : std::function([](const record& r) { return raw_time(r, "created_at"); });
+      auto key = desc ? std::function(raw_started)
+                      : std::function([](const record& r) { return raw_time(r, "created_at"); });
       auto want = expected(c.keep, key, desc);
       std::string q = c.query;
       // Escape '+' in offsets and spaces in titles for the URL.
       std::string escaped;
-      for (char ch : q) escaped += ch == '+' ? std::string("%2B") : ch == ' ' ? std::string("%20") : std::string(1, ch);
-      auto got = ids_of(walk(*gw_, "vendor=salesloft&page_size=40&sort=" + std::string(sort) + "&" + escaped));
+      for (char ch : q)
+        escaped += ch == '+' ? std::string("%2B") : ch == ' ' ? std::string("%20") : std::string(1, ch);
+      auto got =
+          ids_of(walk(*gw_, "vendor=salesloft&page_size=40&sort=" + std::string(sort) + "&" + escaped));
       EXPECT_EQ(got, want) << c.query << " sort=" << sort;
     }
   }
 }
 
 TEST_F(SalesloftEndToEnd, BatchOfIdsComesInRequestOrder) {
-  const std::string a = *raw_text((*data_)[3], "id"), b = *raw_text((*data_)[17], "id"), c = *raw_text((*data_)[9], "id");
-  auto page = gw_->get("/v1/conversations?vendor=salesloft&id=salesloft:" + b + ",salesloft:nope,salesloft:" + a +
-                       ",zild:1,salesloft:" + c + "&page_size=2");
+  const std::string a = *raw_text((*data_)[3], "id"), b = *raw_text((*data_)[17], "id"),
+                    c = *raw_text((*data_)[9], "id");
+  auto page = gw_->get("/v1/conversations?vendor=salesloft&id=salesloft:" + b +
+                       ",salesloft:nope,salesloft:" + a + ",zild:1,salesloft:" + c + "&page_size=2");
   ASSERT_EQ(page.status, 200u) << page.text;
   EXPECT_EQ(ids_of({page.data()[0].as_object(), page.data()[1].as_object()}),
             (std::vector<std::string>{"salesloft:" + b, "salesloft:" + a}));
   EXPECT_EQ(page.meta().at("vendors").at("salesloft").at("pushed_down"), json::array({"id"}));
   EXPECT_EQ(page.meta().at("vendors").at("salesloft").at("upstream_requests"), 1);
-  auto rest = gw_->get("/v1/conversations?vendor=salesloft&id=salesloft:" + b + ",salesloft:nope,salesloft:" + a +
-                       ",zild:1,salesloft:" + c + "&page_size=2&cursor=" +
-                       std::string(page.meta().at("next_cursor").as_string()));
+  auto rest = gw_->get("/v1/conversations?vendor=salesloft&id=salesloft:" + b +
+                       ",salesloft:nope,salesloft:" + a + ",zild:1,salesloft:" + c +
+                       "&page_size=2&cursor=" + std::string(page.meta().at("next_cursor").as_string()));
   ASSERT_EQ(rest.status, 200u) << rest.text;
   ASSERT_EQ(rest.data().size(), 1u);
   EXPECT_EQ(rest.data()[0].at("id").as_string(), "salesloft:" + c);
@@ -227,7 +254,8 @@ TEST_F(SalesloftEndToEnd, BatchOfIdsComesInRequestOrder) {
 }
 
 TEST_F(SalesloftEndToEnd, MetaSaysWhatWentDownAndWhatStayedLocal) {
-  auto page = gw_->get("/v1/conversations?vendor=salesloft&language=en-US&started_after=2020-01-01T00:00:00Z&page_size=5");
+  auto page = gw_->get(
+      "/v1/conversations?vendor=salesloft&language=en-US&started_after=2020-01-01T00:00:00Z&page_size=5");
   ASSERT_EQ(page.status, 200u) << page.text;
   const auto& v = page.meta().at("vendors").at("salesloft").as_object();
   EXPECT_EQ(v.at("status"), "ok");
@@ -329,12 +357,14 @@ TEST_F(SalesloftEndToEnd, ALanguageSalesloftCannotHaveIsNeverSentAndTheAnswerIsN
   const auto at = [](std::uint16_t port) { return "\"http://127.0.0.1:" + std::to_string(port) + "\""; };
   const std::string salesloft_entry = vendors_json();
   gateway all(config_with(salesloft_entry.substr(0, salesloft_entry.size() - 1) +
-                          R"(, "twilio_flex": {"type": "twilio_flex_insights", "base_url": )" + at(flex.start()) +
+                          R"(, "twilio_flex": {"type": "twilio_flex_insights", "base_url": )" +
+                          at(flex.start()) +
                           R"(, "auth": {"username": "ACsandbox", "password": "sandbox-flex-secret"}},
-                              "twilio_insights": {"type": "twilio_insights_v3", "base_url": )" + at(insights.start()) +
+                              "twilio_insights": {"type": "twilio_insights_v3", "base_url": )" +
+                          at(insights.start()) +
                           R"(, "auth": {"username": "ACsandbox", "password": "sandbox-insights-secret"}},
-                              "zild": {"type": "zild", "base_url": )" + at(zild.start()) +
-                          R"(, "auth": {"bearer_token": "sandbox-zild-jwt"}}})"));
+                              "zild": {"type": "zild", "base_url": )" +
+                          at(zild.start()) + R"(, "auth": {"bearer_token": "sandbox-zild-jwt"}}})"));
 
   const auto asked_before = sandbox_->requests();
   auto page = all.get("/v1/conversations?language=pt-BR&page_size=50");
@@ -356,7 +386,8 @@ TEST_F(SalesloftEndToEnd, ALanguageSalesloftCannotHaveIsNeverSentAndTheAnswerIsN
   // Case-insensitive on the way in, the vendor's spelling on the wire: de-ch is Salesloft's de-CH.
   auto swiss = all.get("/v1/conversations?vendor=salesloft&language=de-ch,pt-br&page_size=1000");
   ASSERT_EQ(swiss.status, 200u) << swiss.text;
-  const auto want = expected([](const record& r) { return raw_text(r, "language_code") == "de-CH"; }, raw_started, true);
+  const auto want =
+      expected([](const record& r) { return raw_text(r, "language_code") == "de-CH"; }, raw_started, true);
   ASSERT_FALSE(want.empty());
   EXPECT_EQ(ids_of([&] {
               std::vector<record> rs;
@@ -380,7 +411,8 @@ TEST_F(SalesloftEndToEnd, APlatformSalesloftCannotHaveIsAnEmptyAnswerWithoutAReq
   EXPECT_EQ(sl.at("status"), "ok") << page.text;
   EXPECT_EQ(sl.at("upstream_requests"), 0);
   EXPECT_NE(std::string(sl.at("note").as_string()).find("whatsapp"), std::string::npos) << sl;
-  for (const char* other : {"channel=sms,email&vendor=salesloft", "language=ja-JP&vendor=salesloft&sort=-created_at"}) {
+  for (const char* other :
+       {"channel=sms,email&vendor=salesloft", "language=ja-JP&vendor=salesloft&sort=-created_at"}) {
     auto none = gw_->get(std::string("/v1/conversations?") + other);
     ASSERT_EQ(none.status, 200u) << other << ": " << none.text;
     EXPECT_TRUE(none.data().empty()) << other;
@@ -405,7 +437,9 @@ class another_conversation final : public sandbox::handler {
     if (copy.target() == "/v2/conversations/" + asked_) copy.target("/v2/conversations/" + served_);
     return inner_->handle(copy);
   }
-  sandbox::response error(http::status status, std::string_view message) override { return inner_->error(status, message); }
+  sandbox::response error(http::status status, std::string_view message) override {
+    return inner_->error(status, message);
+  }
   sandbox::response rate_limited(std::int32_t s) override { return inner_->rate_limited(s); }
 
  private:
@@ -418,14 +452,16 @@ TEST_F(SalesloftEndToEnd, AGetAnsweredWithAnotherConversationIsAVendorError) {
   sandbox::salesloft::options opts;
   opts.records = dataset_size;
   opts.budget_per_minute = 0;
-  sandbox::server lying(std::make_unique<another_conversation>(sandbox::salesloft::make_handler(opts), asked, served));
+  sandbox::server lying(
+      std::make_unique<another_conversation>(sandbox::salesloft::make_handler(opts), asked, served));
   const std::string port = std::to_string(lying.start());
   gateway gw(config_with(R"({"salesloft": {"type": "salesloft", "base_url": "http://127.0.0.1:)" + port +
                          R"(", "auth": {"bearer_token": "sandbox-salesloft-token"}}})"));
   auto one = gw.get("/v1/conversations/salesloft:" + asked);
   EXPECT_EQ(one.status, 502u) << one.text;
   EXPECT_EQ(one.body.at("error").at("code"), "upstream_error") << one.text;
-  EXPECT_NE(std::string(one.body.at("error").at("message").as_string()).find("another conversation"), std::string::npos)
+  EXPECT_NE(std::string(one.body.at("error").at("message").as_string()).find("another conversation"),
+            std::string::npos)
       << one.text;
   EXPECT_EQ(one.text.find(served), std::string::npos) << "the other conversation reached the client";
   EXPECT_EQ(gw.get("/v1/conversations/salesloft:" + served).status, 200u);  // unaltered gets still work
@@ -448,9 +484,10 @@ TEST_F(SalesloftEndToEnd, WrongVendorCredentialIsAVendorError) {
 
 TEST_F(SalesloftEndToEnd, ClientKeysAndTenants) {
   const std::string key = "client-key-for-tests";
-  gateway keyed(config_with(vendors_json(),
-                            R"([{"name": "dash", "key_sha256": ")" + config::sha256_hex(key) + R"(", "tenant": "t"}])",
-                            R"({"t": {"vendors": ["salesloft"]}})"));
+  gateway keyed(
+      config_with(vendors_json(),
+                  R"([{"name": "dash", "key_sha256": ")" + config::sha256_hex(key) + R"(", "tenant": "t"}])",
+                  R"({"t": {"vendors": ["salesloft"]}})"));
   EXPECT_EQ(keyed.get("/v1/conversations?page_size=1").status, 401u);
   EXPECT_EQ(keyed.get("/v1/conversations?page_size=1", {{"Authorization", "Bearer wrong"}}).status, 401u);
   EXPECT_EQ(keyed.get("/v1/conversations?page_size=1", {{"Authorization", "Bearer " + key}}).status, 200u);

@@ -61,12 +61,14 @@ std::string lower(std::string s) {
 bool has_agent(const record& r, const std::string& name) {
   const auto segments = raw_segments(r);
   return std::any_of(segments.begin(), segments.end(), [&](const record& s) {
-    return s.at("agent_name").is_string() && lower(std::string(s.at("agent_name").as_string())) == lower(name);
+    return s.at("agent_name").is_string() &&
+           lower(std::string(s.at("agent_name").as_string())) == lower(name);
   });
 }
 bool has_segment(const record& r, const std::string& id) {
   const auto segments = raw_segments(r);
-  return std::any_of(segments.begin(), segments.end(), [&](const record& s) { return s.at("segment_id") == id.c_str(); });
+  return std::any_of(segments.begin(), segments.end(),
+                     [&](const record& s) { return s.at("segment_id") == id.c_str(); });
 }
 std::optional<std::string> raw_account(const record& r) {
   const auto& v = r.at("account_id");
@@ -75,8 +77,9 @@ std::optional<std::string> raw_account(const record& r) {
 
 std::string vendor_json(const std::string& name, std::uint16_t port, const std::string& extra = "",
                         const std::string& secret = password) {
-  return "\"" + name + R"(": {"type": "twilio_flex_insights", "base_url": "http://127.0.0.1:)" + std::to_string(port) +
-         R"(", "auth": {"username": ")" + username + R"(", "password": ")" + secret + "\"}" + extra + "}";
+  return "\"" + name + R"(": {"type": "twilio_flex_insights", "base_url": "http://127.0.0.1:)" +
+         std::to_string(port) + R"(", "auth": {"username": ")" + username + R"(", "password": ")" + secret +
+         "\"}" + extra + "}";
 }
 
 class FlexEndToEnd : public ::testing::Test {
@@ -88,7 +91,8 @@ class FlexEndToEnd : public ::testing::Test {
     sandbox_port_ = sandbox_->start();
     data_ = &flex::dataset(sandbox_->logic());
     // Vendor pages of 50: every scan follows five next_page_urls.
-    gw_ = new gateway(config_with("{" + vendor_json("twilio_flex", sandbox_port_, R"(, "options": {"page_size": 50})") + "}"));
+    gw_ = new gateway(config_with(
+        "{" + vendor_json("twilio_flex", sandbox_port_, R"(, "options": {"page_size": 50})") + "}"));
   }
   static void TearDownTestSuite() {
     delete gw_;
@@ -96,9 +100,9 @@ class FlexEndToEnd : public ::testing::Test {
   }
 
   // The ids the data says a query must return, in the unified order (null values last, ties by id).
-  static std::vector<std::string> expected(const std::function<bool(const record&)>& keep,
-                                           const std::function<std::optional<std::int64_t>(const record&)>& key,
-                                           bool descending) {
+  static std::vector<std::string> expected(
+      const std::function<bool(const record&)>& keep,
+      const std::function<std::optional<std::int64_t>(const record&)>& key, bool descending) {
     std::vector<std::pair<std::optional<std::int64_t>, std::string>> rows;
     for (const auto& r : *data_)
       if (raw_id(r) && keep(r)) rows.emplace_back(key(r), "twilio_flex:" + *raw_id(r));
@@ -119,7 +123,8 @@ class FlexEndToEnd : public ::testing::Test {
   }
 
   static std::size_t unaddressable() {
-    return static_cast<std::size_t>(std::count_if(data_->begin(), data_->end(), [](const record& r) { return !raw_id(r); }));
+    return static_cast<std::size_t>(
+        std::count_if(data_->begin(), data_->end(), [](const record& r) { return !raw_id(r); }));
   }
 
   static inline sandbox::server* sandbox_ = nullptr;
@@ -149,7 +154,7 @@ struct sort_case {
 TEST_F(FlexEndToEnd, EverySortKeyEveryPageSizeExactlyOnce) {
   const auto none = [](const record&) { return std::optional<std::int64_t>(); };
   const std::vector<sort_case> sorts = {
-      {"-started_at", raw_started, true},  {"started_at", raw_started, false},
+      {"-started_at", raw_started, true},   {"started_at", raw_started, false},
       {"-duration_ms", raw_duration, true}, {"duration_ms", raw_duration, false},
       {"-created_at", none, true},          {"created_at", none, false},
       {"-updated_at", none, true},          {"updated_at", none, false},
@@ -159,10 +164,12 @@ TEST_F(FlexEndToEnd, EverySortKeyEveryPageSizeExactlyOnce) {
     ASSERT_EQ(want.size(), dataset_size - unaddressable());
     for (std::size_t page_size : {7u, 50u, 1000u}) {
       std::size_t pages = 0;
-      auto got = ids_of(walk(*gw_, "vendor=twilio_flex&sort=" + std::string(s.param) +
-                                       "&page_size=" + std::to_string(page_size), &pages));
+      auto got = ids_of(walk(
+          *gw_, "vendor=twilio_flex&sort=" + std::string(s.param) + "&page_size=" + std::to_string(page_size),
+          &pages));
       EXPECT_EQ(got, want) << "sort=" << s.param << " page_size=" << page_size;
-      EXPECT_EQ(pages, (want.size() + page_size - 1) / page_size) << "sort=" << s.param << " page_size=" << page_size;
+      EXPECT_EQ(pages, (want.size() + page_size - 1) / page_size)
+          << "sort=" << s.param << " page_size=" << page_size;
     }
   }
 }
@@ -200,11 +207,28 @@ TEST_F(FlexEndToEnd, EveryFilterReturnsExactlyWhatTheDataSays) {
       {"agent=ann%20lee", [](const record& r) { return has_agent(r, "Ann Lee"); }},
       {"agent=Eve%20Adams", [](const record& r) { return has_agent(r, "eve adams"); }},
       {"agent=Nobody", never},
-      {"started_after=" + when(mid), [&](const record& r) { auto s = raw_started(r); return s && *s >= mid; }},
-      {"started_before=" + when(mid), [&](const record& r) { auto s = raw_started(r); return s && *s < mid; }},
-      {"min_duration_ms=" + std::to_string(duration), [&](const record& r) { auto d = raw_duration(r); return d && *d >= duration; }},
-      {"max_duration_ms=" + std::to_string(duration), [&](const record& r) { auto d = raw_duration(r); return d && *d <= duration; }},
-      {"account_id=" + account + ",no-such-account", [&](const record& r) { return raw_account(r) == account; }},
+      {"started_after=" + when(mid),
+       [&](const record& r) {
+         auto s = raw_started(r);
+         return s && *s >= mid;
+       }},
+      {"started_before=" + when(mid),
+       [&](const record& r) {
+         auto s = raw_started(r);
+         return s && *s < mid;
+       }},
+      {"min_duration_ms=" + std::to_string(duration),
+       [&](const record& r) {
+         auto d = raw_duration(r);
+         return d && *d >= duration;
+       }},
+      {"max_duration_ms=" + std::to_string(duration),
+       [&](const record& r) {
+         auto d = raw_duration(r);
+         return d && *d <= duration;
+       }},
+      {"account_id=" + account + ",no-such-account",
+       [&](const record& r) { return raw_account(r) == account; }},
       {"id=twilio_flex:" + id_a + ",twilio_flex:" + id_b + ",zild:1",
        [&](const record& r) { return raw_id(r) == id_a || raw_id(r) == id_b; }, true},
       {"agent=ANN%20LEE&started_after=" + when(mid - 86400LL * 1'000'000 * 120) + "&min_duration_ms=60000",
@@ -233,7 +257,8 @@ TEST_F(FlexEndToEnd, EveryFilterReturnsExactlyWhatTheDataSays) {
       auto want = expected(c.keep, desc ? std::function(raw_started) : std::function(raw_duration), desc);
       std::string escaped;
       for (char ch : c.query) escaped += ch == '+' ? std::string("%2B") : std::string(1, ch);
-      auto got = ids_of(walk(*gw_, "vendor=twilio_flex&page_size=40&sort=" + std::string(sort) + "&" + escaped));
+      auto got =
+          ids_of(walk(*gw_, "vendor=twilio_flex&page_size=40&sort=" + std::string(sort) + "&" + escaped));
       if (c.batch) {
         std::sort(got.begin(), got.end());
         std::sort(want.begin(), want.end());
@@ -257,12 +282,15 @@ TEST_F(FlexEndToEnd, MetaSaysWhatWentDownWhatStayedLocalAndWhatWasSkipped) {
   EXPECT_EQ(v.at("upstream_requests"), (dataset_size + 49) / 50);  // every vendor page of one scan
   EXPECT_FALSE(v.contains("truncated"));
   const std::string note(v.at("note").as_string());
-  EXPECT_NE(note.find(std::to_string(unaddressable()) + " vendor record(s) without a conversation_id were skipped"),
-            std::string::npos) << note;
+  EXPECT_NE(
+      note.find(std::to_string(unaddressable()) + " vendor record(s) without a conversation_id were skipped"),
+      std::string::npos)
+      << note;
   EXPECT_EQ(page.meta().at("partial"), false);
 
   // SegmentId goes down: the vendor answers one short page.
-  const auto& segments = raw_segments((*data_)[0]).empty() ? raw_segments((*data_)[1]) : raw_segments((*data_)[0]);
+  const auto& segments =
+      raw_segments((*data_)[0]).empty() ? raw_segments((*data_)[1]) : raw_segments((*data_)[0]);
   ASSERT_FALSE(segments.empty());
   auto seg = gw_->get("/v1/conversations?vendor=twilio_flex&segment_id=" +
                       std::string(segments[0].at("segment_id").as_string()) + "&min_duration_ms=0");
@@ -329,7 +357,10 @@ TEST_F(FlexEndToEnd, ExplainShowsTheFirstRequestAndThePaging) {
 }
 
 TEST_F(FlexEndToEnd, ScanLimitTruncatesAndSaysSo) {
-  gateway capped(config_with("{" + vendor_json("twilio_flex", sandbox_port_, R"(, "options": {"page_size": 50}, "scan_limit": 100)") + "}"));
+  gateway capped(config_with(
+      "{" +
+      vendor_json("twilio_flex", sandbox_port_, R"(, "options": {"page_size": 50}, "scan_limit": 100)") +
+      "}"));
   auto page = capped.get("/v1/conversations?vendor=twilio_flex&page_size=1000");
   ASSERT_EQ(page.status, 200u) << page.text;
   const auto& v = page.meta().at("vendors").at("twilio_flex").as_object();
@@ -369,8 +400,8 @@ TEST(FlexMisbehaving, ANextPageLinkToAnotherHostIsNeverFollowed) {
   opts.foreign_next_host = "127.0.0.1:" + std::to_string(foreign.port);
   misbehaving vendor(opts);
   misbehaving healthy(small_options());
-  gateway gw(config_with("{" + vendor_json("twilio_flex", vendor.port, R"(, "options": {"page_size": 50})") + ", " +
-                         vendor_json("twilio_flex_ok", healthy.port) + "}"));
+  gateway gw(config_with("{" + vendor_json("twilio_flex", vendor.port, R"(, "options": {"page_size": 50})") +
+                         ", " + vendor_json("twilio_flex_ok", healthy.port) + "}"));
 
   auto alone = gw.get("/v1/conversations?vendor=twilio_flex");
   EXPECT_EQ(alone.status, 502u) << alone.text;
@@ -378,7 +409,8 @@ TEST(FlexMisbehaving, ANextPageLinkToAnotherHostIsNeverFollowed) {
   const auto& v = alone.meta().at("vendors").at("twilio_flex").as_object();
   EXPECT_EQ(v.at("status"), "error");
   EXPECT_EQ(v.at("error").at("code"), "upstream_error");
-  EXPECT_NE(std::string(v.at("error").at("message").as_string()).find("another origin"), std::string::npos) << alone.text;
+  EXPECT_NE(std::string(v.at("error").at("message").as_string()).find("another origin"), std::string::npos)
+      << alone.text;
 
   auto both = gw.get("/v1/conversations?vendor=twilio_flex,twilio_flex_ok&page_size=10");
   EXPECT_EQ(both.status, 200u) << both.text;
@@ -386,7 +418,7 @@ TEST(FlexMisbehaving, ANextPageLinkToAnotherHostIsNeverFollowed) {
   EXPECT_EQ(both.meta().at("vendors").at("twilio_flex_ok").at("status"), "ok");
   EXPECT_EQ(both.data().size(), 10u);
 
-  EXPECT_GE(vendor.server.requests(), 2u);  // the first pages were read
+  EXPECT_GE(vendor.server.requests(), 2u);   // the first pages were read
   EXPECT_EQ(foreign.server.requests(), 0u);  // so no credential ever reached it
   for (const auto* text : {&alone.text, &both.text}) {
     EXPECT_EQ(text->find(password), std::string::npos);
@@ -398,7 +430,8 @@ TEST(FlexMisbehaving, AnUnknownPageTokenIsACleanVendorError) {
   auto opts = small_options();
   opts.forged_next_token = "PT50-0123456789abcdef";
   misbehaving vendor(opts);
-  gateway gw(config_with("{" + vendor_json("twilio_flex", vendor.port, R"(, "options": {"page_size": 50})") + "}"));
+  gateway gw(
+      config_with("{" + vendor_json("twilio_flex", vendor.port, R"(, "options": {"page_size": 50})") + "}"));
   auto page = gw.get("/v1/conversations?vendor=twilio_flex");
   EXPECT_EQ(page.status, 502u) << page.text;
   const auto& error = page.meta().at("vendors").at("twilio_flex").at("error").as_object();
@@ -424,7 +457,8 @@ TEST(FlexMisbehaving, A429IsRateLimitedInMetaAndPausesTheAccount) {
   const auto& v = page.meta().at("vendors").at("twilio_flex").as_object();
   EXPECT_EQ(v.at("status"), "rate_limited");
   EXPECT_EQ(v.at("error").at("code"), "upstream_rate_limited");
-  EXPECT_NE(std::string(v.at("error").at("message").as_string()).find("20429"), std::string::npos) << page.text;
+  EXPECT_NE(std::string(v.at("error").at("message").as_string()).find("20429"), std::string::npos)
+      << page.text;
   EXPECT_EQ(v.at("retry_after_s"), 2);
   // The 429 paused the whole account: the next caller is answered without asking the vendor.
   vendor.server.set_faults({});

@@ -50,19 +50,26 @@ std::optional<std::string> raw_channel(const record& r) {
   const std::set<std::string> unified{"voice", "video", "chat", "sms", "email", "other"};
   return unified.contains(*c) ? *c : "other";
 }
-std::string raw_id(const record& r) { return std::string(r.at("Id").as_string()); }
-std::optional<std::int64_t> no_value(const record&) { return std::nullopt; }
+std::string raw_id(const record& r) {
+  return std::string(r.at("Id").as_string());
+}
+std::optional<std::int64_t> no_value(const record&) {
+  return std::nullopt;
+}
 
 // A sandbox on loopback and a gateway in front of it.
 struct stack {
-  explicit stack(insights::options opts, const std::string& vendor_options = "{}", std::string_view pass = password)
-      : sandbox(insights::make_handler(std::move(opts))), port(sandbox.start()),
+  explicit stack(insights::options opts, const std::string& vendor_options = "{}",
+                 std::string_view pass = password)
+      : sandbox(insights::make_handler(std::move(opts))),
+        port(sandbox.start()),
         gw(config_with(vendors_json(port, vendor_options, pass))) {}
 
-  static std::string vendors_json(std::uint16_t port, const std::string& vendor_options, std::string_view pass) {
+  static std::string vendors_json(std::uint16_t port, const std::string& vendor_options,
+                                  std::string_view pass) {
     return R"({"twilio_insights": {"type": "twilio_insights_v3", "base_url": "http://127.0.0.1:)" +
-           std::to_string(port) + R"(", "auth": {"username": "ACsandbox", "password": ")" + std::string(pass) +
-           R"("}, "options": )" + vendor_options + "}}";
+           std::to_string(port) + R"(", "auth": {"username": "ACsandbox", "password": ")" +
+           std::string(pass) + R"("}, "options": )" + vendor_options + "}}";
   }
   const std::vector<record>& data() { return insights::dataset(sandbox.logic()); }
 
@@ -74,7 +81,7 @@ struct stack {
 insights::options sandbox_options(std::uint32_t max_page_size = 64) {
   insights::options o;
   o.records = dataset_size;
-  o.requests_per_minute = 0;       // walks below make many calls; the budget has its own test
+  o.requests_per_minute = 0;        // walks below make many calls; the budget has its own test
   o.max_page_size = max_page_size;  // smaller than the adapter asks: every walk follows page tokens
   return o;
 }
@@ -88,12 +95,14 @@ std::vector<std::string> ids_of(const std::vector<record>& records) {
 // Escapes '+' in offsets and spaces in names for the URL.
 std::string escaped(const std::string& query) {
   std::string out;
-  for (char ch : query) out += ch == '+' ? std::string("%2B") : ch == ' ' ? std::string("%20") : std::string(1, ch);
+  for (char ch : query)
+    out += ch == '+' ? std::string("%2B") : ch == ' ' ? std::string("%20") : std::string(1, ch);
   return out;
 }
 
 // The ids the data says a query must return, in the unified order.
-std::vector<std::string> expected(const std::vector<record>& data, const std::function<bool(const record&)>& keep,
+std::vector<std::string> expected(const std::vector<record>& data,
+                                  const std::function<bool(const record&)>& keep,
                                   const std::function<std::optional<std::int64_t>(const record&)>& key,
                                   bool descending) {
   std::vector<std::pair<std::optional<std::int64_t>, std::string>> rows;
@@ -152,16 +161,20 @@ TEST_F(InsightsEndToEnd, EverySortKeyEveryPageSizeExactlyOnce) {
       {"-duration_ms", raw_duration, true}, {"duration_ms", raw_duration, false},
   };
   for (const auto& s : sorts) {
-    auto want = expected(data(), [](const record&) { return true; }, s.key, s.descending);
+    auto want = expected(
+        data(), [](const record&) { return true; }, s.key, s.descending);
     ASSERT_EQ(want.size(), dataset_size);
     for (std::size_t page_size : {37u, 100u, 1000u}) {
       std::size_t pages = 0;
-      auto got = ids_of(walk(gw(), "vendor=twilio_insights&sort=" + std::string(s.param) +
-                                       "&page_size=" + std::to_string(page_size), &pages));
+      auto got = ids_of(walk(
+          gw(),
+          "vendor=twilio_insights&sort=" + std::string(s.param) + "&page_size=" + std::to_string(page_size),
+          &pages));
       EXPECT_EQ(got, want) << "sort=" << s.param << " page_size=" << page_size;
       // A keyset walk cannot always tell that a full page was the last one: one empty page may close it.
       EXPECT_GE(pages, (dataset_size + page_size - 1) / page_size);
-      EXPECT_LE(pages, (dataset_size + page_size - 1) / page_size + 1) << "sort=" << s.param << " page_size=" << page_size;
+      EXPECT_LE(pages, (dataset_size + page_size - 1) / page_size + 1)
+          << "sort=" << s.param << " page_size=" << page_size;
     }
   }
 }
@@ -181,19 +194,24 @@ TEST_F(InsightsEndToEnd, EveryFilterReturnsExactlyWhatTheDataSays) {
   const std::int64_t duration = raw_duration(a).value_or(600'000);
   const auto agent_of = [&] {
     for (const auto& r : data())
-      if (!r.at("AgentNames").as_array().empty()) return std::string(r.at("AgentNames").as_array().back().as_string());
+      if (!r.at("AgentNames").as_array().empty())
+        return std::string(r.at("AgentNames").as_array().back().as_string());
     return std::string("nobody");
   };
   const std::string agent = agent_of();
   std::string agent_lower = agent;
-  std::transform(agent_lower.begin(), agent_lower.end(), agent_lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(agent_lower.begin(), agent_lower.end(), agent_lower.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   const auto has_agent = [&](const record& r) {
     for (const auto& n : r.at("AgentNames").as_array())
       if (n.as_string() == agent) return true;
     return false;
   };
   const auto created_in = [&](std::optional<std::int64_t> from, std::optional<std::int64_t> to) {
-    return [=](const record& r) { auto t = raw_created(r); return t && (!from || *t >= *from) && (!to || *t < *to); };
+    return [=](const record& r) {
+      auto t = raw_created(r);
+      return t && (!from || *t >= *from) && (!to || *t < *to);
+    };
   };
   const auto language_in = [](std::vector<std::string> wanted) {
     return [=](const record& r) {
@@ -219,12 +237,19 @@ TEST_F(InsightsEndToEnd, EveryFilterReturnsExactlyWhatTheDataSays) {
       {"created_before=" + when(mid + 1), created_in(std::nullopt, mid + 1)},
       {"created_after=" + when(mid - 86'400'000'000LL) + "&started_before=" + when(mid + 86'400'000'000LL),
        created_in(mid - 86'400'000'000LL, mid + 86'400'000'000LL)},
-      {"started_after=2024-09-01T02:00:00%2B02:00", created_in(*parse_rfc3339("2024-09-01T00:00:00Z"), std::nullopt)},
+      {"started_after=2024-09-01T02:00:00%2B02:00",
+       created_in(*parse_rfc3339("2024-09-01T00:00:00Z"), std::nullopt)},
       {"updated_after=" + when(mid), none},  // no dimension feeds updated_at
       {"min_duration_ms=" + std::to_string(duration),
-       [&](const record& r) { auto d = raw_duration(r); return d && *d >= duration; }},
+       [&](const record& r) {
+         auto d = raw_duration(r);
+         return d && *d >= duration;
+       }},
       {"max_duration_ms=" + std::to_string(duration),
-       [&](const record& r) { auto d = raw_duration(r); return d && *d <= duration; }},
+       [&](const record& r) {
+         auto d = raw_duration(r);
+         return d && *d <= duration;
+       }},
       {"language=en-US", language_in({"en-US"})},  // "en-us" in the data matches too
       {"language=EN-us,fr-fr", language_in({"en-US", "fr-FR"})},
       {"language=ja-JP,hi-IN,xx-YY", language_in({"ja-JP", "hi-IN"})},
@@ -241,19 +266,24 @@ TEST_F(InsightsEndToEnd, EveryFilterReturnsExactlyWhatTheDataSays) {
       {"title_prefix=He", none},
       {"segment_id=s1", none},
       {"owner_id=o1", none},
-      {"language=en-US&min_duration_ms=60000&agent=" + agent_lower + "&started_after=" + when(mid - 86'400'000'000LL * 90),
+      {"language=en-US&min_duration_ms=60000&agent=" + agent_lower +
+           "&started_after=" + when(mid - 86'400'000'000LL * 90),
        [&](const record& r) {
          auto d = raw_duration(r);
-         return raw_language(r) == "en-US" && d && *d >= 60000 && has_agent(r) && *raw_created(r) >= mid - 86'400'000'000LL * 90;
+         return raw_language(r) == "en-US" && d && *d >= 60000 && has_agent(r) &&
+                *raw_created(r) >= mid - 86'400'000'000LL * 90;
        }},
   };
   for (const auto& c : cases) {
     for (const char* sort : {"-started_at", "duration_ms", "updated_at"}) {
       const std::string s = sort;
       const bool desc = sort[0] == '-';
-      auto key = s == "-started_at" ? std::function(raw_created) : s == "duration_ms" ? std::function(raw_duration) : std::function(no_value);
-      auto want = c.request_order ? std::vector<std::string>{"twilio_insights:" + id_b, "twilio_insights:" + id_a}
-                                  : expected(data(), c.keep, key, desc);
+      auto key = s == "-started_at"   ? std::function(raw_created)
+                 : s == "duration_ms" ? std::function(raw_duration)
+                                      : std::function(no_value);
+      auto want = c.request_order
+                      ? std::vector<std::string>{"twilio_insights:" + id_b, "twilio_insights:" + id_a}
+                      : expected(data(), c.keep, key, desc);
       auto got = ids_of(walk(gw(), "vendor=twilio_insights&page_size=40&sort=" + s + "&" + escaped(c.query)));
       EXPECT_EQ(got, want) << c.query << " sort=" << sort;
     }
@@ -261,7 +291,10 @@ TEST_F(InsightsEndToEnd, EveryFilterReturnsExactlyWhatTheDataSays) {
 }
 
 TEST_F(InsightsEndToEnd, MetaSaysWhatWentDownAndWhatStayedLocal) {
-  auto page = gw().get("/v1/conversations?vendor=twilio_insights&language=en-US&agent=x&started_after=2020-01-01T00:00:00Z&page_size=5");
+  auto page = gw().get(
+      "/v1/"
+      "conversations?vendor=twilio_insights&language=en-US&agent=x&started_after=2020-01-01T00:00:00Z&page_"
+      "size=5");
   ASSERT_EQ(page.status, 200u) << page.text;
   const auto& v = page.meta().at("vendors").at("twilio_insights").as_object();
   EXPECT_EQ(v.at("status"), "ok");
@@ -303,7 +336,8 @@ TEST_F(InsightsEndToEnd, GetByIdMapsTheRecord) {
   EXPECT_EQ(one.body.at("started_at"), one.body.at("created_at"));
   EXPECT_EQ(one.body.at("language"), raw_language(a) ? json::value(*raw_language(a)) : json::value(nullptr));
   EXPECT_EQ(one.body.at("channel"), raw_channel(a) ? json::value(*raw_channel(a)) : json::value(nullptr));
-  EXPECT_EQ(one.body.at("duration_ms"), raw_duration(a) ? json::value(*raw_duration(a)) : json::value(nullptr));
+  EXPECT_EQ(one.body.at("duration_ms"),
+            raw_duration(a) ? json::value(*raw_duration(a)) : json::value(nullptr));
   EXPECT_EQ(one.body.at("sentiment"), a.at("OperatorResult.Value"));
   EXPECT_EQ(one.body.at("agents").as_array().size(), a.at("AgentNames").as_array().size());
   EXPECT_EQ(one.body.at("raw").at("Id").as_string(), id);
@@ -327,7 +361,9 @@ class another_conversation final : public sandbox::handler {
     }
     return inner_->handle(copy);
   }
-  sandbox::response error(http::status status, std::string_view message) override { return inner_->error(status, message); }
+  sandbox::response error(http::status status, std::string_view message) override {
+    return inner_->error(status, message);
+  }
   sandbox::response rate_limited(std::int32_t s) override { return inner_->rate_limited(s); }
 
  private:
@@ -343,21 +379,24 @@ TEST(InsightsEndToEndGet, AnotherConversationThanTheOneAskedIsAVendorError) {
   auto one = gw.get("/v1/conversations/twilio_insights:" + asked);
   EXPECT_EQ(one.status, 502u) << one.text;
   EXPECT_EQ(one.body.at("error").at("code"), "upstream_error") << one.text;
-  EXPECT_NE(std::string(one.body.at("error").at("message").as_string()).find("another conversation"), std::string::npos)
+  EXPECT_NE(std::string(one.body.at("error").at("message").as_string()).find("another conversation"),
+            std::string::npos)
       << one.text;
   EXPECT_EQ(one.text.find(served), std::string::npos) << "the other conversation reached the client";
   EXPECT_EQ(gw.get("/v1/conversations/twilio_insights:" + served).status, 200u);  // unaltered gets still work
 }
 
 TEST_F(InsightsEndToEnd, ExplainShowsTheQueryItWouldPost) {
-  auto plan = gw().get("/v1/conversations?vendor=twilio_insights&language=fr-FR&sort=duration_ms&explain=true");
+  auto plan =
+      gw().get("/v1/conversations?vendor=twilio_insights&language=fr-FR&sort=duration_ms&explain=true");
   ASSERT_EQ(plan.status, 200u) << plan.text;
   const auto& v = plan.body.at("plan").at("vendors").at("twilio_insights");
   EXPECT_EQ(v.at("native_sort"), true);
   EXPECT_EQ(v.at("requests").at("method"), "POST");
   const auto& query = v.at("requests").at("body").at("query");
   EXPECT_EQ(query.at("orderBy").at(0), json::parse(R"({"field": "Duration", "direction": "ASC"})"));
-  EXPECT_EQ(query.at("filters").at(0).at("expressions").at(0).at("values"), json::parse(R"(["fr-FR", "fr-fr"])"));
+  EXPECT_EQ(query.at("filters").at(0).at("expressions").at(0).at("values"),
+            json::parse(R"(["fr-FR", "fr-fr"])"));
 }
 
 TEST(InsightsEndToEndFaults, AnExpiredPageTokenIsThisVendorsError) {
@@ -437,23 +476,28 @@ TEST(InsightsEndToEndCube, AMissingDimensionMakesItsFieldAbsent) {
     const auto& v = page.meta().at("vendors").at("twilio_insights").as_object();
     EXPECT_EQ(v.at("status"), "ok");
     EXPECT_EQ(v.at("upstream_requests"), 0);
-    EXPECT_NE(std::string(v.at("note").as_string()).find("cube has no dimension"), std::string::npos) << v.at("note");
+    EXPECT_NE(std::string(v.at("note").as_string()).find("cube has no dimension"), std::string::npos)
+        << v.at("note");
     EXPECT_TRUE(page.meta().at("next_cursor").is_null());
   }
   // Sorting by the missing dimension: every value is null, so id order.
   auto by_duration = ids_of(walk(s.gw, "vendor=twilio_insights&sort=-duration_ms&page_size=70"));
-  EXPECT_EQ(by_duration, expected(s.data(), [](const record&) { return true; }, no_value, true));
+  EXPECT_EQ(by_duration, expected(
+                             s.data(), [](const record&) { return true; }, no_value, true));
   EXPECT_EQ(s.gw.get("/v1/conversations/twilio_insights:" + raw_id(s.data()[0])).status, 200u);
 }
 
 TEST(InsightsEndToEndConfig, MappingComesFromOptions) {
   // updated_at from DateCreated: now a native keyset sort and a pushed-down filter.
   stack s(sandbox_options(), R"({"dimensions": {"updated_at": "DateCreated", "sentiment": null}})");
-  auto want = expected(s.data(), [](const record&) { return true; }, raw_created, false);
+  auto want = expected(
+      s.data(), [](const record&) { return true; }, raw_created, false);
   EXPECT_EQ(ids_of(walk(s.gw, "vendor=twilio_insights&sort=updated_at&page_size=45")), want);
-  auto page = s.gw.get("/v1/conversations?vendor=twilio_insights&updated_after=2024-09-01T00:00:00Z&page_size=3");
+  auto page =
+      s.gw.get("/v1/conversations?vendor=twilio_insights&updated_after=2024-09-01T00:00:00Z&page_size=3");
   ASSERT_EQ(page.status, 200u) << page.text;
-  EXPECT_EQ(page.meta().at("vendors").at("twilio_insights").at("pushed_down"), json::array({"updated_after"}));
+  EXPECT_EQ(page.meta().at("vendors").at("twilio_insights").at("pushed_down"),
+            json::array({"updated_after"}));
   for (const auto& r : page.data()) {
     EXPECT_TRUE(r.at("sentiment").is_null());
     EXPECT_EQ(r.at("updated_at"), r.at("created_at"));
@@ -470,7 +514,8 @@ TEST(InsightsEndToEndConfig, MappingComesFromOptions) {
   EXPECT_NE(refused(stack::vendors_json(1, R"({"dimensions": {"foo": "Bar"}})", password))
                 .find("vendors.twilio_insights.options.dimensions.foo: unknown unified field"),
             std::string::npos);
-  EXPECT_NE(refused(stack::vendors_json(1, "{}", "")).find("vendors.twilio_insights.auth.password"), std::string::npos);
+  EXPECT_NE(refused(stack::vendors_json(1, "{}", "")).find("vendors.twilio_insights.auth.password"),
+            std::string::npos);
 }
 
 TEST(InsightsEndToEndAuth, WrongVendorCredentialIsAVendorError) {

@@ -25,6 +25,10 @@
 #include <thread>
 #include <vector>
 
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+#include <unistd.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -38,10 +42,6 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509v3.h>
-#include <unistd.h>
 
 namespace cgw::testing {
 namespace {
@@ -79,7 +79,9 @@ class responder {
   }
 
   std::uint16_t port() const { return port_; }
-  std::string base_url() const { return std::string(tls_ ? "https" : "http") + "://127.0.0.1:" + std::to_string(port_); }
+  std::string base_url() const {
+    return std::string(tls_ ? "https" : "http") + "://127.0.0.1:" + std::to_string(port_);
+  }
   std::vector<seen_request> seen() const {
     std::lock_guard lock(mutex_);
     return seen_;
@@ -91,8 +93,10 @@ class responder {
       auto [ec, socket] = co_await acceptor_.async_accept(use_tuple);
       if (ec) co_return;
       const std::size_t id = connections_++;
-      if (tls_) net::co_spawn(io_, serve_tls(std::move(socket), id), net::detached);
-      else net::co_spawn(io_, serve_plain(std::move(socket), id), net::detached);
+      if (tls_)
+        net::co_spawn(io_, serve_tls(std::move(socket), id), net::detached);
+      else
+        net::co_spawn(io_, serve_plain(std::move(socket), id), net::detached);
     }
   }
 
@@ -145,22 +149,30 @@ class responder {
 std::string json_answer(const json::value& body, unsigned status = 200, const std::string& reason = "OK") {
   const std::string text = json::serialize(body);
   return "HTTP/1.1 " + std::to_string(status) + " " + reason +
-         "\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: " + std::to_string(text.size()) +
-         "\r\n\r\n" + text;
+         "\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: " +
+         std::to_string(text.size()) + "\r\n\r\n" + text;
 }
 
 // A Salesloft conversation record.
 json::object salesloft_record(const std::string& id, int minute) {
-  const std::string at = "2024-05-01T10:" + std::string(minute < 10 ? "0" : "") + std::to_string(minute) + ":00.000000Z";
-  return {{"id", id}, {"title", "call " + id}, {"created_at", at}, {"updated_at", at}, {"duration", 60000 + minute}};
+  const std::string at =
+      "2024-05-01T10:" + std::string(minute < 10 ? "0" : "") + std::to_string(minute) + ":00.000000Z";
+  return {{"id", id},
+          {"title", "call " + id},
+          {"created_at", at},
+          {"updated_at", at},
+          {"duration", 60000 + minute}};
 }
 
 // Salesloft's list envelope.
 json::object salesloft_page(json::array data, std::optional<int> next_page) {
   return {{"data", std::move(data)},
-          {"metadata", {{"paging", {{"per_page", 100}, {"current_page", 1},
-                                    {"next_page", next_page ? json::value(*next_page) : json::value(nullptr)},
-                                    {"prev_page", nullptr}}}}}};
+          {"metadata",
+           {{"paging",
+             {{"per_page", 100},
+              {"current_page", 1},
+              {"next_page", next_page ? json::value(*next_page) : json::value(nullptr)},
+              {"prev_page", nullptr}}}}}};
 }
 
 // The `page` query parameter of a Salesloft list target (1 when absent).
@@ -171,19 +183,26 @@ int page_of(std::string_view target) {
   return at == std::string_view::npos ? 1 : std::atoi(std::string(target.substr(at + 5)).c_str());
 }
 
-bool is_list(std::string_view target) { return target.starts_with("/v2/conversations?"); }
+bool is_list(std::string_view target) {
+  return target.starts_with("/v2/conversations?");
+}
 
 // --- the gateway, asked with a bound on every wait ----------------------------------------------
 
-std::string config_text(const std::string& vendors, unsigned threads, bool cache, unsigned deadline_ms = 3000) {
+std::string config_text(const std::string& vendors, unsigned threads, bool cache,
+                        unsigned deadline_ms = 3000) {
   const char* level = std::getenv("CGW_TEST_LOG_LEVEL");
   return R"({"listen": {"address": "127.0.0.1", "port": 0},
              "cursor_secret": "hardening-test-cursor-secret-0123456789",
-             "request_deadline_ms": )" + std::to_string(deadline_ms) + R"(,)" +
+             "request_deadline_ms": )" +
+         std::to_string(deadline_ms) + R"(,)" +
          (cache ? std::string() : std::string(R"("cache": {"ttl_ms": 0},)")) + R"(
-             "server": {"threads": )" + std::to_string(threads) + R"(},
-             "logging": {"level": ")" + std::string(level ? level : "warn") + R"("},
-             "clients": [], "tenants": {}, "vendors": )" + vendors + "}";
+             "server": {"threads": )" +
+         std::to_string(threads) + R"(},
+             "logging": {"level": ")" +
+         std::string(level ? level : "warn") + R"("},
+             "clients": [], "tenants": {}, "vendors": )" +
+         vendors + "}";
 }
 
 // A keep-alive connection to the gateway whose every exchange ends within its timeout.
@@ -273,16 +292,20 @@ TEST(VendorHardening, AFilterOnlyTheFailingVendorCanMatchIsAPartialAnswerNot502)
   in.requests_per_minute = 0;
   sandbox::zild::options zi;
   zi.records = 5;
-  sandbox::server salesloft(sandbox::salesloft::make_handler(sl)), flex(sandbox::twilio_flex_insights::make_handler(fl)),
+  sandbox::server salesloft(sandbox::salesloft::make_handler(sl)),
+      flex(sandbox::twilio_flex_insights::make_handler(fl)),
       insights(sandbox::twilio_insights_v3::make_handler(in)), zild(sandbox::zild::make_handler(zi));
   auto url = [](sandbox::server& s) { return "http://127.0.0.1:" + std::to_string(s.start()); };
   const std::string vendors = R"({"salesloft": {"type": "salesloft", "base_url": ")" + url(salesloft) +
                               R"(", "auth": {"bearer_token": "sandbox-salesloft-token"}},
-      "twilio_flex": {"type": "twilio_flex_insights", "base_url": ")" + url(flex) +
+      "twilio_flex": {"type": "twilio_flex_insights", "base_url": ")" +
+                              url(flex) +
                               R"(", "auth": {"username": "ACsandbox", "password": "sandbox-flex-secret"}},
-      "twilio_insights": {"type": "twilio_insights_v3", "base_url": ")" + url(insights) +
+      "twilio_insights": {"type": "twilio_insights_v3", "base_url": ")" +
+                              url(insights) +
                               R"(", "auth": {"username": "ACsandbox", "password": "sandbox-insights-secret"}},
-      "zild": {"type": "zild", "base_url": ")" + url(zild) + R"(", "auth": {"bearer_token": "sandbox-zild-jwt"}}})";
+      "zild": {"type": "zild", "base_url": ")" +
+                              url(zild) + R"(", "auth": {"bearer_token": "sandbox-zild-jwt"}}})";
   gateway gw(config_text(vendors, 2, false));
   flex.set_faults({.error_status = 500});
 
@@ -352,8 +375,8 @@ TEST_P(LoopingPages, EndWithALoopErrorWithinTheDeadlineAndHealthzNeverWaits) {
   responder vendor([&](const http::request<http::string_body>& req) -> responder::reply {
     const int page = page_of(req.target());
     // Later pages hold earlier records: every walk below sorts descending, so the order holds.
-    return {json_answer(
-        salesloft_page(json::array{salesloft_record("p" + std::to_string(page), 10 - page)}, lc.next_page(page)))};
+    return {json_answer(salesloft_page(json::array{salesloft_record("p" + std::to_string(page), 10 - page)},
+                                       lc.next_page(page)))};
   });
   const std::string vendors = R"({"looping": {"type": "salesloft", "base_url": ")" + vendor.base_url() +
                               R"(", "auth": {"bearer_token": "hardening-loop-token"}}})";
@@ -388,12 +411,13 @@ TEST_P(LoopingPages, EndWithALoopErrorWithinTheDeadlineAndHealthzNeverWaits) {
   EXPECT_LE(vendor.seen().size(), 3 * queries.size());
 }
 
-INSTANTIATE_TEST_SUITE_P(VendorHardening, LoopingPages,
-                         ::testing::Values(loop_case{"SamePage", [](int page) { return std::optional(page); }},
-                                           // 1 -> 2 -> 3 -> 2: A -> B -> A after the first page.
-                                           loop_case{"AlternatingPages",
-                                                     [](int page) { return std::optional(page == 2 ? 3 : 2); }}),
-                         [](const auto& info) { return info.param.label; });
+INSTANTIATE_TEST_SUITE_P(
+    VendorHardening, LoopingPages,
+    ::testing::Values(loop_case{"SamePage", [](int page) { return std::optional(page); }},
+                      // 1 -> 2 -> 3 -> 2: A -> B -> A after the first page.
+                      loop_case{"AlternatingPages",
+                                [](int page) { return std::optional(page == 2 ? 3 : 2); }}),
+    [](const auto& info) { return info.param.label; });
 
 // Without the cache every looping page is a real request; the loop is still seen at once rather
 // than followed until the deadline.
@@ -423,7 +447,8 @@ TEST(VendorHardening, EarlyHintsBeforeEachAnswerAreSkippedAndAnswersStayInStep) 
       return {hints + json_answer(salesloft_page(std::move(data), std::nullopt))};
     }
     const std::string id = target.substr(target.rfind('/') + 1);
-    return {hints, "HTTP/1.1 100 Continue\r\n\r\n", json_answer(json::object{{"data", salesloft_record(id, 1)}})};
+    return {hints, "HTTP/1.1 100 Continue\r\n\r\n",
+            json_answer(json::object{{"data", salesloft_record(id, 1)}})};
   });
   const std::string vendors = R"({"hints": {"type": "salesloft", "base_url": ")" + vendor.base_url() +
                               R"(", "auth": {"bearer_token": "hardening-hints-token"}}})";
@@ -451,13 +476,14 @@ TEST(VendorHardening, EarlyHintsBeforeEachAnswerAreSkippedAndAnswersStayInStep) 
 TEST(VendorHardening, TwoAccountsOnOneOriginNeverShareAConnection) {
   responder vendor([](const http::request<http::string_body>& req) -> responder::reply {
     const std::string target(req.target());
-    if (is_list(target)) return {json_answer(salesloft_page(json::array{salesloft_record("7", 7)}, std::nullopt))};
+    if (is_list(target))
+      return {json_answer(salesloft_page(json::array{salesloft_record("7", 7)}, std::nullopt))};
     return {json_answer(json::object{{"data", salesloft_record(target.substr(target.rfind('/') + 1), 1)}})};
   });
   const std::string vendors = R"({"team_a": {"type": "salesloft", "base_url": ")" + vendor.base_url() +
                               R"(", "auth": {"bearer_token": "hardening-account-a"}},
-      "team_b": {"type": "salesloft", "base_url": ")" + vendor.base_url() +
-                              R"(", "auth": {"bearer_token": "hardening-account-b"}}})";
+      "team_b": {"type": "salesloft", "base_url": ")" +
+                              vendor.base_url() + R"(", "auth": {"bearer_token": "hardening-account-b"}}})";
   gateway gw(config_text(vendors, 1, false));
   for (int i = 0; i < 3; ++i) {
     for (const char* team : {"team_a", "team_b"}) {
@@ -468,10 +494,12 @@ TEST(VendorHardening, TwoAccountsOnOneOriginNeverShareAConnection) {
   }
   std::map<std::size_t, std::set<std::string>> accounts;  // per connection
   std::set<std::string> all;
-  for (const auto& s : vendor.seen()) accounts[s.connection].insert(s.authorization), all.insert(s.authorization);
+  for (const auto& s : vendor.seen())
+    accounts[s.connection].insert(s.authorization), all.insert(s.authorization);
   EXPECT_EQ(all, (std::set<std::string>{"Bearer hardening-account-a", "Bearer hardening-account-b"}));
   for (const auto& [connection, tokens] : accounts)
-    EXPECT_EQ(tokens.size(), 1u) << "connection " << connection << " carried " << tokens.size() << " accounts";
+    EXPECT_EQ(tokens.size(), 1u) << "connection " << connection << " carried " << tokens.size()
+                                 << " accounts";
   EXPECT_LT(accounts.size(), vendor.seen().size()) << "connections were never reused";
 }
 
@@ -494,7 +522,8 @@ TEST(VendorHardening, HttpsVendorsAreVerifiedAndEachRefusalIsACleanVendorError) 
   std::ofstream(ca_file) << to_pem(trusted.cert.get());
 
   auto records = [](const http::request<http::string_body>&) -> responder::reply {
-    return {json_answer(salesloft_page(json::array{salesloft_record("tls-2", 2), salesloft_record("tls-1", 1)}, std::nullopt))};
+    return {json_answer(salesloft_page(
+        json::array{salesloft_record("tls-2", 2), salesloft_record("tls-1", 1)}, std::nullopt))};
   };
   const std::string here = "IP:127.0.0.1,DNS:localhost";
   responder good(records, server_tls(server_cert(trusted, here, -3600, 86400)));
@@ -512,16 +541,17 @@ TEST(VendorHardening, HttpsVendorsAreVerifiedAndEachRefusalIsACleanVendorError) 
   // By address (the certificate's IP entry is checked) and by name (SNI and its DNS entry).
   const auto by_name = [](const responder& r) { return "https://localhost:" + std::to_string(r.port()); };
   std::string vendors = "{";
-  for (const auto& [name, url] : std::vector<std::pair<std::string, std::string>>{
-           {"tls_good", good.base_url()},
-           {"tls_good_by_name", by_name(good)},
-           {"tls_wrong_name", wrong_name.base_url()},
-           {"tls_wrong_name_by_name", by_name(wrong_name)},
-           {"tls_untrusted", untrusted.base_url()},
-           {"tls_expired", expired.base_url()},
-           {"tls_old_protocol", old_tls.base_url()}})
-    vendors += (vendors.size() > 1 ? ", \"" : "\"") + name + R"(": {"type": "salesloft", "base_url": ")" + url +
-               R"(", "ca_file": ")" + ca_file + R"(", "auth": {"bearer_token": "hardening-tls-token"}})";
+  for (const auto& [name, url] :
+       std::vector<std::pair<std::string, std::string>>{{"tls_good", good.base_url()},
+                                                        {"tls_good_by_name", by_name(good)},
+                                                        {"tls_wrong_name", wrong_name.base_url()},
+                                                        {"tls_wrong_name_by_name", by_name(wrong_name)},
+                                                        {"tls_untrusted", untrusted.base_url()},
+                                                        {"tls_expired", expired.base_url()},
+                                                        {"tls_old_protocol", old_tls.base_url()}})
+    vendors += (vendors.size() > 1 ? ", \"" : "\"") + name + R"(": {"type": "salesloft", "base_url": ")" +
+               url + R"(", "ca_file": ")" + ca_file +
+               R"(", "auth": {"bearer_token": "hardening-tls-token"}})";
   vendors += "}";
   gateway gw(config_text(vendors, 1, false));
 
@@ -531,7 +561,8 @@ TEST(VendorHardening, HttpsVendorsAreVerifiedAndEachRefusalIsACleanVendorError) 
   {
     const auto seen = good.seen();
     ASSERT_EQ(seen.size(), 3u);
-    for (const auto& s : seen) EXPECT_EQ(s.connection, seen.front().connection) << "a TLS connection was not reused";
+    for (const auto& s : seen)
+      EXPECT_EQ(s.connection, seen.front().connection) << "a TLS connection was not reused";
   }
   for (const std::string name : {"tls_good", "tls_good_by_name"}) {
     auto ok = ask(gw, "/v1/conversations?vendor=" + name + "&sort=-created_at");
@@ -572,7 +603,8 @@ TEST(VendorHardening, HttpsVendorsAreVerifiedAndEachRefusalIsACleanVendorError) 
   auto all = ask(gw, "/v1/conversations?sort=-created_at");
   ASSERT_EQ(all.status, 200u) << all.text;
   EXPECT_EQ(all.body.at("meta").at("partial"), true);
-  EXPECT_EQ(all.body.at("data").as_array().size(), 4u);  // the good vendor's two records, by address and by name
+  EXPECT_EQ(all.body.at("data").as_array().size(),
+            4u);  // the good vendor's two records, by address and by name
   EXPECT_EQ(ask(gw, "/healthz").status, 200u);
   std::filesystem::remove_all(dir);
 }
@@ -603,7 +635,8 @@ TEST(VendorHardening, VendorErrorTextIsClippedBetweenCharactersAndKeptOutOfVendo
   ASSERT_TRUE(health.at("last_error").is_string()) << vendors_page.text;
   const std::string last_error(health.at("last_error").as_string());
   EXPECT_TRUE(last_error.starts_with("upstream_error: ")) << last_error;
-  EXPECT_EQ(last_error.find("xxxx"), std::string::npos) << "the vendor's text reached /v1/vendors: " << last_error;
+  EXPECT_EQ(last_error.find("xxxx"), std::string::npos)
+      << "the vendor's text reached /v1/vendors: " << last_error;
   EXPECT_EQ(last_error.find("HTTP 500"), std::string::npos) << last_error;
 }
 

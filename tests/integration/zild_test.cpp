@@ -50,12 +50,15 @@ json::value span_ms(const json::value& v) {
   std::smatch m;
   if (!std::regex_match(s, m, form)) return nullptr;
   const std::int64_t days = m[1].matched ? std::stoll(m[1]) : 0;
-  const std::int64_t ms = ((days * 24 + std::stoll(m[2])) * 60 + std::stoll(m[3])) * 60'000 + std::stoll(m[4]) * 1000 +
+  const std::int64_t ms = ((days * 24 + std::stoll(m[2])) * 60 + std::stoll(m[3])) * 60'000 +
+                          std::stoll(m[4]) * 1000 +
                           (m[5].matched ? std::stoll((m[5].str() + "00").substr(0, 3)) : 0);
   return ms;
 }
 
-json::value text_or_null(const json::value& v) { return v.is_string() ? v : json::value(nullptr); }
+json::value text_or_null(const json::value& v) {
+  return v.is_string() ? v : json::value(nullptr);
+}
 
 json::object expected_conversation(const record& r) {
   const std::string id = std::to_string(r.at("id").as_int64());
@@ -77,24 +80,26 @@ json::object expected_conversation(const record& r) {
   json::array agents;
   const std::int64_t agent_id = r.at("agentId").as_int64();
   if (agent_id > 0 || r.at("userName").is_string())
-    agents.push_back(json::object{{"id", agent_id > 0 ? json::value(std::to_string(agent_id)) : json::value(nullptr)},
-                                  {"name", text_or_null(r.at("userName"))}});
+    agents.push_back(
+        json::object{{"id", agent_id > 0 ? json::value(std::to_string(agent_id)) : json::value(nullptr)},
+                     {"name", text_or_null(r.at("userName"))}});
   c["agents"] = std::move(agents);
   c["segments"] = json::array();
   json::array messages;
   if (r.at("messages").is_array())
     for (const auto& mv : r.at("messages").as_array()) {
       const auto& m = mv.as_object();
-      messages.push_back(json::object{{"id", std::to_string(m.at("id").as_int64())},
-                                      {"sent_at", utc_ms(m.at("createdAt"))},
-                                      {"from", m.at("from")},
-                                      {"to", m.at("to")},
-                                      {"content", m.at("content")},
-                                      {"sentiment", text_or_null(m.at("sentiment"))},
-                                      // the enum integer as its decimal text (no labels are published)
-                                      {"type", m.contains("messageType") && m.at("messageType").is_int64()
-                                                   ? json::value(std::to_string(m.at("messageType").as_int64()))
-                                                   : json::value(nullptr)}});
+      messages.push_back(
+          json::object{{"id", std::to_string(m.at("id").as_int64())},
+                       {"sent_at", utc_ms(m.at("createdAt"))},
+                       {"from", m.at("from")},
+                       {"to", m.at("to")},
+                       {"content", m.at("content")},
+                       {"sentiment", text_or_null(m.at("sentiment"))},
+                       // the enum integer as its decimal text (no labels are published)
+                       {"type", m.contains("messageType") && m.at("messageType").is_int64()
+                                    ? json::value(std::to_string(m.at("messageType").as_int64()))
+                                    : json::value(nullptr)}});
     }
   c["messages"] = std::move(messages);
   c["sentiment"] = text_or_null(r.at("overallSentiment"));
@@ -107,7 +112,7 @@ json::object expected_conversation(const record& r) {
     }
   c["tags"] = std::move(tags);
   c["score"] = static_cast<double>(r.at("finalScore").as_int64());
-  c["status"] = r.at("active").as_bool()         ? json::value("active")
+  c["status"] = r.at("active").as_bool()        ? json::value("active")
                 : !r.at("finishedAt").is_null() ? json::value("finished")
                 : !r.at("queuedAt").is_null()   ? json::value("queued")
                                                 : json::value(nullptr);
@@ -185,12 +190,14 @@ TEST_F(ZildEndToEnd, TimeSpansAndOffsetLessTimestamps) {
   EXPECT_TRUE(gw_->get("/v1/conversations/zild:" + id_of(no_span)).body.at("duration_ms").is_null());
 
   // Seven fraction digits, no offset: UTC, cut to milliseconds.
-  const record& precise = first_where([](const record& x) { return x.at("createdAt").as_string().size() == 27; });
+  const record& precise =
+      first_where([](const record& x) { return x.at("createdAt").as_string().size() == 27; });
   const std::string created(precise.at("createdAt").as_string());
   auto one = gw_->get("/v1/conversations/zild:" + id_of(precise));
   EXPECT_EQ(one.body.at("created_at").as_string(), created.substr(0, 23) + "Z") << created;
   // A whole second, no offset.
-  const record& whole = first_where([](const record& x) { return x.at("createdAt").as_string().size() == 19; });
+  const record& whole =
+      first_where([](const record& x) { return x.at("createdAt").as_string().size() == 19; });
   EXPECT_EQ(gw_->get("/v1/conversations/zild:" + id_of(whole)).body.at("started_at").as_string(),
             std::string(whole.at("createdAt").as_string()) + ".000Z");
 
@@ -208,7 +215,8 @@ TEST_F(ZildEndToEnd, TimeSpansAndOffsetLessTimestamps) {
     const std::string raw_at(raw_messages[i].at("createdAt").as_string());
     if (!raw_at.ends_with("-03:00")) continue;
     const std::string sent_at(with_local.body.at("messages").at(i).at("sent_at").as_string());
-    EXPECT_EQ(std::stoi(sent_at.substr(11, 2)), (std::stoi(raw_at.substr(11, 2)) + 3) % 24) << raw_at << " -> " << sent_at;
+    EXPECT_EQ(std::stoi(sent_at.substr(11, 2)), (std::stoi(raw_at.substr(11, 2)) + 3) % 24)
+        << raw_at << " -> " << sent_at;
     EXPECT_EQ(sent_at.substr(13, 6), raw_at.substr(13, 6)) << raw_at << " -> " << sent_at;
   }
 }
@@ -223,7 +231,8 @@ TEST_F(ZildEndToEnd, UnknownIdIsNotFoundAfterOneVendorCall) {
 
 TEST_F(ZildEndToEnd, IdsThatAreNotInt32AreRefusedWithoutAVendorCall) {
   const auto before = sandbox_->requests();
-  for (const std::string native : {"abc", "99999999999", "2147483648", "%2B5", "007", "-0", "1.5", "%201", "1e3"}) {
+  for (const std::string native :
+       {"abc", "99999999999", "2147483648", "%2B5", "007", "-0", "1.5", "%201", "1e3"}) {
     auto bad = gw_->get("/v1/conversations/zild:" + native);
     EXPECT_EQ(bad.status, 400u) << native << ": " << bad.text;
     EXPECT_EQ(bad.body.at("error").at("code"), "invalid_id") << native;
@@ -266,7 +275,8 @@ TEST_F(ZildEndToEnd, BatchByIdsGetsEachValidId) {
   auto page = gw_->get("/v1/conversations?id=zild:" + id_of(b) + ",zild:abc,zild:" + id_of(a) +
                        ",zild:2147483647,zild:99999999999&include=raw");
   ASSERT_EQ(page.status, 200u) << page.text;
-  EXPECT_EQ(sandbox_->requests(), before + 3);  // two records and one unknown id; abc and 99999999999 never sent
+  EXPECT_EQ(sandbox_->requests(),
+            before + 3);  // two records and one unknown id; abc and 99999999999 never sent
   std::set<std::string> ids;
   for (const auto& c : page.data()) {
     ids.emplace(c.at("id").as_string());

@@ -15,11 +15,11 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdio>
-#include <fstream>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
+#include <cstdio>
+#include <fstream>
 
 namespace cgw::config {
 namespace {
@@ -275,7 +275,8 @@ TEST(config_loader, secrets_can_come_from_files_and_are_read_again_on_every_load
   const std::string text = R"({
     "cursor_secret": "unit-test-cursor-secret-0123456789abcdef",
     "vendors": { "zild": { "type": "zild", "base_url": "http://127.0.0.1:1",
-                           "auth": { "bearer_token": "${file:)" + file + R"(}" } } }
+                           "auth": { "bearer_token": "${file:)" +
+                           file + R"(}" } } }
   })";
   EXPECT_EQ(load_ok(text, test_options())->vendors.at("zild").auth.bearer_token.reveal(), "first-token");
   std::ofstream(file) << "rotated-token";
@@ -318,7 +319,8 @@ TEST(config_loader, policy_keys_land) {
 // A shared_state text with `redis` set to the given fragment.
 std::string with_redis(std::string_view redis) {
   return R"({"cursor_secret": "unit-test-cursor-secret-0123456789abcdef",
-             "shared_state": {"expected_replicas": 3, "redis": )" + std::string(redis) + "}}";
+             "shared_state": {"expected_replicas": 3, "redis": )" +
+         std::string(redis) + "}}";
 }
 
 TEST(config_loader, shared_state_keys_land) {
@@ -342,7 +344,8 @@ TEST(config_loader, shared_state_keys_land) {
   EXPECT_EQ(plain->shared_state.redis->port, 6379);
   EXPECT_EQ(plain->shared_state.redis->db, 0u);
   EXPECT_EQ(plain->shared_state.redis->timeout_ms, 50u);
-  const config_ptr none = load_ok(R"({"cursor_secret": "unit-test-cursor-secret-0123456789abcdef"})", test_options());
+  const config_ptr none =
+      load_ok(R"({"cursor_secret": "unit-test-cursor-secret-0123456789abcdef"})", test_options());
   ASSERT_TRUE(none);
   EXPECT_FALSE(none->shared_state.redis);  // one process: everything in memory
   EXPECT_EQ(none->shared_state.expected_replicas, 1u);
@@ -355,7 +358,8 @@ TEST(config_loader, shared_state_errors_name_the_key) {
       {R"({"url": "redis://redis:0"})", "shared_state.redis.url: the port is not a number from 1 to 65535"},
       {R"({"url": "redis://redis/db"})", "shared_state.redis.url: the path must be a database number"},
       {R"({"url": "redis://redis", "timeout_ms": 0})", "shared_state.redis.timeout_ms"},
-      {R"({"url": "redis://redis", "ca_file": "/ca.pem"})", "shared_state.redis.ca_file: allowed only with a rediss"},
+      {R"({"url": "redis://redis", "ca_file": "/ca.pem"})",
+       "shared_state.redis.ca_file: allowed only with a rediss"},
       {R"({"url": "redis://redis", "pasword": "x"})", "shared_state.redis.pasword: unknown key"},
       {R"({"password": "x"})", "shared_state.redis.url: required key is missing"},
   };
@@ -490,17 +494,23 @@ const std::vector<error_case> error_cases{
     {"unknown_top_level_key", {set("/thredas", 4)}, "thredas: unknown key"},
     {"unknown_nested_key", {set("/server/thredas", 4)}, "server.thredas: unknown key"},
     {"unknown_vendor_key", {set("/vendors/salesloft/timeout", 5)}, "vendors.salesloft.timeout: unknown key"},
-    {"retry_zero_attempts", {set("/vendors/salesloft/retry", json::object{{"max_attempts", 0}})},
+    {"retry_zero_attempts",
+     {set("/vendors/salesloft/retry", json::object{{"max_attempts", 0}})},
      "vendors.salesloft.retry.max_attempts: expected a positive integer"},
-    {"retry_cap_below_base", {set("/vendors/salesloft/retry", json::object{{"base_delay_ms", 500}, {"max_delay_ms", 100}})},
+    {"retry_cap_below_base",
+     {set("/vendors/salesloft/retry", json::object{{"base_delay_ms", 500}, {"max_delay_ms", 100}})},
      "vendors.salesloft.retry.max_delay_ms: must not be below base_delay_ms"},
-    {"rate_limit_without_points", {set("/vendors/salesloft/rate_limit", json::object{{"per_s", 60}})},
+    {"rate_limit_without_points",
+     {set("/vendors/salesloft/rate_limit", json::object{{"per_s", 60}})},
      "vendors.salesloft.rate_limit.points: required key is missing"},
-    {"circuit_unknown_key", {set("/vendors/salesloft/circuit", json::object{{"threshold", 3}})},
+    {"circuit_unknown_key",
+     {set("/vendors/salesloft/circuit", json::object{{"threshold", 3}})},
      "vendors.salesloft.circuit.threshold: unknown key"},
-    {"negative_cache_ttl", {set("/vendors/salesloft/cache_ttl_ms", -1)},
+    {"negative_cache_ttl",
+     {set("/vendors/salesloft/cache_ttl_ms", -1)},
      "vendors.salesloft.cache_ttl_ms: expected a non-negative integer"},
-    {"cache_bytes_text", {set("/cache", json::object{{"max_bytes", "64MiB"}})},
+    {"cache_bytes_text",
+     {set("/cache", json::object{{"max_bytes", "64MiB"}})},
      "cache.max_bytes: expected a non-negative integer"},
     {"unknown_auth_key", {set("/vendors/zild/auth/token", "x")}, "vendors.zild.auth.token: unknown key"},
     {"unknown_client_key", {set("/clients/1/role", "admin")}, "clients[1].role: unknown key"},
@@ -538,9 +548,15 @@ const std::vector<error_case> error_cases{
     {"max_in_flight_zero", {set("/server/max_in_flight", 0)}, "server.max_in_flight: " + positive},
     {"max_in_flight_fraction", {set("/server/max_in_flight", 1.5)}, "server.max_in_flight: " + positive},
     {"header_timeout_zero", {set("/server/header_timeout_ms", 0)}, "server.header_timeout_ms: " + positive},
-    {"header_timeout_string", {set("/server/header_timeout_ms", "10s")}, "server.header_timeout_ms: " + positive},
-    {"per_ip_negative", {set("/server/max_connections_per_ip", -3)}, "server.max_connections_per_ip: " + positive},
-    {"client_rate_limit_not_object", {set("/clients/0/rate_limit", 50)}, "clients[0].rate_limit: expected an object"},
+    {"header_timeout_string",
+     {set("/server/header_timeout_ms", "10s")},
+     "server.header_timeout_ms: " + positive},
+    {"per_ip_negative",
+     {set("/server/max_connections_per_ip", -3)},
+     "server.max_connections_per_ip: " + positive},
+    {"client_rate_limit_not_object",
+     {set("/clients/0/rate_limit", 50)},
+     "clients[0].rate_limit: expected an object"},
     {"client_rate_zero",
      {set("/clients/0/rate_limit", json::object{{"requests_per_s", 0}, {"burst", 5}})},
      "clients[0].rate_limit.requests_per_s: expected a positive number"},

@@ -9,13 +9,14 @@ const std::string secret = "0123456789abcdef0123456789abcdef-test";
 const digest::hmac_sha256 mac(secret);
 
 cursor_state sample() {
-  return cursor_state{fingerprint_of("query-a"), sort_key{-1234567890123, "salesloft:3fa85f64"},
-                      {"twilio_flex", "zild"}};
+  return cursor_state{
+      fingerprint_of("query-a"), sort_key{-1234567890123, "salesloft:3fa85f64"}, {"twilio_flex", "zild"}};
 }
 
 TEST(Cursor, RoundTrips) {
   auto text = encode_cursor(sample(), mac);
-  for (char c : text) EXPECT_TRUE(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_') << text;
+  for (char c : text)
+    EXPECT_TRUE(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_') << text;
   auto back = decode_cursor(text, mac, fingerprint_of("query-a"));
   ASSERT_TRUE(back) << back.error().message;
   EXPECT_EQ(back->after, sample().after);
@@ -47,12 +48,14 @@ TEST(Cursor, RefusesAnotherSecretAnotherQueryAndJunk) {
   auto other = decode_cursor(text, mac, fingerprint_of("query-b"));
   ASSERT_FALSE(other);
   EXPECT_NE(other.error().message.find("other filters"), std::string::npos);
-  for (const char* junk : {"", "abc", "!!!!", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"})
+  for (const char* junk :
+       {"", "abc", "!!!!", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"})
     EXPECT_FALSE(decode_cursor(junk, mac, fingerprint_of("query-a"))) << junk;
 }
 
 TEST(Cursor, StaysCompactForFourVendors) {
-  cursor_state s{fingerprint_of("q"), sort_key{1739484717792000, "twilio_insights:CA0123456789abcdef0123456789abcdef"},
+  cursor_state s{fingerprint_of("q"),
+                 sort_key{1739484717792000, "twilio_insights:CA0123456789abcdef0123456789abcdef"},
                  {"salesloft", "twilio_flex", "twilio_insights", "zild"}};
   EXPECT_LT(encode_cursor(s, mac).size(), 200u);
 }

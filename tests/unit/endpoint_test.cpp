@@ -18,8 +18,9 @@ TEST(Endpoint, ReadsAWellFormedBaseUrl) {
 }
 
 TEST(Endpoint, RefusesJunkInThePortAndElsewhere) {
-  for (const char* bad : {"http://127.0.0.1:39101-v1/Insights", "http://h:443x", "http://h:0", "http://h:99999",
-                          "http://h:123456/", "ftp://h/", "http://user:pw@h/", "http:///path", "not a url"})
+  for (const char* bad :
+       {"http://127.0.0.1:39101-v1/Insights", "http://h:443x", "http://h:0", "http://h:99999",
+        "http://h:123456/", "ftp://h/", "http://user:pw@h/", "http:///path", "not a url"})
     EXPECT_FALSE(parse_endpoint(bad)) << bad;
 }
 
@@ -27,8 +28,9 @@ TEST(Endpoint, FollowsOnlyLinksToItsOwnOrigin) {
   auto ep = parse_endpoint("http://127.0.0.1:39101");
   ASSERT_TRUE(ep);
   EXPECT_EQ(*same_origin_target(*ep, "http://127.0.0.1:39101/v1/x?PageToken=a"), "/v1/x?PageToken=a");
-  for (const char* foreign : {"http://127.0.0.1:39101-v1/Insights/Conversations?PageSize=6", "http://127.0.0.1:39102/v1",
-                              "https://127.0.0.1:39101/v1", "http://evil.example:39101/v1"})
+  for (const char* foreign :
+       {"http://127.0.0.1:39101-v1/Insights/Conversations?PageSize=6", "http://127.0.0.1:39102/v1",
+        "https://127.0.0.1:39101/v1", "http://evil.example:39101/v1"})
     EXPECT_FALSE(same_origin_target(*ep, foreign)) << foreign;
 }
 

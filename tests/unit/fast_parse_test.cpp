@@ -32,23 +32,50 @@ using testing::through_dom;
 
 // Depth `n` of nested arrays around `inner`.
 std::string nested(int n, std::string_view inner) {
-  return std::string(static_cast<std::size_t>(n), '[') + std::string(inner) + std::string(static_cast<std::size_t>(n), ']');
+  return std::string(static_cast<std::size_t>(n), '[') + std::string(inner) +
+         std::string(static_cast<std::size_t>(n), ']');
 }
 
 // Answers that every vendor's readers must read alike: not JSON, wrong roots, too deep.
 std::vector<std::string> hostile_roots() {
-  return {"", " ", "nul", "[]", "{}", "null", "42", "\"data\"", "{\"data\":", "{\"data\":[]} x", "{\"data\":[]}  \n",
-          "{\"data\":[],}", "{\"data\":[1,,2]}", "{'data':[]}", "{\"data\":[]}{}", "\xff", "{\"a\":\"\\ud800\"}",
-          "{\"data\":" + nested(63, "") + "}", "{\"data\":" + nested(64, "") + "}", nested(65, "")};
+  return {"",
+          " ",
+          "nul",
+          "[]",
+          "{}",
+          "null",
+          "42",
+          "\"data\"",
+          "{\"data\":",
+          "{\"data\":[]} x",
+          "{\"data\":[]}  \n",
+          "{\"data\":[],}",
+          "{\"data\":[1,,2]}",
+          "{'data':[]}",
+          "{\"data\":[]}{}",
+          "\xff",
+          "{\"a\":\"\\ud800\"}",
+          "{\"data\":" + nested(63, "") + "}",
+          "{\"data\":" + nested(64, "") + "}",
+          nested(65, "")};
 }
 
 // Records every reader must read alike, whatever the name of its id (`key`, the readable `id`):
 // ids of every JSON kind, duplicated, missing, and records that are not objects or nest deep.
 std::vector<std::string> hostile_ids(std::string_view key, std::string_view id) {
   const std::string k = "\"" + std::string(key) + "\"", v = "\"" + std::string(id) + "\"";
-  return {"{" + k + ":" + v + "," + k + ":null}", "{" + k + ":null," + k + ":" + v + "}", "{" + k + ":\"\"}",
-          "{" + k + ":true}", "{" + k + ":1.5}", "{" + k + ":18446744073709551615}", "{" + k + ":18446744073709551616}",
-          "{" + k + ":[" + v + "]}", "{\"no_id\":" + v + "}", "\"a record\"", "[{" + k + ":" + v + "}]", "null",
+  return {"{" + k + ":" + v + "," + k + ":null}",
+          "{" + k + ":null," + k + ":" + v + "}",
+          "{" + k + ":\"\"}",
+          "{" + k + ":true}",
+          "{" + k + ":1.5}",
+          "{" + k + ":18446744073709551615}",
+          "{" + k + ":18446744073709551616}",
+          "{" + k + ":[" + v + "]}",
+          "{\"no_id\":" + v + "}",
+          "\"a record\"",
+          "[{" + k + ":" + v + "}]",
+          "null",
           "{" + k + ":" + v + ",\"deep\":" + nested(60, "1") + "}"};
 }
 
@@ -66,7 +93,8 @@ void expect_same_salesloft(const std::string& text) {
   auto events = sl::read_page(std::string_view(text), "sl");
   EXPECT_EQ(testing::first_difference(dom, events), "");
   constexpr std::string_view asked = "a1";
-  auto dom_one = through_dom(text, [&](const adapter::vendor_body& b) { return sl::read_one(b, "sl", asked); });
+  auto dom_one =
+      through_dom(text, [&](const adapter::vendor_body& b) { return sl::read_one(b, "sl", asked); });
   auto events_one = sl::read_one(std::string_view(text), "sl", asked);
   EXPECT_EQ(testing::first_difference(dom_one, events_one), "");
 }
@@ -74,8 +102,10 @@ void expect_same_salesloft(const std::string& text) {
 TEST(FastParse, SalesloftSandboxPagesReadAlike) {
   const auto records = sandbox::salesloft::make_dataset(300, 7);
   for (std::size_t from = 0; from < records.size(); from += 50) {
-    std::vector<json::object> page(records.begin() + static_cast<long>(from), records.begin() + static_cast<long>(from + 50));
-    const std::string text = salesloft_page(page, R"({"paging":{"per_page":50,"current_page":1,"next_page":2,"prev_page":null}})");
+    std::vector<json::object> page(records.begin() + static_cast<long>(from),
+                                   records.begin() + static_cast<long>(from + 50));
+    const std::string text =
+        salesloft_page(page, R"({"paging":{"per_page":50,"current_page":1,"next_page":2,"prev_page":null}})");
     auto events = sl::read_page(std::string_view(text), "sl");
     ASSERT_TRUE(events) << events.error().message;
     ASSERT_EQ(events->records.size(), 50u);
@@ -84,7 +114,8 @@ TEST(FastParse, SalesloftSandboxPagesReadAlike) {
     // Each record alone, as a get answers it.
     for (std::size_t i = 0; i < 5; ++i) {
       const std::string one = "{\"data\":" + json::serialize(page[i]) + "}";
-      const std::string id(page[i].at("id").is_string() ? std::string(page[i].at("id").get_string()) : json::serialize(page[i].at("id")));
+      const std::string id(page[i].at("id").is_string() ? std::string(page[i].at("id").get_string())
+                                                        : json::serialize(page[i].at("id")));
       auto dom = through_dom(one, [&](const adapter::vendor_body& b) { return sl::read_one(b, "sl", id); });
       auto ev = sl::read_one(std::string_view(one), "sl", id);
       ASSERT_TRUE(ev) << ev.error().message;
@@ -96,7 +127,11 @@ TEST(FastParse, SalesloftSandboxPagesReadAlike) {
 TEST(FastParse, SalesloftHostilePagesReadAlike) {
   std::vector<std::string> pages = hostile_roots();
   const std::vector<std::string> records = {
-      R"({"id":"a1","title":"q\"uote \\ back\nline \u00e9 \ud83d\ude00 caf)" "\xc3\xa9" R"( )" "\xe6\x97\xa5" R"("})",
+      R"({"id":"a1","title":"q\"uote \\ back\nline \u00e9 \ud83d\ude00 caf)"
+      "\xc3\xa9"
+      R"( )"
+      "\xe6\x97\xa5"
+      R"("})",
       R"({"id":9223372036854775807,"duration":-9223372036854775808})",
       R"({"id":18446744073709551615,"duration":18446744073709551615})",
       R"({"id":18446744073709551616,"duration":1e308})",
@@ -129,20 +164,23 @@ TEST(FastParse, SalesloftHostilePagesReadAlike) {
   for (const auto& r : records) {
     pages.push_back("{\"data\":" + r + "}");
     pages.push_back("{\"data\":[" + r + "]}");
-    pages.push_back("{\"data\":[{\"id\":\"first\"}," + r + ",{\"id\":\"b2\"}],\"metadata\":{\"paging\":{\"next_page\":3}}}");
+    pages.push_back("{\"data\":[{\"id\":\"first\"}," + r +
+                    ",{\"id\":\"b2\"}],\"metadata\":{\"paging\":{\"next_page\":3}}}");
   }
   for (const std::string metadata :
        {R"({"paging":{"next_page":2}})", R"({"paging":{"next_page":"2"}})", R"({"paging":{"next_page":0}})",
-        R"({"paging":{"next_page":null}})", R"({"paging":{"next_page":2.0}})", R"({"paging":{"next_page":-1}})",
-        R"({"paging":{"next_page":2},"filtering":{}})", R"({"paging":{"next_page":2},"paging":{}})",
-        R"({"paging":{"next_page":2,"next_page":3}})", R"({"paging":[{"next_page":2}]})", R"([])", R"(null)"}) {
+        R"({"paging":{"next_page":null}})", R"({"paging":{"next_page":2.0}})",
+        R"({"paging":{"next_page":-1}})", R"({"paging":{"next_page":2},"filtering":{}})",
+        R"({"paging":{"next_page":2},"paging":{}})", R"({"paging":{"next_page":2,"next_page":3}})",
+        R"({"paging":[{"next_page":2}]})", R"([])", R"(null)"}) {
     pages.push_back(R"({"data":[{"id":"a1"}],"metadata":)" + metadata + "}");
     pages.push_back(R"({"metadata":)" + metadata + R"(,"data":[{"id":"a1"}]})");
   }
   for (const std::string envelope :
        {R"({"data":[{"id":"x"}],"data":[{"id":"a1"}]})", R"({"data":[{"id":"a1"}],"data":{"id":"a1"}})",
         R"({"data":[{"title":"no id"}],"data":[{"id":"a1"}]})", R"({"data":{"id":"a1"},"data":null})",
-        R"({"Data":[]})", R"({"data":[],"data":5})", R"({"d\u0061ta":[{"id":"a1"}]})", R"({"data":[{"id":"a1"}]} )"})
+        R"({"Data":[]})", R"({"data":[],"data":5})", R"({"d\u0061ta":[{"id":"a1"}]})",
+        R"({"data":[{"id":"a1"}]} )"})
     pages.push_back(envelope);
   for (const auto& text : pages) expect_same_salesloft(text);
 }
@@ -165,17 +203,22 @@ TEST(FastParse, InsightsSandboxPagesReadAlike) {
   renamed[v3::field::platform] = "Direction";
   renamed[v3::field::updated_at] = "DateCreated";
   for (std::size_t from = 0; from < records.size(); from += 50) {
-    json::array items(records.begin() + static_cast<long>(from), records.begin() + static_cast<long>(from + 50));
-    const std::string text = json::serialize(json::object{
-        {"domain", "Conversations"}, {"items", items}, {"meta", {{"key", "items"}, {"pageSize", 50}, {"nextToken", "eyJvIjo1MH0="}}}});
+    json::array items(records.begin() + static_cast<long>(from),
+                      records.begin() + static_cast<long>(from + 50));
+    const std::string text = json::serialize(
+        json::object{{"domain", "Conversations"},
+                     {"items", items},
+                     {"meta", {{"key", "items"}, {"pageSize", 50}, {"nextToken", "eyJvIjo1MH0="}}}});
     auto events = v3::read_page(std::string_view(text), v3::default_dimensions(), "ti");
     ASSERT_TRUE(events) << events.error().message;
     ASSERT_EQ(events->records.size(), 50u);
     EXPECT_EQ(events->next, "eyJvIjo1MH0=");
     EXPECT_FALSE(events->records.front().raw);
-    for (const auto& dims : {v3::default_dimensions(), insights_every_field(), renamed}) expect_same_insights(text, dims);
+    for (const auto& dims : {v3::default_dimensions(), insights_every_field(), renamed})
+      expect_same_insights(text, dims);
     // meta first, then the items: the list is known only at the end either way.
-    const std::string meta_first = json::serialize(json::object{{"meta", {{"key", "items"}}}, {"items", items}});
+    const std::string meta_first =
+        json::serialize(json::object{{"meta", {{"key", "items"}}}, {"items", items}});
     expect_same_insights(meta_first, v3::default_dimensions());
   }
 }
@@ -214,18 +257,20 @@ TEST(FastParse, InsightsHostilePagesReadAlike) {
   for (auto& item : hostile_ids("Id", "CA1")) items.push_back(std::move(item));
   for (const auto& item : items) {
     pages.push_back("{\"items\":[" + item + "]}");
-    pages.push_back("{\"items\":[{\"Id\":\"first\"}," + item + ",{\"Id\":\"CA2\"}],\"meta\":{\"nextToken\":\"t\"}}");
+    pages.push_back("{\"items\":[{\"Id\":\"first\"}," + item +
+                    ",{\"Id\":\"CA2\"}],\"meta\":{\"nextToken\":\"t\"}}");
   }
   for (const std::string meta :
-       {R"({"key":"items","nextToken":"t"})", R"({"key":"records"})", R"({"key":"other"})", R"({"key":"meta"})",
-        R"({"key":5})", R"({"key":null,"nextToken":null})", R"({"nextToken":""})", R"({"nextToken":7})",
-        R"({"nextToken":"a","nextToken":"b"})", R"({"key":"records","key":"items"})", R"([{"key":"records"}])",
-        R"("items")", R"(null)"}) {
+       {R"({"key":"items","nextToken":"t"})", R"({"key":"records"})", R"({"key":"other"})",
+        R"({"key":"meta"})", R"({"key":5})", R"({"key":null,"nextToken":null})", R"({"nextToken":""})",
+        R"({"nextToken":7})", R"({"nextToken":"a","nextToken":"b"})", R"({"key":"records","key":"items"})",
+        R"([{"key":"records"}])", R"("items")", R"(null)"}) {
     for (const std::string body :
          {R"("items":[{"Id":"CA1"}])", R"("records":[{"Id":"R1"}],"items":[{"Id":"CA1"}])",
           R"("items":[{"Id":"CA1"}],"records":[{"Title":"no id"}])", R"("records":[{"Id":"R1"}])",
           R"("records":{"Id":"R1"},"items":[{"Id":"CA1"}])", R"("records":[{"Id":"R1"}],"records":5)",
-          R"("records":[{"Id":"R1"}],"items":[{"Id":"CA1"}],"items":[{"Id":"CA2"}])", R"("5":[{"Id":"five"}])"}) {
+          R"("records":[{"Id":"R1"}],"items":[{"Id":"CA1"}],"items":[{"Id":"CA2"}])",
+          R"("5":[{"Id":"five"}])"}) {
       pages.push_back("{" + body + R"(,"meta":)" + meta + "}");
       pages.push_back(R"({"meta":)" + meta + "," + body + "}");
       pages.push_back(R"({"meta":{"key":"items"},)" + body + R"(,"meta":)" + meta + "}");
@@ -236,7 +281,8 @@ TEST(FastParse, InsightsHostilePagesReadAlike) {
         R"({"meta":{"key":"items"}})", R"({"items":[{"Id":"CA1"}]} )"})
     pages.push_back(envelope);
   for (const auto& text : pages)
-    for (const auto& dims : {v3::default_dimensions(), insights_every_field()}) expect_same_insights(text, dims);
+    for (const auto& dims : {v3::default_dimensions(), insights_every_field()})
+      expect_same_insights(text, dims);
 }
 
 // --- Twilio Flex Insights ------------------------------------------------------------------------
@@ -259,18 +305,22 @@ std::string same_flex_pages(const flex::page_read& a, const flex::page_read& b) 
 
 void expect_same_flex(const std::string& text) {
   SCOPED_TRACE(text.substr(0, 300));
-  auto dom = through_dom(text, [](const adapter::vendor_body& b) { return flex::read_page(b, "tf", flex_endpoint(), flex_target); });
+  auto dom = through_dom(text, [](const adapter::vendor_body& b) {
+    return flex::read_page(b, "tf", flex_endpoint(), flex_target);
+  });
   auto events = flex::read_page(std::string_view(text), "tf", flex_endpoint(), flex_target);
   EXPECT_EQ(testing::first_difference(dom, events, same_flex_pages), "");
 }
 
 TEST(FastParse, FlexSandboxPagesReadAlike) {
   const auto records = sandbox::twilio_flex_insights::make_dataset(300, 5);
-  const json::object meta{{"key", "conversations"},
-                          {"page_size", 50},
-                          {"next_page_url", "http://127.0.0.1:39101/v1/Insights/Conversations?PageSize=50&Page=1&PageToken=PT1"}};
+  const json::object meta{
+      {"key", "conversations"},
+      {"page_size", 50},
+      {"next_page_url", "http://127.0.0.1:39101/v1/Insights/Conversations?PageSize=50&Page=1&PageToken=PT1"}};
   for (std::size_t from = 0; from < records.size(); from += 50) {
-    json::array page(records.begin() + static_cast<long>(from), records.begin() + static_cast<long>(from + 50));
+    json::array page(records.begin() + static_cast<long>(from),
+                     records.begin() + static_cast<long>(from + 50));
     const std::string text = json::serialize(json::object{{"conversations", page}, {"meta", meta}});
     auto events = flex::read_page(std::string_view(text), "tf", flex_endpoint(), flex_target);
     ASSERT_TRUE(events) << events.error().message;
@@ -281,7 +331,8 @@ TEST(FastParse, FlexSandboxPagesReadAlike) {
     expect_same_flex(text);
     // meta before its records, and a key naming another array.
     expect_same_flex(json::serialize(json::object{{"meta", meta}, {"conversations", page}}));
-    expect_same_flex(json::serialize(json::object{{"rows", page}, {"meta", {{"key", "rows"}}}, {"conversations", json::array{}}}));
+    expect_same_flex(json::serialize(
+        json::object{{"rows", page}, {"meta", {{"key", "rows"}}}, {"conversations", json::array{}}}));
   }
 }
 
@@ -306,26 +357,34 @@ TEST(FastParse, FlexHostilePagesReadAlike) {
   for (auto& r : hostile_ids("conversation_id", "c1")) records.push_back(std::move(r));
   for (const auto& r : records) {
     pages.push_back("{\"conversations\":[" + r + "]}");
-    pages.push_back("{\"conversations\":[{\"conversation_id\":\"first\"}," + r + ",{\"conversation_id\":\"c2\"}]}");
+    pages.push_back("{\"conversations\":[{\"conversation_id\":\"first\"}," + r +
+                    ",{\"conversation_id\":\"c2\"}]}");
   }
   for (const std::string meta :
-       {R"({"key":"conversations"})", R"({"key":"rows"})", R"({"key":"other"})", R"({"key":5})", R"({"key":null})",
-        R"({"key":"rows","key":"conversations"})", R"({"next_page_url":"http://127.0.0.1:39101/v1/Insights/Conversations?Page=2"})",
-        R"({"next_page_url":"http://evil.example/v1/Insights/Conversations?Page=2"})", R"({"next_page_url":"/relative"})",
-        R"({"next_page_url":"http://127.0.0.1:39101/v1/Insights/Conversations?PageSize=50"})", R"({"next_page_url":null})",
-        R"({"next_page_url":""})", R"({"next_page_url":7})", R"([{"key":"rows"}])", R"(null)"}) {
+       {R"({"key":"conversations"})", R"({"key":"rows"})", R"({"key":"other"})", R"({"key":5})",
+        R"({"key":null})", R"({"key":"rows","key":"conversations"})",
+        R"({"next_page_url":"http://127.0.0.1:39101/v1/Insights/Conversations?Page=2"})",
+        R"({"next_page_url":"http://evil.example/v1/Insights/Conversations?Page=2"})",
+        R"({"next_page_url":"/relative"})",
+        R"({"next_page_url":"http://127.0.0.1:39101/v1/Insights/Conversations?PageSize=50"})",
+        R"({"next_page_url":null})", R"({"next_page_url":""})", R"({"next_page_url":7})",
+        R"([{"key":"rows"}])", R"(null)"}) {
     for (const std::string body :
-         {R"("conversations":[{"conversation_id":"c1"}])", R"("rows":[{"conversation_id":"r1"}],"conversations":[{"conversation_id":"c1"}])",
+         {R"("conversations":[{"conversation_id":"c1"}])",
+          R"("rows":[{"conversation_id":"r1"}],"conversations":[{"conversation_id":"c1"}])",
           R"("conversations":[{"conversation_id":"c1"}],"rows":[5])", R"("rows":[{"conversation_id":"r1"}])",
-          R"("rows":{"conversation_id":"r1"},"conversations":[{"conversation_id":"c1"}])", R"("rows":[{"conversation_id":"r1"}],"rows":5)",
-          R"("conversations":[{"conversation_id":"c1"}],"conversations":[{"account_id":"no id"}])", R"("5":[{"conversation_id":"five"}])"}) {
+          R"("rows":{"conversation_id":"r1"},"conversations":[{"conversation_id":"c1"}])",
+          R"("rows":[{"conversation_id":"r1"}],"rows":5)",
+          R"("conversations":[{"conversation_id":"c1"}],"conversations":[{"account_id":"no id"}])",
+          R"("5":[{"conversation_id":"five"}])"}) {
       pages.push_back("{" + body + R"(,"meta":)" + meta + "}");
       pages.push_back(R"({"meta":)" + meta + "," + body + "}");
       pages.push_back(R"({"meta":{"key":"rows"},)" + body + R"(,"meta":)" + meta + "}");
     }
   }
-  for (const std::string envelope : {R"({"conversations":[],"conversations":null})", R"({"conversations":null,"conversations":[]})",
-                                     R"({"Conversations":[]})", R"({"conversations":{}})", R"({"conversations":[]} )"})
+  for (const std::string envelope :
+       {R"({"conversations":[],"conversations":null})", R"({"conversations":null,"conversations":[]})",
+        R"({"Conversations":[]})", R"({"conversations":{}})", R"({"conversations":[]} )"})
     pages.push_back(envelope);
   for (const auto& text : pages) expect_same_flex(text);
 }
@@ -354,36 +413,38 @@ TEST(FastParse, ZildSandboxRecordsReadAlike) {
 
 TEST(FastParse, ZildHostileRecordsReadAlike) {
   std::vector<std::string> texts = hostile_roots();
-  for (const std::string& body : std::vector<std::string>{
-           R"("contactName":"","userName":"u","agentId":0,"overallSentiment":"","conversationSummary":null)",
-           R"("agentId":-3,"userName":"","x":1)",
-           R"("agentId":7.0,"userName":5)",
-           R"("agentId":"12","tenantId":9)",
-           R"("createdAt":"0001-01-01T00:00:00","finishedAt":"2024-06-11T14:57:37.0974662","queuedAt":"x")",
-           R"("active":"true","finishedAt":null,"queuedAt":"2024-06-11T14:57:37Z")",
-           R"("active":false,"active":true)",
-           R"("active":1,"queuedAt":5)",
-           R"("duration":"1.02:03:04.5678901","lastConversationUpdateTime":"2024-02-30T00:00:00Z")",
-           R"("duration":"-00:00:01")",
-           R"("duration":1200)",
-           R"("duration":"10675199.02:48:05.4775808")",
-           R"("messages":[{"id":1,"createdAt":"2024-06-11T14:57:37Z","from":"a","to":"b","content":"hi","sentiment":"","messageType":2},5,null,[{"id":"n"}],{"messageType":"3","messageType":1.0}])",
-           R"("messages":[{"id":"m1"}],"messages":[{"id":"m2"}])",
-           R"("messages":[{"id":"m1"}],"messages":null)",
-           R"("messages":{"id":"m1"})",
-           R"("messages":[{"content":"q\"uote \u00e9 \ud83d\ude00","content":null,"messageType":18446744073709551615}])",
-           R"("tags":[{"name":"a"},{"name":"b","active":false},{"name":"a"},{"name":""},{"name":null},"c",{"name":"d","name":"e"},{"x":1}])",
-           R"("tags":[{"name":"a"}],"tags":[{"name":"b"}])",
-           R"("tags":{"name":"a"})",
-           R"("finalScore":9.5,"fileUrl":"https://r.example/a.mp3")",
-           R"("finalScore":"9","fileUrl":"javascript:void")",
-           R"("finalScore":1e400,"fileUrl":"HTTP://R")",
-           R"("finalScore":-0.0,"fileUrl":"http://")",
-           R"("deep":)" + nested(60, "1")}) {
+  for (
+      const std::string& body : std::vector<std::string>{
+          R"("contactName":"","userName":"u","agentId":0,"overallSentiment":"","conversationSummary":null)",
+          R"("agentId":-3,"userName":"","x":1)",
+          R"("agentId":7.0,"userName":5)",
+          R"("agentId":"12","tenantId":9)",
+          R"("createdAt":"0001-01-01T00:00:00","finishedAt":"2024-06-11T14:57:37.0974662","queuedAt":"x")",
+          R"("active":"true","finishedAt":null,"queuedAt":"2024-06-11T14:57:37Z")",
+          R"("active":false,"active":true)",
+          R"("active":1,"queuedAt":5)",
+          R"("duration":"1.02:03:04.5678901","lastConversationUpdateTime":"2024-02-30T00:00:00Z")",
+          R"("duration":"-00:00:01")",
+          R"("duration":1200)",
+          R"("duration":"10675199.02:48:05.4775808")",
+          R"("messages":[{"id":1,"createdAt":"2024-06-11T14:57:37Z","from":"a","to":"b","content":"hi","sentiment":"","messageType":2},5,null,[{"id":"n"}],{"messageType":"3","messageType":1.0}])",
+          R"("messages":[{"id":"m1"}],"messages":[{"id":"m2"}])",
+          R"("messages":[{"id":"m1"}],"messages":null)",
+          R"("messages":{"id":"m1"})",
+          R"("messages":[{"content":"q\"uote \u00e9 \ud83d\ude00","content":null,"messageType":18446744073709551615}])",
+          R"("tags":[{"name":"a"},{"name":"b","active":false},{"name":"a"},{"name":""},{"name":null},"c",{"name":"d","name":"e"},{"x":1}])",
+          R"("tags":[{"name":"a"}],"tags":[{"name":"b"}])",
+          R"("tags":{"name":"a"})",
+          R"("finalScore":9.5,"fileUrl":"https://r.example/a.mp3")",
+          R"("finalScore":"9","fileUrl":"javascript:void")",
+          R"("finalScore":1e400,"fileUrl":"HTTP://R")",
+          R"("finalScore":-0.0,"fileUrl":"http://")",
+          R"("deep":)" + nested(60, "1")}) {
     texts.push_back(R"({"id":42,)" + body + "}");
     texts.push_back("{" + body + R"(,"id":"42"})");
   }
-  for (const std::string record : {R"({"id":42.0})", R"({"id":"042"})", R"({"i\u0064":42})", R"({"id":43})", R"({"id":42} )"})
+  for (const std::string record :
+       {R"({"id":42.0})", R"({"id":"042"})", R"({"i\u0064":42})", R"({"id":43})", R"({"id":42} )"})
     texts.push_back(record);
   for (auto& record : hostile_ids("id", "42")) texts.push_back(std::move(record));
   for (const auto& text : texts) expect_same_zild(text, 42);

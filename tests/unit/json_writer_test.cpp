@@ -1,7 +1,7 @@
 // The streaming writer against Boost.JSON: escapes, numbers at their limits, commas; and a
 // record written by write_json reads back equal to to_json's DOM, for every shape of record.
-#include "gateway/core/conversation.hpp"
 #include "gateway/core/json_writer.hpp"
+#include "gateway/core/conversation.hpp"
 
 #include <gtest/gtest.h>
 
@@ -29,8 +29,8 @@ std::string string_text(std::string_view s) {
 }
 
 TEST(json_writer, EscapesEveryControlCharacterAsBoostJsonDoes) {
-  const char* const named[0x20] = {nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
-                                   "\\b",   "\\t",   "\\n",   nullptr, "\\f",   "\\r"};
+  const char* const named[0x20] = {nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
+                                   nullptr, "\\b",   "\\t",   "\\n",   nullptr, "\\f",   "\\r"};
   for (int c = 0; c < 0x20; ++c) {
     const std::string in(1, static_cast<char>(c));
     char hex[8];
@@ -117,7 +117,8 @@ TEST(json_writer, WritesDoublesThatReadBackAsTheSameDoubles) {
 }
 
 TEST(json_writer, WritesNullForWhatJsonCannotHold) {
-  for (double d : {std::nan(""), std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity()})
+  for (double d :
+       {std::nan(""), std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity()})
     EXPECT_EQ(written([&](json_writer& w) {
                 w.begin_array();
                 w.number(d);
@@ -152,9 +153,8 @@ TEST(json_writer, PlacesCommasAtEveryDepth) {
     w.key("l"), w.string("m");
     w.end_object();
   });
-  EXPECT_EQ(text,
-            R"({"a":[],"b":{},"c":[1,true,false,null,"x",[[],2],{"d":{"e":[1,2]},"f":null}],)"
-            R"("g":{"h":1},"i":{},"j":1,"k":2,"l":"m"})");
+  EXPECT_EQ(text, R"({"a":[],"b":{},"c":[1,true,false,null,"x",[[],2],{"d":{"e":[1,2]},"f":null}],)"
+                  R"("g":{"h":1},"i":{},"j":1,"k":2,"l":"m"})");
   EXPECT_NO_THROW(json::parse(text));
 }
 
@@ -182,8 +182,8 @@ TEST(json_writer, SerializesLargeDomValuesWhole) {
 
 // --- write_json against to_json ----------------------------------------------------------
 
-const std::string tricky = std::string("q\"b\\s/\x01\x1f\n\t\r\b\f ") + "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80" +
-                           std::string(1, '\0') + "end";
+const std::string tricky = std::string("q\"b\\s/\x01\x1f\n\t\r\b\f ") +
+                           "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80" + std::string(1, '\0') + "end";
 
 conversation full_record() {
   using i64 = std::numeric_limits<std::int64_t>;
@@ -203,8 +203,9 @@ conversation full_record() {
   c.segments = {{"s1", i64::min(), 5, 0.5, 1e300, "Ann"},
                 {std::nullopt, std::nullopt, std::nullopt, std::nullopt, std::nullopt, std::nullopt},
                 {"s3", 0, i64::max(), -0.0, std::numeric_limits<double>::denorm_min(), tricky}};
-  c.messages = {{"m1", 1, "a@x", "b@y", tricky, "positive", "email"},
-                {std::nullopt, std::nullopt, std::nullopt, std::nullopt, std::nullopt, std::nullopt, std::nullopt}};
+  c.messages = {
+      {"m1", 1, "a@x", "b@y", tricky, "positive", "email"},
+      {std::nullopt, std::nullopt, std::nullopt, std::nullopt, std::nullopt, std::nullopt, std::nullopt}};
   c.sentiment = "neutral";
   c.summary = std::string(3000, 'x') + tricky;
   c.tags = {"", tricky, "vip"};
@@ -212,8 +213,10 @@ conversation full_record() {
   c.status = "completed";
   c.links = {{"app", "https://x/1?a=b&c=\"d\""}, {tricky, "u"}, {"app", "https://x/second"}};
   c.owner_id = "owner";  // filter-only: in neither form
-  c.raw = std::make_shared<const json::object>(json::object{
-      {"id", 1}, {"nested", {{"list", {1, -2, 3.25, nullptr, true}}, {"text", tricky}}}, {"big", i64::min()}});
+  c.raw = std::make_shared<const json::object>(
+      json::object{{"id", 1},
+                   {"nested", {{"list", {1, -2, 3.25, nullptr, true}}, {"text", tricky}}},
+                   {"big", i64::min()}});
   return c;
 }
 
@@ -232,7 +235,9 @@ std::vector<conversation> shapes() {
   };
   with([](conversation& c) { c.account_id.reset(), c.title.reset(), c.channel.reset(), c.platform.reset(); });
   with([](conversation& c) { c.language.reset(), c.sentiment.reset(), c.summary.reset(), c.status.reset(); });
-  with([](conversation& c) { c.started_at.reset(), c.ended_at.reset(), c.created_at.reset(), c.updated_at.reset(); });
+  with([](conversation& c) {
+    c.started_at.reset(), c.ended_at.reset(), c.created_at.reset(), c.updated_at.reset();
+  });
   with([](conversation& c) { c.duration_ms.reset(), c.score.reset(); });
   with([](conversation& c) { c.duration_ms = std::numeric_limits<std::int64_t>::min(), c.score = -0.0; });
   with([](conversation& c) { c.score = std::numeric_limits<double>::denorm_min(); });
@@ -266,14 +271,16 @@ TEST(json_writer, WritesTheDomsMembersInTheDomsOrder) {
   ASSERT_EQ(back.size(), dom.size());
   auto a = back.begin();
   for (auto b = dom.begin(); b != dom.end(); ++a, ++b) EXPECT_EQ(a->key(), b->key());
-  EXPECT_EQ(dom.at("links").as_object().at("app"), "https://x/1?a=b&c=\"d\"");  // a repeated name keeps its first URL
+  EXPECT_EQ(dom.at("links").as_object().at("app"),
+            "https://x/1?a=b&c=\"d\"");  // a repeated name keeps its first URL
 }
 
 TEST(json_writer, NonFiniteNumbersAreNullInBothForms) {
   conversation c;
   set_identity(c, "v", "t", "1");
   c.score = std::nan("");
-  c.segments = {{"s", 1, 2, std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity(), "x"}};
+  c.segments = {
+      {"s", 1, 2, std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity(), "x"}};
   const json::object dom = to_json(c, false);
   EXPECT_TRUE(dom.at("score").is_null());
   EXPECT_TRUE(dom.at("segments").at(0).at("offset_s").is_null());

@@ -66,11 +66,12 @@ TEST(Memo, IdenticalComputationsInFlightTogetherRunOnce) {
   run([&]() -> net::awaitable<void> {
     auto ex = co_await net::this_coro::executor;
     auto one = [&]() -> net::awaitable<void> {
-      auto [v, how] = co_await m.get("k", 0ms, clock::now() + 5s, [&]() -> net::awaitable<int_memo::computed> {
-        ++computations;
-        co_await sleep_for(50ms);
-        co_return int_memo::computed{std::make_shared<const int>(42), 8};
-      });
+      auto [v, how] =
+          co_await m.get("k", 0ms, clock::now() + 5s, [&]() -> net::awaitable<int_memo::computed> {
+            ++computations;
+            co_await sleep_for(50ms);
+            co_return int_memo::computed{std::make_shared<const int>(42), 8};
+          });
       values.push_back(*v);
       outcomes.push_back(how);
     };
@@ -92,11 +93,12 @@ TEST(Memo, AFollowerComputesOnItsOwnWhenTheLeadersResultIsNotToBeShared) {
   run([&]() -> net::awaitable<void> {
     auto ex = co_await net::this_coro::executor;
     auto one = [&](bool keep) -> net::awaitable<void> {
-      auto [v, how] = co_await m.get("k", 1min, clock::now() + 5s, [&, keep]() -> net::awaitable<int_memo::computed> {
-        ++computations;
-        co_await sleep_for(30ms);
-        co_return int_memo::computed{std::make_shared<const int>(keep ? 1 : 0), 8, keep};
-      });
+      auto [v, how] =
+          co_await m.get("k", 1min, clock::now() + 5s, [&, keep]() -> net::awaitable<int_memo::computed> {
+            ++computations;
+            co_await sleep_for(30ms);
+            co_return int_memo::computed{std::make_shared<const int>(keep ? 1 : 0), 8, keep};
+          });
       outcomes.push_back(how);
     };
     net::co_spawn(ex, one(false), net::detached);  // the leader: a partial answer, say

@@ -23,8 +23,8 @@ namespace {
 // range bounds on its native sort fields, and (optionally) a pushed-down min duration.
 class fake_vendor final : public ad::adapter {
  public:
-  fake_vendor(std::string name, std::vector<conversation> data, std::vector<sort_field> native, bool push_duration,
-              bool nulls_first, std::uint64_t seed)
+  fake_vendor(std::string name, std::vector<conversation> data, std::vector<sort_field> native,
+              bool push_duration, bool nulls_first, std::uint64_t seed)
       : data_(std::move(data)), push_duration_(push_duration), nulls_first_(nulls_first) {
     cfg_.name = std::move(name);
     cfg_.type = "fake";
@@ -56,10 +56,8 @@ class fake_vendor final : public ad::adapter {
   }
 
   net::awaitable<result<ad::list_result>> list(const ad::list_request& req,
-                                                    ad::call_context& ctx) const override {
-    ad::page_fetcher fetch = [this](const ad::page_ask& ask, ad::call_context& c) {
-      return page(ask, c);
-    };
+                                               ad::call_context& ctx) const override {
+    ad::page_fetcher fetch = [this](const ad::page_ask& ask, ad::call_context& c) { return page(ask, c); };
     bool native = std::find(caps_.native_sorts.begin(), caps_.native_sorts.end(), req.query.sort.field) !=
                   caps_.native_sorts.end();
     if (native) co_return co_await ad::keyset_walk(req, ctx, fetch, 7, 100000);
@@ -73,10 +71,12 @@ class fake_vendor final : public ad::adapter {
     std::vector<std::size_t> rows;
     for (std::size_t i = 0; i < data_.size(); ++i) {
       const auto& c = data_[i];
-      if (push_duration_ && q.min_duration_ms && !(c.duration_ms && *c.duration_ms >= *q.min_duration_ms)) continue;
+      if (push_duration_ && q.min_duration_ms && !(c.duration_ms && *c.duration_ms >= *q.min_duration_ms))
+        continue;
       if (ask.sorted && ask.bound) {
         auto v = sort_value(c, q.sort.field);
-        if (!v || (q.sort.descending ? *v > *ask.bound : *v < *ask.bound)) continue;  // SQL: null never matches
+        if (!v || (q.sort.descending ? *v > *ask.bound : *v < *ask.bound))
+          continue;  // SQL: null never matches
       }
       rows.push_back(i);
     }
@@ -163,7 +163,7 @@ std::shared_ptr<config::gateway_config> test_config() {
 
 conversation random_record(std::mt19937_64& rng, const std::string& vendor, int n) {
   auto maybe = [&](int range) -> std::optional<std::int64_t> {
-    if (rng() % 5 == 0) return std::nullopt;  // nulls, often
+    if (rng() % 5 == 0) return std::nullopt;          // nulls, often
     return static_cast<std::int64_t>(rng() % range);  // small ranges: many ties
   };
   conversation c;
@@ -197,8 +197,8 @@ TEST(MergeProperty, EveryWalkYieldsEachMatchingRecordOnceInOrder) {
       w.add(std::make_unique<fake_vendor>(name, std::move(data), native, rng() % 2, rng() % 2, rng()));
     }
     const sort_spec sort{all_fields[rng() % 4], rng() % 2 == 0};
-    std::string query = "sort=" + std::string(sort.descending ? "-" : "") + std::string(to_string(sort.field)) +
-                        "&page_size=" + std::to_string(1 + rng() % 12);
+    std::string query = "sort=" + std::string(sort.descending ? "-" : "") +
+                        std::string(to_string(sort.field)) + "&page_size=" + std::to_string(1 + rng() % 12);
     if (rng() % 3 == 0) query += "&min_duration_ms=" + std::to_string(rng() % 6);
     if (rng() % 4 == 0) query += "&language=en-us";
     if (rng() % 5 == 0) query += "&vendor=v0";
@@ -234,8 +234,8 @@ TEST(MergeProperty, BatchesComeInRequestOrderAcrossVendorsWithAndWithoutLists) {
       std::vector<conversation> data;
       for (int i = 0; i < 15; ++i) data.push_back(random_record(rng, name, i));
       for (const auto& c : data) pool.push_back(c.id);
-      auto& vendor = w.add(std::make_unique<fake_vendor>(name, std::move(data), std::vector<sort_field>{}, false,
-                                                         false, rng()));
+      auto& vendor = w.add(std::make_unique<fake_vendor>(name, std::move(data), std::vector<sort_field>{},
+                                                         false, false, rng()));
       if (rng() % 2) vendor.without_list();
     }
     pool.push_back("v1:unknown");
@@ -269,14 +269,16 @@ TEST(MergeProperty, DataChangingBetweenPagesNeverRepeatsARecord) {
       std::string name = "v" + std::to_string(v);
       std::vector<conversation> data;
       for (int i = 0; i < 30; ++i) data.push_back(random_record(rng, name, i));
-      w.add(std::make_unique<fake_vendor>(name, std::move(data), std::vector<sort_field>{sort_field::created_at},
-                                          false, rng() % 2, rng()));
+      w.add(std::make_unique<fake_vendor>(
+          name, std::move(data), std::vector<sort_field>{sort_field::created_at}, false, rng() % 2, rng()));
     }
-    const std::string query = std::string(rng() % 2 ? "sort=-created_at" : "sort=started_at") + "&page_size=4";
+    const std::string query =
+        std::string(rng() % 2 ? "sort=-created_at" : "sort=started_at") + "&page_size=4";
     int added = 0;
     auto ids = w.walk(query, [&](int) {
       auto& v = *w.vendors[rng() % 3];
-      if (!v.data_.empty() && rng() % 2) v.data_.erase(v.data_.begin() + static_cast<long>(rng() % v.data_.size()));
+      if (!v.data_.empty() && rng() % 2)
+        v.data_.erase(v.data_.begin() + static_cast<long>(rng() % v.data_.size()));
       v.data_.push_back(random_record(rng, v.config().name, 1000 + added++));
     });
     std::set<std::string> unique(ids.begin(), ids.end());

@@ -31,7 +31,8 @@ TEST(OpenApi, EveryRouteIsDocumented) {
 
 TEST(OpenApi, VendorTypesAreTheRegisteredOnes) {
   auto doc = openapi_document({"type_a", "type_b"});
-  const auto& e = doc.at("components").at("schemas").at("Conversation").at("properties").at("vendor_type").at("enum");
+  const auto& e =
+      doc.at("components").at("schemas").at("Conversation").at("properties").at("vendor_type").at("enum");
   EXPECT_EQ(e, (boost::json::array{"type_a", "type_b"}));
 }
 
@@ -42,7 +43,8 @@ TEST(OpenApi, ListParametersAreExactlyWhatTheParserAccepts) {
     std::string name(p.at("name").as_string());
     documented.insert(name);
     std::string example;
-    for (char c : std::string_view(p.at("example").as_string())) example += c == ' ' ? std::string("%20") : std::string(1, c);
+    for (char c : std::string_view(p.at("example").as_string()))
+      example += c == ' ' ? std::string("%20") : std::string(1, c);
     if (name == "cursor") continue;  // a cursor is only valid when the gateway made it
     auto q = parse_list_query(name + "=" + example);
     EXPECT_TRUE(q) << name << "=" << example << ": " << (q ? "" : q.error().message);

@@ -29,7 +29,8 @@ const clock::time_point t0 = clock::time_point{} + 1000h;
 
 TEST(RateBudget, SpendsTheBucketThenQueuesWithinTheDeadline) {
   memory_budget_store store;
-  for (int i = 0; i < 600; ++i) ASSERT_EQ(store.reserve_at("a", salesloft_budget, 1, t0, t0).what, verdict::go) << i;
+  for (int i = 0; i < 600; ++i)
+    ASSERT_EQ(store.reserve_at("a", salesloft_budget, 1, t0, t0).what, verdict::go) << i;
   // Empty: the bucket refills 10 points a second, but the vendor's minute is spent too.
   auto d = store.reserve_at("a", salesloft_budget, 1, t0 + 5s, t0);
   EXPECT_EQ(d.what, verdict::refuse);
@@ -85,7 +86,8 @@ TEST(RateBudget, AHigherFigureNeverWidensTheBudget) {
   // The vendor counted a first (50 left), then b (5 left); b's answer arrives first.
   store.settle_at("a", salesloft_budget, b.ticket, {.answered = true, .remaining = 5}, t0 + 1ms);
   store.settle_at("a", salesloft_budget, a.ticket, {.answered = true, .remaining = 50}, t0 + 2ms);
-  for (int i = 0; i < 5; ++i) EXPECT_EQ(store.reserve_at("a", salesloft_budget, 1, t0 + 1s, t0 + 3ms).what, verdict::go);
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(store.reserve_at("a", salesloft_budget, 1, t0 + 1s, t0 + 3ms).what, verdict::go);
   EXPECT_EQ(store.reserve_at("a", salesloft_budget, 1, t0 + 1s, t0 + 3ms).what, verdict::refuse);
 }
 
@@ -96,7 +98,8 @@ TEST(RateBudget, AnAnswerOvertakenByAnEarlierCallsNeverWidensTheBudget) {
   // The vendor counted b first (5 left), then a (4 left); a's answer arrives first.
   store.settle_at("a", salesloft_budget, a.ticket, {.answered = true, .remaining = 4}, t0 + 1ms);
   store.settle_at("a", salesloft_budget, b.ticket, {.answered = true, .remaining = 5}, t0 + 2ms);
-  for (int i = 0; i < 4; ++i) EXPECT_EQ(store.reserve_at("a", salesloft_budget, 1, t0 + 1s, t0 + 3ms).what, verdict::go);
+  for (int i = 0; i < 4; ++i)
+    EXPECT_EQ(store.reserve_at("a", salesloft_budget, 1, t0 + 1s, t0 + 3ms).what, verdict::go);
   EXPECT_EQ(store.reserve_at("a", salesloft_budget, 1, t0 + 1s, t0 + 3ms).what, verdict::refuse);
 }
 
@@ -113,7 +116,8 @@ TEST(RateBudget, UnansweredEarlierRequestsCountAgainstTheVendorsFigure) {
 TEST(RateBudget, ACallThatFailedWithoutAnAnswerStaysCountedForItsWindow) {
   memory_budget_store store;
   auto lost = store.reserve_at("a", salesloft_budget, 1, t0, t0);
-  store.settle_at("a", salesloft_budget, lost.ticket, {}, t0 + 1ms);  // timed out: the vendor may still charge it
+  store.settle_at("a", salesloft_budget, lost.ticket, {},
+                  t0 + 1ms);  // timed out: the vendor may still charge it
   auto b = store.reserve_at("a", salesloft_budget, 1, t0 + 2ms, t0 + 2ms);
   store.settle_at("a", salesloft_budget, b.ticket, {.answered = true, .remaining = 1}, t0 + 3ms);
   EXPECT_EQ(store.reserve_at("a", salesloft_budget, 1, t0 + 1s, t0 + 4ms).what, verdict::refuse);
@@ -203,7 +207,7 @@ TEST(MemoryCache, EvictsLeastRecentlyUsedByBytesAndExpires) {
   EXPECT_FALSE(cache.find("k2", t0));  // the least recently used went
   EXPECT_TRUE(cache.find("k1", t0));
   EXPECT_LE(cache.bytes(), 3 * one);
-  EXPECT_FALSE(cache.find("k3", t0 + 10s));  // expired
+  EXPECT_FALSE(cache.find("k3", t0 + 10s));          // expired
   cache.put("huge", answer_of(10 * 1000), 10s, t0);  // larger than the whole cache: not kept
   EXPECT_FALSE(cache.find("huge", t0));
   cache.set_capacity(0);
@@ -317,8 +321,8 @@ TEST(Singleflight, AFollowerTakesOverOnlyFailuresOfTheLeadersOwnMaking) {
   singleflight::flight f;
   f.leader_until = t0;
   f.value = failure::make(errc::deadline_exceeded, "the leader's deadline");
-  EXPECT_TRUE(f.failed_on_leaders_terms(t0 + 1s));   // the follower has longer: it goes on
-  EXPECT_FALSE(f.failed_on_leaders_terms(t0));       // the same deadline would end the same way
+  EXPECT_TRUE(f.failed_on_leaders_terms(t0 + 1s));  // the follower has longer: it goes on
+  EXPECT_FALSE(f.failed_on_leaders_terms(t0));      // the same deadline would end the same way
   f.value = failure::make(errc::upstream_timeout, "no answer");
   EXPECT_TRUE(f.failed_on_leaders_terms(t0 + 1s));
   f.value = failure::make(errc::upstream_error, "HTTP 500");  // the vendor's failure: shared by all

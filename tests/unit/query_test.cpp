@@ -16,7 +16,8 @@ TEST(Query, DefaultsWhenEmpty) {
 TEST(Query, ParsesEveryParameter) {
   auto q = parse_list_query(
       "vendor=salesloft,zild&started_after=2025-01-01T00:00:00Z&started_before=2025-02-01T00:00:00%2B01:00"
-      "&created_after=2024-01-01T00:00:00Z&created_before=2026-01-01T00:00:00Z&updated_after=2024-01-01T00:00:00Z"
+      "&created_after=2024-01-01T00:00:00Z&created_before=2026-01-01T00:00:00Z&updated_after=2024-01-01T00:"
+      "00:00Z"
       "&updated_before=2026-01-01T00:00:00Z&min_duration_ms=10&max_duration_ms=9000&language=en-us,FR-ca"
       "&channel=Voice,chat&platform=Zoom&agent=Ann%20Lee&account_id=a1,a2&owner_id=o1&user_id=u1&person_id=p1"
       "&segment_id=s1&id=salesloft:x,zild:7&title=Hello&title_prefix=He&sort=duration_ms&page_size=1000"
@@ -90,7 +91,8 @@ TEST(Query, FiltersMatchAndAbsentFieldsMatchNothing) {
   c.duration_ms = 5000;
   c.title = "Discovery call";
   c.agents.push_back(agent{std::nullopt, std::string("Ann Lee")});
-  auto q = parse_list_query("language=EN-us&min_duration_ms=5000&max_duration_ms=5000&title_prefix=Disc&agent=ann%20lee");
+  auto q = parse_list_query(
+      "language=EN-us&min_duration_ms=5000&max_duration_ms=5000&title_prefix=Disc&agent=ann%20lee");
   ASSERT_TRUE(q);
   EXPECT_TRUE(q->matches_all(c));
   auto seg = parse_list_query("segment_id=s1");

@@ -465,8 +465,9 @@ TEST_F(SalesloftSandbox, RejectsUnknownParametersWith400NamingThem) {
     EXPECT_EQ(errors.at(parameter).as_array().at(0), "is not a known parameter");
   }
   // Every documented parameter is still taken, bare or percent-encoded.
-  for (const char* query : {"title=x", "title%5B_starts_with%5D=x", "ids%5B%5D=a", "ids=a", "is_api=true",
-                            "include_paging_counts=true", "duration[lte]=5", "updated_at[gt]=2024-01-01T00:00:00Z"})
+  for (const char* query :
+       {"title=x", "title%5B_starts_with%5D=x", "ids%5B%5D=a", "ids=a", "is_api=true",
+        "include_paging_counts=true", "duration[lte]=5", "updated_at[gt]=2024-01-01T00:00:00Z"})
     EXPECT_EQ(get(h(), std::string("/v2/conversations?") + query).result(), http::status::ok) << query;
 }
 
@@ -698,7 +699,9 @@ std::string raw_exchange(std::uint16_t port, const std::string& request_text) {
       [&]() -> net::awaitable<void> {
         constexpr auto tuple = net::as_tuple(net::use_awaitable);
         stream.expires_after(5s);  // bounds the whole exchange: the loop below ends at EOF or then
-        if (auto [e] = co_await stream.async_connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port), tuple); e)
+        if (auto [e] =
+                co_await stream.async_connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port), tuple);
+            e)
           co_return;
         if (auto [e, n] = co_await net::async_write(stream, net::buffer(request_text), tuple); e) co_return;
         std::array<char, 4096> chunk;
@@ -715,9 +718,9 @@ std::string raw_exchange(std::uint16_t port, const std::string& request_text) {
 
 TEST_F(SandboxServer, WritesEarlyHintsBeforeTheAnswer) {
   server_.set_faults({.body = fault_menu::body_fault::early_hints, .body_fault_count = 1});
-  const std::string bytes = raw_exchange(
-      port_, "GET /v2/conversations?per_page=2 HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: " + std::string(bearer) +
-                 "\r\nConnection: close\r\n\r\n");
+  const std::string bytes =
+      raw_exchange(port_, "GET /v2/conversations?per_page=2 HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: " +
+                              std::string(bearer) + "\r\nConnection: close\r\n\r\n");
   ASSERT_TRUE(bytes.starts_with("HTTP/1.1 103 Early Hints\r\n")) << bytes.substr(0, 200);
   const auto interim_end = bytes.find("\r\n\r\n");
   ASSERT_NE(interim_end, std::string::npos);
@@ -726,10 +729,12 @@ TEST_F(SandboxServer, WritesEarlyHintsBeforeTheAnswer) {
   const auto body_at = final_answer.find("\r\n\r\n");
   ASSERT_NE(body_at, std::string_view::npos);
   EXPECT_EQ(json::parse(final_answer.substr(body_at + 4)).at("data").as_array().size(), 2u);
-  EXPECT_EQ(final_answer.find("HTTP/1.1 103"), std::string_view::npos);  // one interim answer, then the answer
+  EXPECT_EQ(final_answer.find("HTTP/1.1 103"),
+            std::string_view::npos);  // one interim answer, then the answer
 
   // Counted: the next request gets its answer alone. An HTTP/1.0 client is never sent a 1xx.
-  const std::string plain = raw_exchange(port_, "GET /v2/missing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  const std::string plain =
+      raw_exchange(port_, "GET /v2/missing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   EXPECT_TRUE(plain.starts_with("HTTP/1.1 401")) << plain.substr(0, 100);
   server_.set_faults({.body = fault_menu::body_fault::early_hints});
   const std::string old = raw_exchange(port_, "GET /v2/missing HTTP/1.0\r\nHost: x\r\n\r\n");
@@ -745,7 +750,8 @@ TEST_F(SandboxServer, EarlyHintsLeaveAKeepAliveConnectionInStep) {
   std::vector<std::string> status_lines;
   for (std::size_t at = 0; (at = bytes.find("HTTP/1.1 ", at)) != std::string::npos; at += 9)
     status_lines.push_back(bytes.substr(at, 12));
-  EXPECT_EQ(status_lines, (std::vector<std::string>{"HTTP/1.1 103", "HTTP/1.1 200", "HTTP/1.1 103", "HTTP/1.1 401"}));
+  EXPECT_EQ(status_lines,
+            (std::vector<std::string>{"HTTP/1.1 103", "HTTP/1.1 200", "HTTP/1.1 103", "HTTP/1.1 401"}));
   EXPECT_NE(bytes.find(id_of(dataset(server_.logic())[1])), std::string::npos);
 }
 

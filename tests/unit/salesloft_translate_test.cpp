@@ -47,7 +47,8 @@ TEST(SalesloftMapping, FullRecordFieldByField) {
   EXPECT_EQ(c->user_id, "user-1");
   EXPECT_EQ(c->person_id, "per-1");
   ASSERT_EQ(c->links.size(), 2u);
-  EXPECT_EQ(c->links[0], (std::pair<std::string, std::string>{"recording", "https://api.salesloft.com/v2/recordings/rec-1"}));
+  EXPECT_EQ(c->links[0], (std::pair<std::string, std::string>{
+                             "recording", "https://api.salesloft.com/v2/recordings/rec-1"}));
   EXPECT_EQ(c->links[1].first, "transcript");
   ASSERT_TRUE(c->raw);
   EXPECT_EQ(json::value(*c->raw), json::parse(full_record));  // the whole native object
@@ -117,15 +118,17 @@ INSTANTIATE_TEST_SUITE_P(
     Table, SalesloftPushdown,
     ::testing::Values(
         pushdown_case{"created_after=2025-01-01T00:00:00Z&created_before=2025-02-01T01:00:00%2B01:00",
-                      {{"created_at[gte]", "2025-01-01T00:00:00.000000Z"}, {"created_at[lt]", "2025-02-01T00:00:00.000000Z"}}},
-        pushdown_case{"updated_after=2025-01-01T00:00:00.123456Z", {{"updated_at[gte]", "2025-01-01T00:00:00.123456Z"}}},
-        pushdown_case{"min_duration_ms=1000&max_duration_ms=2000", {{"duration[gte]", "1000"}, {"duration[lte]", "2000"}}},
+                      {{"created_at[gte]", "2025-01-01T00:00:00.000000Z"},
+                       {"created_at[lt]", "2025-02-01T00:00:00.000000Z"}}},
+        pushdown_case{"updated_after=2025-01-01T00:00:00.123456Z",
+                      {{"updated_at[gte]", "2025-01-01T00:00:00.123456Z"}}},
+        pushdown_case{"min_duration_ms=1000&max_duration_ms=2000",
+                      {{"duration[gte]", "1000"}, {"duration[lte]", "2000"}}},
         pushdown_case{"language=en-us", {{"language_code", "en-US"}}},
         pushdown_case{"language=en-US,fr-FR", {}},  // one value only: the rest is local
         pushdown_case{"platform=Zoom", {{"platform", "zoom"}}},
         pushdown_case{"channel=voice", {{"media_type", "audio"}}},
-        pushdown_case{"channel=video", {{"media_type", "video"}}},
-        pushdown_case{"channel=chat", {}},
+        pushdown_case{"channel=video", {{"media_type", "video"}}}, pushdown_case{"channel=chat", {}},
         // Value domains: only values Salesloft documents go down, in its spelling.
         pushdown_case{"language=pt-BR,fr-fr", {{"language_code", "fr-FR"}}},
         pushdown_case{"language=EN-ab", {{"language_code", "en-AB"}}},
@@ -133,15 +136,19 @@ INSTANTIATE_TEST_SUITE_P(
         pushdown_case{"platform=whatsapp,ms_teams", {{"platform", "ms_teams"}}},
         pushdown_case{"platform=zoom,webex", {}},  // two documented values: one parameter cannot say both
         pushdown_case{"channel=chat,voice,sms", {{"media_type", "audio"}}},
-        pushdown_case{"channel=voice,video", {}},  // every media_type: only the null ones are left out, locally
+        pushdown_case{"channel=voice,video",
+                      {}},  // every media_type: only the null ones are left out, locally
         // Never on the wire, even if a target were built (the adapter makes no call for these).
-        pushdown_case{"language=pt-BR", {}},
-        pushdown_case{"platform=whatsapp", {}},
+        pushdown_case{"language=pt-BR", {}}, pushdown_case{"platform=whatsapp", {}},
         pushdown_case{"channel=other", {}},
         pushdown_case{"account_id=a,b&owner_id=o&user_id=u&person_id=p",
-                      {{"account_ids[]", "a"}, {"account_ids[]", "b"}, {"owner_ids[]", "o"}, {"user_guids[]", "u"},
+                      {{"account_ids[]", "a"},
+                       {"account_ids[]", "b"},
+                       {"owner_ids[]", "o"},
+                       {"user_guids[]", "u"},
                        {"person_ids[]", "p"}}},
-        pushdown_case{"title=Hello%20there&title_prefix=Hel", {{"title", "Hello there"}, {"title[_starts_with]", "Hel"}}},
+        pushdown_case{"title=Hello%20there&title_prefix=Hel",
+                      {{"title", "Hello there"}, {"title[_starts_with]", "Hel"}}},
         pushdown_case{"agent=x&segment_id=s&started_after=2025-01-01T00:00:00Z", {}}));
 
 TEST(SalesloftPushdown, IdsGoDownAsThisInstancesNativeIds) {
@@ -160,11 +167,12 @@ TEST(SalesloftKeyset, BoundMergesWithTheUsersRange) {
   ASSERT_TRUE(q);
   adapter::page_ask ask{*q, true, *parse_rfc3339("2025-03-01T00:00:00Z"), "3", 51};
   auto params = params_of(list_target(ask, "/base", "salesloft"));
-  EXPECT_EQ(params, (std::vector<std::pair<std::string, std::string>>{{"created_at[gte]", "2025-03-01T00:00:00.000000Z"},
-                                                                      {"sort_by", "created_at"},
-                                                                      {"sort_direction", "asc"},
-                                                                      {"per_page", "51"},
-                                                                      {"page", "3"}}));
+  EXPECT_EQ(params, (std::vector<std::pair<std::string, std::string>>{
+                        {"created_at[gte]", "2025-03-01T00:00:00.000000Z"},
+                        {"sort_by", "created_at"},
+                        {"sort_direction", "asc"},
+                        {"per_page", "51"},
+                        {"page", "3"}}));
   auto desc = parse_list_query("sort=-duration_ms&max_duration_ms=100");
   adapter::page_ask ask2{*desc, true, 500, {}, 10};
   auto p2 = params_of(list_target(ask2, "", "salesloft"));
@@ -215,13 +223,13 @@ INSTANTIATE_TEST_SUITE_P(
     Table, SalesloftValueDomains,
     ::testing::Values(domain_case{"language=pt-BR", "language pt-BR"},
                       domain_case{"language=pt-BR,xx-yy", "language pt-BR, xx-YY"},
-                      domain_case{"language=pt-br,EN-us", nullptr},
-                      domain_case{"language=en-WL", nullptr},
+                      domain_case{"language=pt-br,EN-us", nullptr}, domain_case{"language=en-WL", nullptr},
                       domain_case{"platform=whatsapp", "platform whatsapp"},
                       domain_case{"platform=WhatsApp,zoom", nullptr},
                       domain_case{"channel=chat,sms,email,other", "channel chat, sms, email, other"},
                       domain_case{"channel=chat,video", nullptr},
-                      domain_case{"platform=whatsapp&started_after=2025-01-01T00:00:00Z", "platform whatsapp"},
+                      domain_case{"platform=whatsapp&started_after=2025-01-01T00:00:00Z",
+                                  "platform whatsapp"},
                       domain_case{"started_after=2025-01-01T00:00:00Z", nullptr}));
 
 TEST(SalesloftValueDomains, NamesTheVendorParameterOfTheMissingValue) {

@@ -9,20 +9,21 @@
 #include <map>
 #include <set>
 
+#include <gtest/gtest.h>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
-#include <gtest/gtest.h>
 
 namespace cgw::sandbox::twilio_flex_insights {
 namespace {
 
 using record = json::object;
 
-constexpr std::string_view basic = "Basic QUNzYW5kYm94OnNhbmRib3gtZmxleC1zZWNyZXQ=";  // ACsandbox:sandbox-flex-secret
+constexpr std::string_view basic =
+    "Basic QUNzYW5kYm94OnNhbmRib3gtZmxleC1zZWNyZXQ=";  // ACsandbox:sandbox-flex-secret
 constexpr std::string_view host = "127.0.0.1:9102";
 constexpr std::string_view list_path = "/v1/Insights/Conversations";
 
@@ -43,7 +44,9 @@ response get(handler& h, const std::string& target, std::string_view auth = basi
   return h.handle(vendor_get(target, auth));
 }
 
-json::object body_of(const response& res) { return json::parse(res.body()).as_object(); }
+json::object body_of(const response& res) {
+  return json::parse(res.body()).as_object();
+}
 
 // A Twilio error body: {code, message, more_info, status}, and nothing else.
 void expect_twilio_error(const response& res, http::status status, std::int64_t code) {
@@ -130,8 +133,10 @@ TEST_F(FlexSandbox, DatasetIsDeterministicAndVaried) {
   std::map<std::string, int> counts;
   for (const auto& r : data) {
     EXPECT_EQ(r.size(), 4u);
-    if (auto id = conversation_id(r)) EXPECT_TRUE(ids.insert(*id).second) << *id;
-    else ++counts["null id"];
+    if (auto id = conversation_id(r))
+      EXPECT_TRUE(ids.insert(*id).second) << *id;
+    else
+      ++counts["null id"];
     if (r.at("account_id").is_null()) ++counts["null account"];
     const auto& segments = r.at("segments");
     if (segments.is_null()) {
@@ -154,10 +159,14 @@ TEST_F(FlexSandbox, DatasetIsDeterministicAndVaried) {
       EXPECT_EQ(ts.size(), 24u);  // 2024-03-01T00:00:00.000Z
       if (!previous.empty() && ts < previous) ++counts["listed backwards"];
       previous = ts;
-      if (s.at("talk_time").is_null()) ++counts["null talk_time"];
-      else EXPECT_TRUE(s.at("talk_time").is_int64());
-      if (s.at("agent_name").is_string()) agents.insert(std::string(s.at("agent_name").as_string()));
-      else ++counts["null agent"];
+      if (s.at("talk_time").is_null())
+        ++counts["null talk_time"];
+      else
+        EXPECT_TRUE(s.at("talk_time").is_int64());
+      if (s.at("agent_name").is_string())
+        agents.insert(std::string(s.at("agent_name").as_string()));
+      else
+        ++counts["null agent"];
       if (s.at("offset").as_double() != std::floor(s.at("offset").as_double())) ++counts["fractional offset"];
     }
   }
@@ -191,18 +200,21 @@ TEST_F(FlexSandbox, AnswersOtherPathsAndMethodsWithTwilioErrors) {
   auto post = vendor_get(std::string(list_path));
   post.method(http::verb::post);
   expect_twilio_error(h().handle(post), http::status::method_not_allowed, 20405);
-  expect_twilio_error(h().error(http::status::service_unavailable, "injected"), http::status::service_unavailable, 20503);
-  EXPECT_EQ(get(h(), std::string(list_path) + "/").result(), http::status::ok);  // a trailing slash is the same resource
+  expect_twilio_error(h().error(http::status::service_unavailable, "injected"),
+                      http::status::service_unavailable, 20503);
+  EXPECT_EQ(get(h(), std::string(list_path) + "/").result(),
+            http::status::ok);  // a trailing slash is the same resource
 }
 
 TEST_F(FlexSandbox, RefusesBadPagingParameters) {
-  for (const char* query : {"PageSize=0", "PageSize=1001", "PageSize=abc", "PageSize=", "PageSize=-5", "Page=-1",
-                            "Page=x", "Page=2", "PageToken=PT5-0000000000000000", "PageToken=forged",
-                            "PageToken=PT999999-0000000000000000"}) {
+  for (const char* query : {"PageSize=0", "PageSize=1001", "PageSize=abc", "PageSize=", "PageSize=-5",
+                            "Page=-1", "Page=x", "Page=2", "PageToken=PT5-0000000000000000",
+                            "PageToken=forged", "PageToken=PT999999-0000000000000000"}) {
     const auto res = get(h(), std::string(list_path) + "?" + query);
     expect_twilio_error(res, http::status::bad_request, 20001);
   }
-  EXPECT_EQ(body_of(get(h(), std::string(list_path) + "?Page=2")).at("message"), "PageToken is required for paging.");
+  EXPECT_EQ(body_of(get(h(), std::string(list_path) + "?Page=2")).at("message"),
+            "PageToken is required for paging.");
   // Page 0 without a token is fine.
   EXPECT_EQ(get(h(), std::string(list_path) + "?Page=0").result(), http::status::ok);
 }
@@ -291,7 +303,9 @@ TEST(FlexSandboxPaging, LinksCarryTheParametersAndLeadBack) {
   const auto first = body_of(get(*h, std::string(list_path) + "?PageSize=10"));
   const auto& meta = first.at("meta").as_object();
   const std::string next(meta.at("next_page_url").as_string());
-  EXPECT_TRUE(next.starts_with("http://127.0.0.1:9102/v1/Insights/Conversations?PageSize=10&Page=1&PageToken=")) << next;
+  EXPECT_TRUE(
+      next.starts_with("http://127.0.0.1:9102/v1/Insights/Conversations?PageSize=10&Page=1&PageToken="))
+      << next;
   EXPECT_EQ(meta.at("first_page_url"), "http://127.0.0.1:9102/v1/Insights/Conversations?PageSize=10&Page=0");
   const auto second = body_of(get(*h, target_of(next)));
   const std::string previous(second.at("meta").at("previous_page_url").as_string());
@@ -301,7 +315,8 @@ TEST(FlexSandboxPaging, LinksCarryTheParametersAndLeadBack) {
   auto req = vendor_get(std::string(list_path) + "?PageSize=10");
   req.set(http::field::host, "[::1]:7000");
   const auto v6 = body_of(h->handle(req));
-  EXPECT_TRUE(std::string(v6.at("meta").at("next_page_url").as_string()).starts_with("http://[::1]:7000/v1/"));
+  EXPECT_TRUE(
+      std::string(v6.at("meta").at("next_page_url").as_string()).starts_with("http://[::1]:7000/v1/"));
   req.erase(http::field::host);
   expect_twilio_error(h->handle(req), http::status::bad_request, 20001);
 }
@@ -314,7 +329,8 @@ TEST(FlexSandboxPaging, TokensAreBoundToTheirSegmentFilter) {
   EXPECT_EQ(get(*h, std::string(list_path) + "?PageSize=5&" + token).result(), http::status::ok);
   // The page size may change between pages; the filter may not.
   EXPECT_EQ(get(*h, std::string(list_path) + "?PageSize=9&" + token).result(), http::status::ok);
-  expect_twilio_error(get(*h, std::string(list_path) + "?SegmentId=x&" + token), http::status::bad_request, 20001);
+  expect_twilio_error(get(*h, std::string(list_path) + "?SegmentId=x&" + token), http::status::bad_request,
+                      20001);
 }
 
 TEST_F(FlexSandbox, SegmentIdListsTheConversationsWithThatSegment) {
@@ -330,11 +346,13 @@ TEST_F(FlexSandbox, SegmentIdListsTheConversationsWithThatSegment) {
     ++checked;
   }
   EXPECT_EQ(checked, 5);
-  const auto none = body_of(get(h(), std::string(list_path) + "?SegmentId=02dd8a65-c9e3-550b-9e98-5b11abb9b3a4"));
+  const auto none =
+      body_of(get(h(), std::string(list_path) + "?SegmentId=02dd8a65-c9e3-550b-9e98-5b11abb9b3a4"));
   EXPECT_TRUE(none.at("conversations").as_array().empty());
   EXPECT_TRUE(none.at("meta").at("next_page_url").is_null());
   EXPECT_EQ(none.at("meta").at("url"),
-            "http://127.0.0.1:9102/v1/Insights/Conversations?SegmentId=02dd8a65-c9e3-550b-9e98-5b11abb9b3a4&PageSize=50&Page=0");
+            "http://127.0.0.1:9102/v1/Insights/"
+            "Conversations?SegmentId=02dd8a65-c9e3-550b-9e98-5b11abb9b3a4&PageSize=50&Page=0");
 }
 
 // --- test hooks --------------------------------------------------------------------------------

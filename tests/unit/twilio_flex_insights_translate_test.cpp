@@ -13,7 +13,9 @@ namespace {
 
 namespace json = boost::json;
 
-upstream::endpoint endpoint_of(const std::string& base_url) { return upstream::parse_endpoint(base_url).value(); }
+upstream::endpoint endpoint_of(const std::string& base_url) {
+  return upstream::parse_endpoint(base_url).value();
+}
 
 // The vendor's own example (seed excerpt and OpenAPI readFull), segments as documented.
 const char* example_record = R"({
@@ -71,25 +73,38 @@ TEST(FlexMapping, DerivedFieldsFollowTheSegments) {
       {"listed latest first",
        R"([{"timestamp": "2024-01-01T10:05:00.000Z", "talk_time": 30, "agent_name": "Ann Lee"},
            {"timestamp": "2024-01-01T10:00:00.000Z", "talk_time": 200, "agent_name": "ann lee"}])",
-       "2024-01-01T10:00:00.000Z", "2024-01-01T10:05:30.000Z", 230'000, {"Ann Lee"}},
+       "2024-01-01T10:00:00.000Z",
+       "2024-01-01T10:05:30.000Z",
+       230'000,
+       {"Ann Lee"}},
       {"latest segment without talk time",
        R"([{"timestamp": "2024-01-01T10:00:00.000Z", "talk_time": 20},
            {"timestamp": "2024-01-01T10:01:00.000Z", "talk_time": null, "agent_name": "Bob"}])",
-       "2024-01-01T10:00:00.000Z", {}, {}, {"Bob"}},
+       "2024-01-01T10:00:00.000Z",
+       {},
+       {},
+       {"Bob"}},
       {"same start: the longer leg ends it",
        R"([{"timestamp": "2024-01-01T10:00:00+02:00", "talk_time": 5},
            {"timestamp": "2024-01-01T08:00:00Z", "talk_time": 7.5}])",
-       "2024-01-01T08:00:00.000Z", "2024-01-01T08:00:07.500Z", 12'500, {}},
+       "2024-01-01T08:00:00.000Z",
+       "2024-01-01T08:00:07.500Z",
+       12'500,
+       {}},
       {"unreadable timestamp and junk entries",
        R"([{"timestamp": "yesterday", "talk_time": 3, "agent_name": ""}, 7, "x",
            {"timestamp": "2024-02-01T00:00:00.000Z", "talk_time": 4, "agent_name": null}])",
-       "2024-02-01T00:00:00.000Z", "2024-02-01T00:00:04.000Z", 7'000, {}},
+       "2024-02-01T00:00:00.000Z",
+       "2024-02-01T00:00:04.000Z",
+       7'000,
+       {}},
   };
   for (const auto& k : cases) {
-    auto c = to_conversation(json::parse(std::string(R"({"conversation_id": "c1", "segments": )") + k.segments + "}"),
-                             "flex");
+    auto c = to_conversation(
+        json::parse(std::string(R"({"conversation_id": "c1", "segments": )") + k.segments + "}"), "flex");
     ASSERT_TRUE(c) << k.name;
-    EXPECT_EQ(c->started_at ? std::optional(format_rfc3339_ms(*c->started_at)) : std::nullopt, k.started) << k.name;
+    EXPECT_EQ(c->started_at ? std::optional(format_rfc3339_ms(*c->started_at)) : std::nullopt, k.started)
+        << k.name;
     EXPECT_EQ(c->ended_at ? std::optional(format_rfc3339_ms(*c->ended_at)) : std::nullopt, k.ended) << k.name;
     EXPECT_EQ(c->duration_ms, k.duration_ms) << k.name;
     std::vector<std::string> agents;
@@ -138,7 +153,8 @@ TEST(FlexPage, LastPageAndEmptyPage) {
     EXPECT_FALSE(page->page.next.has_value()) << last;
   }
   // meta.key names where the records are.
-  auto keyed = read_page(json::parse(R"({"items": [{"conversation_id": "a"}], "meta": {"key": "items"}})"), "f", local, first);
+  auto keyed = read_page(json::parse(R"({"items": [{"conversation_id": "a"}], "meta": {"key": "items"}})"),
+                         "f", local, first);
   ASSERT_TRUE(keyed);
   EXPECT_EQ(keyed->page.records.size(), 1u);
 }
@@ -158,8 +174,10 @@ TEST(FlexPage, RefusesLinksToAnyOtherOrigin) {
   }
   // The default port counts as the same origin when spelled out.
   auto https = endpoint_of("https://flex-api.twilio.com");
-  json::object body{{"conversations", json::array{}},
-                    {"meta", json::object{{"next_page_url", "https://flex-api.twilio.com:443/v1/Insights/Conversations?PageToken=PT2"}}}};
+  json::object body{
+      {"conversations", json::array{}},
+      {"meta", json::object{{"next_page_url",
+                             "https://flex-api.twilio.com:443/v1/Insights/Conversations?PageToken=PT2"}}}};
   auto page = read_page(json::value(body), "f", https, first);
   ASSERT_TRUE(page) << page.error().message;
   EXPECT_EQ(page->page.next, "/v1/Insights/Conversations?PageToken=PT2");
@@ -192,12 +210,13 @@ TEST(FlexTargets, PushesDownOnlySegmentIdAndKnowsWhatItLacks) {
   EXPECT_EQ(pushed_down(q), only_segment);
   EXPECT_TRUE(pushed_down(parse_list_query("agent=x").value()).none());
   const filter_set absent = absent_filters();
-  for (filter f : {filter::created_after, filter::updated_before, filter::title, filter::title_prefix,
-                   filter::platform, filter::language, filter::channel, filter::owner_id, filter::user_id,
-                   filter::person_id})
+  for (filter f :
+       {filter::created_after, filter::updated_before, filter::title, filter::title_prefix, filter::platform,
+        filter::language, filter::channel, filter::owner_id, filter::user_id, filter::person_id})
     EXPECT_TRUE(absent.test(static_cast<std::size_t>(f))) << to_string(f);
-  for (filter f : {filter::started_after, filter::started_before, filter::min_duration_ms, filter::max_duration_ms,
-                   filter::agent, filter::account_id, filter::segment_id, filter::id})
+  for (filter f :
+       {filter::started_after, filter::started_before, filter::min_duration_ms, filter::max_duration_ms,
+        filter::agent, filter::account_id, filter::segment_id, filter::id})
     EXPECT_FALSE(absent.test(static_cast<std::size_t>(f))) << to_string(f);
 }
 
@@ -244,7 +263,8 @@ TEST(FlexConfig, NeedsBasicCredentialsAndAValidPageSize) {
   no_password.auth.password = config::secret("");
   EXPECT_FALSE(make_adapter(no_password));
 
-  for (const char* bad : {R"({"page_size": 0})", R"({"page_size": 1001})", R"({"page_size": "50"})", R"({"colour": 1})"}) {
+  for (const char* bad :
+       {R"({"page_size": 0})", R"({"page_size": 1001})", R"({"page_size": "50"})", R"({"colour": 1})"}) {
     auto cfg = flex_config();
     cfg.options = json::parse(bad).as_object();
     auto r = make_adapter(cfg);

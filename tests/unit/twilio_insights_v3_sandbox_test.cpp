@@ -15,9 +15,9 @@
 #include <set>
 #include <thread>
 
+#include <gtest/gtest.h>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <gtest/gtest.h>
 
 namespace cgw::sandbox::twilio_insights_v3 {
 namespace {
@@ -26,7 +26,8 @@ using record = json::object;
 
 constexpr std::string_view query_path = "/v3/InsightsDomains/Conversations/Query";
 constexpr std::string_view metadata_path = "/v3/InsightsDomains/Conversations/Metadata";
-constexpr std::string_view basic = "Basic QUNzYW5kYm94OnNhbmRib3gtaW5zaWdodHMtc2VjcmV0";  // ACsandbox:sandbox-insights-secret
+constexpr std::string_view basic =
+    "Basic QUNzYW5kYm94OnNhbmRib3gtaW5zaWdodHMtc2VjcmV0";  // ACsandbox:sandbox-insights-secret
 
 options small(std::uint32_t records, std::uint32_t per_minute = 0) {
   options o;
@@ -55,7 +56,9 @@ response post(handler& h, const std::string& body, const std::string& query_stri
   return h.handle(req);
 }
 
-json::object body_of(const response& res) { return json::parse(res.body()).as_object(); }
+json::object body_of(const response& res) {
+  return json::parse(res.body()).as_object();
+}
 
 // A query body around a `query` object given as JSON text.
 std::string body(const std::string& query_json) {
@@ -78,7 +81,8 @@ std::string url_encoded(std::string_view s) {
 }
 
 // Every item of a query, following nextToken; checks the envelope of each page on the way.
-std::vector<record> walk(handler& h, const std::string& query_json, unsigned page_size = 100, unsigned* pages = nullptr) {
+std::vector<record> walk(handler& h, const std::string& query_json, unsigned page_size = 100,
+                         unsigned* pages = nullptr) {
   std::vector<record> out;
   auto res = post(h, body(query_json), "?pageSize=" + std::to_string(page_size));
   for (unsigned n = 1; n < 10'000; ++n) {
@@ -100,7 +104,9 @@ std::vector<record> walk(handler& h, const std::string& query_json, unsigned pag
   return out;
 }
 
-std::string id_of(const record& r) { return std::string(r.at("Id").as_string()); }
+std::string id_of(const record& r) {
+  return std::string(r.at("Id").as_string());
+}
 
 std::vector<std::string> ids_of(const std::vector<record>& records) {
   std::vector<std::string> ids;
@@ -185,7 +191,8 @@ TEST_F(InsightsSandbox, DatasetIsDeterministicAndVaried) {
   EXPECT_EQ(ids.size(), data().size());
   EXPECT_GT(std::count_if(dates.begin(), dates.end(), [](const auto& d) { return d.second > 1; }), 20);
   for (const auto& [what, n] : counts) EXPECT_GT(n, 0) << what;
-  for (const auto* c : {"voice", "Voice", "chat", "sms", "email", "video", "whatsapp"}) EXPECT_TRUE(channels.contains(c)) << c;
+  for (const auto* c : {"voice", "Voice", "chat", "sms", "email", "video", "whatsapp"})
+    EXPECT_TRUE(channels.contains(c)) << c;
 }
 
 TEST_F(InsightsSandbox, MetadataListsTheCube) {
@@ -201,7 +208,8 @@ TEST_F(InsightsSandbox, MetadataListsTheCube) {
     types[std::string(d.at("name").as_string())] = d.at("type").as_string();
     EXPECT_TRUE(d.at("description").is_string());
   }
-  for (const auto* name : {"Id", "DateCreated", "Languages", "Channels", "OperatorResult.Value", "Duration", "AgentNames"})
+  for (const auto* name :
+       {"Id", "DateCreated", "Languages", "Channels", "OperatorResult.Value", "Duration", "AgentNames"})
     EXPECT_TRUE(types.contains(name)) << name;
   EXPECT_EQ(types["DateCreated"], "date");
   EXPECT_EQ(types["Duration"], "number");
@@ -212,7 +220,8 @@ TEST_F(InsightsSandbox, MetadataListsTheCube) {
   auto o = small(5);
   o.omit_dimensions = {"Languages", "Duration"};
   auto lacking = make_handler(o);
-  const auto dims = body_of(get(*lacking, std::string(metadata_path))).at("cubes").at(0).at("dimensions").as_array();
+  const auto dims =
+      body_of(get(*lacking, std::string(metadata_path))).at("cubes").at(0).at("dimensions").as_array();
   EXPECT_EQ(dims.size(), types.size() - 2);
   for (const auto& d : dims) EXPECT_NE(d.at("name"), "Languages");
   const auto refused = post(*lacking, body(R"({"dimensions": ["Id", "Languages"]})"));
@@ -260,11 +269,14 @@ TEST_F(InsightsSandbox, LastPagesEndBothWays) {
 
 TEST_F(InsightsSandbox, PageSizeDefaultsAndCaps) {
   EXPECT_EQ(body_of(post(h(), body(R"({"dimensions": ["Id"]})"))).at("meta").at("pageSize"), 50);
-  EXPECT_EQ(body_of(post(h(), body(R"({"dimensions": ["Id"]})"), "?pageSize=5000")).at("meta").at("pageSize"), 1000);
+  EXPECT_EQ(body_of(post(h(), body(R"({"dimensions": ["Id"]})"), "?pageSize=5000")).at("meta").at("pageSize"),
+            1000);
   auto o = small(30);
   o.max_page_size = 8;
   auto capped = make_handler(o);
-  EXPECT_EQ(body_of(post(*capped, body(R"({"dimensions": ["Id"]})"), "?pageSize=20")).at("items").as_array().size(), 8u);
+  EXPECT_EQ(
+      body_of(post(*capped, body(R"({"dimensions": ["Id"]})"), "?pageSize=20")).at("items").as_array().size(),
+      8u);
   EXPECT_EQ(walk(*capped, R"({"dimensions": ["Id"]})", 8).size(), 30u);
 }
 
@@ -272,13 +284,15 @@ TEST_F(InsightsSandbox, RefusesTokensItDidNotIssue) {
   const auto first = body_of(post(h(), body(R"({"dimensions": ["Id"]})"), "?pageSize=3"));
   const std::string token(first.at("meta").at("nextToken").as_string());
   EXPECT_EQ(token.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="),
-            std::string::npos) << token;  // base64, as Twilio's are
+            std::string::npos)
+      << token;  // base64, as Twilio's are
   EXPECT_EQ(token.size() % 4, 0u) << token;
-  EXPECT_EQ(get(h(), std::string(query_path) + "?pageToken=" + url_encoded(token)).result(), http::status::ok);
+  EXPECT_EQ(get(h(), std::string(query_path) + "?pageToken=" + url_encoded(token)).result(),
+            http::status::ok);
   std::string tampered = token;
   tampered[tampered.size() / 2] = tampered[tampered.size() / 2] == 'A' ? 'B' : 'A';
-  for (const std::string& bad : {url_encoded(tampered), std::string("eyJwYWdlIjoyLCJxdWVyeSI6ImJvb2tzIn0="), std::string("x"),
-                                 std::string("")}) {
+  for (const std::string& bad : {url_encoded(tampered), std::string("eyJwYWdlIjoyLCJxdWVyeSI6ImJvb2tzIn0="),
+                                 std::string("x"), std::string("")}) {
     const auto res = get(h(), std::string(query_path) + "?pageToken=" + bad);
     ASSERT_EQ(res.result(), http::status::bad_request) << bad;
     const auto error = body_of(res);
@@ -299,7 +313,8 @@ TEST(InsightsSandboxTokens, ExpireAfterTheirLifetime) {
   o.token_ttl_ms = 30;
   auto h = make_handler(o);
   const auto first = body_of(post(*h, body(R"({"dimensions": ["Id"]})"), "?pageSize=5"));
-  const std::string target = std::string(query_path) + "?pageToken=" + url_encoded(first.at("meta").at("nextToken").as_string());
+  const std::string target =
+      std::string(query_path) + "?pageToken=" + url_encoded(first.at("meta").at("nextToken").as_string());
   EXPECT_EQ(get(*h, target).result(), http::status::ok);
   std::this_thread::sleep_for(std::chrono::milliseconds(60));
   const auto expired = get(*h, target);
@@ -318,43 +333,68 @@ TEST_F(InsightsSandbox, EveryComparisonOnEveryType) {
   const std::string shifted = format_rfc3339_us(mid + 7'200'000'000LL).substr(0, 26) + "+02:00";
   const std::int64_t d = 600'000;
 
-  EXPECT_EQ(selected(R"([{"op": "AND", "expressions": [{"op": "EQ", "field": "Id", "values": [")" + id + R"("]}]}])"),
+  EXPECT_EQ(selected(R"([{"op": "AND", "expressions": [{"op": "EQ", "field": "Id", "values": [")" + id +
+                     R"("]}]}])"),
             (std::vector<std::string>{id}));
-  EXPECT_EQ(selected(R"([{"op": "AND", "expressions": [{"op": "NE", "field": "Id", "values": [")" + id + R"("]}]}])"),
+  EXPECT_EQ(selected(R"([{"op": "AND", "expressions": [{"op": "NE", "field": "Id", "values": [")" + id +
+                     R"("]}]}])"),
             expected([&](const record& r) { return id_of(r) != id; }));
-  EXPECT_EQ(selected(R"([{"op": "AND", "expressions": [{"op": "GT", "field": "DateCreated", "values": [")" + shifted + R"("]}]}])"),
+  EXPECT_EQ(selected(R"([{"op": "AND", "expressions": [{"op": "GT", "field": "DateCreated", "values": [")" +
+                     shifted + R"("]}]}])"),
             expected([&](const record& r) { return *created(r) > mid; }));
-  EXPECT_EQ(selected(R"([{"op": "AND", "expressions": [{"op": "EQ", "field": "DateCreated", "values": [")" + shifted + R"("]}]}])"),
+  EXPECT_EQ(selected(R"([{"op": "AND", "expressions": [{"op": "EQ", "field": "DateCreated", "values": [")" +
+                     shifted + R"("]}]}])"),
             expected([&](const record& r) { return *created(r) == mid; }));
-  EXPECT_EQ(selected(R"([{"op": "AND", "expressions": [{"op": "LT", "field": "DateCreated", "values": [")" + at + R"("]}]}])"),
+  EXPECT_EQ(selected(R"([{"op": "AND", "expressions": [{"op": "LT", "field": "DateCreated", "values": [")" +
+                     at + R"("]}]}])"),
             expected([&](const record& r) { return *created(r) < mid; }));
   // Numbers compare numerically ("900000" > "5000000" as text): nulls never match, NE included.
-  EXPECT_EQ(selected(R"([{"op": "AND", "expressions": [{"op": "GT", "field": "Duration", "values": ["600000"]}]}])"),
-            expected([&](const record& r) { return duration(r) && *duration(r) > d; }));
-  EXPECT_EQ(selected(R"([{"op": "AND", "expressions": [{"op": "LT", "field": "Duration", "values": ["600000.5"]}]}])"),
-            expected([&](const record& r) { return duration(r) && *duration(r) <= d; }));
-  EXPECT_EQ(selected(R"([{"op": "AND", "expressions": [{"op": "NE", "field": "OperatorResult.Value", "values": ["positive"]}]}])"),
-            expected([&](const record& r) { return sentiment(r) && *sentiment(r) != "positive"; }));
+  EXPECT_EQ(
+      selected(
+          R"([{"op": "AND", "expressions": [{"op": "GT", "field": "Duration", "values": ["600000"]}]}])"),
+      expected([&](const record& r) { return duration(r) && *duration(r) > d; }));
+  EXPECT_EQ(
+      selected(
+          R"([{"op": "AND", "expressions": [{"op": "LT", "field": "Duration", "values": ["600000.5"]}]}])"),
+      expected([&](const record& r) { return duration(r) && *duration(r) <= d; }));
+  EXPECT_EQ(
+      selected(
+          R"([{"op": "AND", "expressions": [{"op": "NE", "field": "OperatorResult.Value", "values": ["positive"]}]}])"),
+      expected([&](const record& r) { return sentiment(r) && *sentiment(r) != "positive"; }));
   // Lists match when any element does; an empty list matches nothing.
-  const auto has = [](const std::vector<std::string>& v, std::string_view x) { return std::find(v.begin(), v.end(), x) != v.end(); };
-  EXPECT_EQ(selected(R"([{"op": "AND", "expressions": [{"op": "IN", "field": "Languages", "values": ["fr-FR", "de-DE"]}]}])"),
-            expected([&](const record& r) { auto l = list(r, "Languages"); return has(l, "fr-FR") || has(l, "de-DE"); }));
-  EXPECT_EQ(selected(R"([{"op": "AND", "expressions": [{"op": "NE", "field": "Channels", "values": ["voice"]}]}])"),
-            expected([&](const record& r) {
-              auto c = list(r, "Channels");
-              return std::any_of(c.begin(), c.end(), [](const std::string& x) { return x != "voice"; });
-            }));
-  EXPECT_EQ(selected(R"([{"op": "AND", "expressions": [{"op": "EQ", "field": "Channels", "values": ["voice"]}]}])"),
-            expected([&](const record& r) { return has(list(r, "Channels"), "voice"); }));  // case-sensitive: not "Voice"
-  EXPECT_EQ(selected(R"([{"op": "AND", "expressions": [{"op": "GT", "field": "AgentNames", "values": ["L"]}]}])"),
-            expected([&](const record& r) {
-              auto n = list(r, "AgentNames");
-              return std::any_of(n.begin(), n.end(), [](const std::string& x) { return x > "L"; });
-            }));
+  const auto has = [](const std::vector<std::string>& v, std::string_view x) {
+    return std::find(v.begin(), v.end(), x) != v.end();
+  };
+  EXPECT_EQ(
+      selected(
+          R"([{"op": "AND", "expressions": [{"op": "IN", "field": "Languages", "values": ["fr-FR", "de-DE"]}]}])"),
+      expected([&](const record& r) {
+        auto l = list(r, "Languages");
+        return has(l, "fr-FR") || has(l, "de-DE");
+      }));
+  EXPECT_EQ(
+      selected(R"([{"op": "AND", "expressions": [{"op": "NE", "field": "Channels", "values": ["voice"]}]}])"),
+      expected([&](const record& r) {
+        auto c = list(r, "Channels");
+        return std::any_of(c.begin(), c.end(), [](const std::string& x) { return x != "voice"; });
+      }));
+  EXPECT_EQ(
+      selected(R"([{"op": "AND", "expressions": [{"op": "EQ", "field": "Channels", "values": ["voice"]}]}])"),
+      expected([&](const record& r) {
+        return has(list(r, "Channels"), "voice");
+      }));  // case-sensitive: not "Voice"
+  EXPECT_EQ(
+      selected(R"([{"op": "AND", "expressions": [{"op": "GT", "field": "AgentNames", "values": ["L"]}]}])"),
+      expected([&](const record& r) {
+        auto n = list(r, "AgentNames");
+        return std::any_of(n.begin(), n.end(), [](const std::string& x) { return x > "L"; });
+      }));
 }
 
 TEST_F(InsightsSandbox, GroupsCombineAtBothLevels) {
-  const auto has = [](const std::vector<std::string>& v, std::string_view x) { return std::find(v.begin(), v.end(), x) != v.end(); };
+  const auto has = [](const std::vector<std::string>& v, std::string_view x) {
+    return std::find(v.begin(), v.end(), x) != v.end();
+  };
   const auto positive = [&](const record& r) { return sentiment(r) == "positive"; };
   const auto chat = [&](const record& r) { return has(list(r, "Channels"), "chat"); };
   const auto long_call = [&](const record& r) { return duration(r) && *duration(r) > 1'800'000; };
@@ -363,22 +403,30 @@ TEST_F(InsightsSandbox, GroupsCombineAtBothLevels) {
   const std::string is_long = R"({"op": "GT", "field": "Duration", "values": ["1800000"]})";
 
   // Top-level groups are ANDed; OR inside a group.
-  EXPECT_EQ(selected("[{\"op\": \"OR\", \"expressions\": [" + is_positive + ", " + is_chat + "]}, {\"expressions\": [" + is_long + "]}]"),
+  EXPECT_EQ(selected("[{\"op\": \"OR\", \"expressions\": [" + is_positive + ", " + is_chat +
+                     "]}, {\"expressions\": [" + is_long + "]}]"),
             expected([&](const record& r) { return (positive(r) || chat(r)) && long_call(r); }));
   // Comparisons at the top level, and AND/OR over a field's values.
   EXPECT_EQ(selected("[" + is_positive + ", " + is_long + "]"),
             expected([&](const record& r) { return positive(r) && long_call(r); }));
-  EXPECT_EQ(selected(R"([{"op": "OR", "field": "OperatorResult.Value", "values": ["positive", "neutral"]}])"),
-            expected([&](const record& r) { return sentiment(r) == "positive" || sentiment(r) == "neutral"; }));
-  EXPECT_EQ(selected(R"([{"op": "AND", "expressions": [{"op": "AND", "field": "AgentNames", "values": ["Ada Lovelace", "Alan Turing"]}]}])"),
-            expected([&](const record& r) {
-              auto n = list(r, "AgentNames");
-              return has(n, "Ada Lovelace") && has(n, "Alan Turing");
-            }));
+  EXPECT_EQ(
+      selected(R"([{"op": "OR", "field": "OperatorResult.Value", "values": ["positive", "neutral"]}])"),
+      expected([&](const record& r) { return sentiment(r) == "positive" || sentiment(r) == "neutral"; }));
+  EXPECT_EQ(
+      selected(
+          R"([{"op": "AND", "expressions": [{"op": "AND", "field": "AgentNames", "values": ["Ada Lovelace", "Alan Turing"]}]}])"),
+      expected([&](const record& r) {
+        auto n = list(r, "AgentNames");
+        return has(n, "Ada Lovelace") && has(n, "Alan Turing");
+      }));
   // Nested groups inside expressions.
-  EXPECT_EQ(selected("[{\"op\": \"AND\", \"expressions\": [{\"op\": \"OR\", \"expressions\": [" + is_chat + ", " + is_long +
-                     "]}, {\"op\": \"NE\", \"field\": \"OperatorResult.Value\", \"values\": [\"negative\"]}]}]"),
-            expected([&](const record& r) { return (chat(r) || long_call(r)) && sentiment(r) && *sentiment(r) != "negative"; }));
+  EXPECT_EQ(
+      selected("[{\"op\": \"AND\", \"expressions\": [{\"op\": \"OR\", \"expressions\": [" + is_chat + ", " +
+               is_long +
+               "]}, {\"op\": \"NE\", \"field\": \"OperatorResult.Value\", \"values\": [\"negative\"]}]}]"),
+      expected([&](const record& r) {
+        return (chat(r) || long_call(r)) && sentiment(r) && *sentiment(r) != "negative";
+      }));
   // Empty groups: AND holds, OR does not.
   EXPECT_EQ(selected(R"([{"op": "AND", "expressions": []}])").size(), data().size());
   EXPECT_TRUE(selected(R"([{"op": "OR", "expressions": []}])").empty());
@@ -388,7 +436,8 @@ TEST_F(InsightsSandbox, GroupsCombineAtBothLevels) {
 
 TEST_F(InsightsSandbox, OrdersByEveryKeyWithNullsLast) {
   const auto got = walk(h(), R"({"dimensions": ["Id", "Duration", "DateCreated"],
-      "orderBy": [{"field": "Duration", "direction": "DESC"}, {"field": "DateCreated", "direction": "ASC"}]})", 250);
+      "orderBy": [{"field": "Duration", "direction": "DESC"}, {"field": "DateCreated", "direction": "ASC"}]})",
+                        250);
   ASSERT_EQ(got.size(), data().size());
   bool seen_null = false, some_tie = false;
   for (std::size_t i = 1; i < got.size(); ++i) {
@@ -409,7 +458,9 @@ TEST_F(InsightsSandbox, OrdersByEveryKeyWithNullsLast) {
   EXPECT_TRUE(seen_null);
   EXPECT_TRUE(some_tie);
   // Ascending: nulls still last.
-  const auto asc = walk(h(), R"({"dimensions": ["Id", "Duration"], "orderBy": [{"field": "Duration", "direction": "ASC"}]})", 1000);
+  const auto asc = walk(
+      h(), R"({"dimensions": ["Id", "Duration"], "orderBy": [{"field": "Duration", "direction": "ASC"}]})",
+      1000);
   EXPECT_TRUE(duration(asc.front()).has_value());
   EXPECT_FALSE(duration(asc.back()).has_value());
   // Lists order by their first element; ties keep a stable order across page sizes.
@@ -451,23 +502,31 @@ TEST_F(InsightsSandbox, RefusesMalformedQueriesWith400) {
       {body(R"({"dimensions": ["Id"], "filters": {}})"), "query.filters: expected an array"},
       {body(R"({"dimensions": ["Id"], "filters": [{"op": "XOR", "expressions": []}]})"),
        "query.filters[0].op: expected one of AND, OR, EQ, NE, GT, LT, IN"},
-      {body(R"({"dimensions": ["Id"], "filters": [{"op": "AND", "expressions": [{"field": "Id", "values": ["x"]}]}]})"),
+      {body(
+           R"({"dimensions": ["Id"], "filters": [{"op": "AND", "expressions": [{"field": "Id", "values": ["x"]}]}]})"),
        "query.filters[0].expressions[0].op: required"},
-      {body(R"({"dimensions": ["Id"], "filters": [{"op": "AND", "expressions": [{"op": "EQ", "field": "Id", "values": ["a", "b"]}]}]})"),
+      {body(
+           R"({"dimensions": ["Id"], "filters": [{"op": "AND", "expressions": [{"op": "EQ", "field": "Id", "values": ["a", "b"]}]}]})"),
        "query.filters[0].expressions[0].values: this operator takes exactly one value"},
-      {body(R"({"dimensions": ["Id"], "filters": [{"op": "AND", "expressions": [{"op": "IN", "field": "Id", "values": []}]}]})"),
+      {body(
+           R"({"dimensions": ["Id"], "filters": [{"op": "AND", "expressions": [{"op": "IN", "field": "Id", "values": []}]}]})"),
        "query.filters[0].expressions[0].values: at least one value is required"},
-      {body(R"({"dimensions": ["Id"], "filters": [{"op": "AND", "expressions": [{"op": "IN", "field": "Id", "values": [1]}]}]})"),
+      {body(
+           R"({"dimensions": ["Id"], "filters": [{"op": "AND", "expressions": [{"op": "IN", "field": "Id", "values": [1]}]}]})"),
        "query.filters[0].expressions[0].values[0]: expected a string"},
-      {body(R"({"dimensions": ["Id"], "filters": [{"op": "AND", "expressions": [{"op": "GT", "field": "DateCreated", "values": ["yesterday"]}]}]})"),
+      {body(
+           R"({"dimensions": ["Id"], "filters": [{"op": "AND", "expressions": [{"op": "GT", "field": "DateCreated", "values": ["yesterday"]}]}]})"),
        "query.filters[0].expressions[0].values[0]: not an RFC 3339 date"},
-      {body(R"({"dimensions": ["Id"], "filters": [{"op": "AND", "expressions": [{"op": "LT", "field": "Duration", "values": ["1e"]}]}]})"),
+      {body(
+           R"({"dimensions": ["Id"], "filters": [{"op": "AND", "expressions": [{"op": "LT", "field": "Duration", "values": ["1e"]}]}]})"),
        "query.filters[0].expressions[0].values[0]: not a number"},
-      {body(R"({"dimensions": ["Id"], "filters": [{"op": "EQ", "field": "Colour", "values": ["red"], "expressions": []}]})"),
+      {body(
+           R"({"dimensions": ["Id"], "filters": [{"op": "EQ", "field": "Colour", "values": ["red"], "expressions": []}]})"),
        "query.filters[0].field: unknown dimension Colour"},
       {body(R"({"dimensions": ["Id"], "filters": [{"op": "AND"}]})"),
        "query.filters[0]: AND and OR need expressions, or a field with values"},
-      {body(R"({"dimensions": ["Id"], "filters": [{"op": "AND", "expressions": [], "values": ["x"], "extra": 1}]})"),
+      {body(
+           R"({"dimensions": ["Id"], "filters": [{"op": "AND", "expressions": [], "values": ["x"], "extra": 1}]})"),
        "query.filters[0].extra: unknown key"},
       {body(R"({"dimensions": ["Id"], "orderBy": [{"field": "Id", "direction": "desc"}]})"),
        "query.orderBy[0].direction: expected ASC or DESC"},
@@ -486,12 +545,16 @@ TEST_F(InsightsSandbox, RefusesMalformedQueriesWith400) {
   }
   std::string deep = R"({"op": "EQ", "field": "Id", "values": ["x"]})";
   for (int i = 0; i < 12; ++i) deep = R"({"op": "AND", "expressions": [)" + deep + "]}";
-  EXPECT_EQ(post(h(), body(R"({"dimensions": ["Id"], "filters": [)" + deep + "]}")).result(), http::status::bad_request);
+  EXPECT_EQ(post(h(), body(R"({"dimensions": ["Id"], "filters": [)" + deep + "]}")).result(),
+            http::status::bad_request);
   for (const char* size : {"?pageSize=0", "?pageSize=-1", "?pageSize=ten"})
     EXPECT_EQ(post(h(), body(R"({"dimensions": ["Id"]})"), size).result(), http::status::bad_request) << size;
-  EXPECT_EQ(post(h(), body(R"({"dimensions": ["Id"]})"), "", "").result(), http::status::unsupported_media_type);
-  EXPECT_EQ(post(h(), body(R"({"dimensions": ["Id"]})"), "", "text/plain").result(), http::status::unsupported_media_type);
-  EXPECT_EQ(post(h(), body(R"({"dimensions": ["Id"]})"), "", "application/json; charset=utf-8").result(), http::status::ok);
+  EXPECT_EQ(post(h(), body(R"({"dimensions": ["Id"]})"), "", "").result(),
+            http::status::unsupported_media_type);
+  EXPECT_EQ(post(h(), body(R"({"dimensions": ["Id"]})"), "", "text/plain").result(),
+            http::status::unsupported_media_type);
+  EXPECT_EQ(post(h(), body(R"({"dimensions": ["Id"]})"), "", "application/json; charset=utf-8").result(),
+            http::status::ok);
 }
 
 TEST_F(InsightsSandbox, UnknownPathsAndMethods) {
@@ -538,7 +601,8 @@ TEST_F(InsightsSandbox, PageLoopKeepsTheSameNextToken) {
   EXPECT_TRUE(body_of(first).at("items").as_array().empty());
   const std::string token(body_of(first).at("meta").at("nextToken").as_string());
   for (int hop = 0; hop < 3; ++hop) {
-    const auto res = h().page_loop(vendor_request(http::verb::get, std::string(query_path) + "?pageToken=" + url_encoded(token)));
+    const auto res = h().page_loop(
+        vendor_request(http::verb::get, std::string(query_path) + "?pageToken=" + url_encoded(token)));
     ASSERT_EQ(res.result(), http::status::ok) << res.body();
     EXPECT_TRUE(body_of(res).at("items").as_array().empty());
     EXPECT_EQ(body_of(res).at("meta").at("nextToken"), json::value(token));
@@ -556,8 +620,9 @@ TEST_F(InsightsSandbox, PageLoopKeepsTheSameNextToken) {
 
 TEST(InsightsSandboxAuth, BasicAuthOrA401InTwiliosShape) {
   auto h = make_handler(small(5));
-  for (const std::string_view auth : {std::string_view(""), std::string_view("Basic QUNzYW5kYm94Ondyb25n"),
-                                      std::string_view("Bearer sandbox-insights-secret"), std::string_view("Basic !!")}) {
+  for (const std::string_view auth :
+       {std::string_view(""), std::string_view("Basic QUNzYW5kYm94Ondyb25n"),
+        std::string_view("Bearer sandbox-insights-secret"), std::string_view("Basic !!")}) {
     const auto res = get(*h, std::string(metadata_path), auth);
     ASSERT_EQ(res.result(), http::status::unauthorized) << auth;
     const auto error = body_of(res);
@@ -565,7 +630,9 @@ TEST(InsightsSandboxAuth, BasicAuthOrA401InTwiliosShape) {
     EXPECT_EQ(error.at("httpStatusCode"), 401);
     EXPECT_FALSE(res[http::field::www_authenticate].empty());
   }
-  EXPECT_EQ(get(*h, std::string(metadata_path), "basic QUNzYW5kYm94OnNhbmRib3gtaW5zaWdodHMtc2VjcmV0").result(), http::status::ok);
+  EXPECT_EQ(
+      get(*h, std::string(metadata_path), "basic QUNzYW5kYm94OnNhbmRib3gtaW5zaWdodHMtc2VjcmV0").result(),
+      http::status::ok);
 }
 
 TEST(InsightsSandboxBudget, RateHeadersOnEveryAnswerAnd429WhenSpent) {
@@ -589,7 +656,8 @@ TEST(InsightsSandboxBudget, RateHeadersOnEveryAnswerAnd429WhenSpent) {
   EXPECT_GE(std::stoi(std::string(limited["X-RateLimit-Reset"])), 1);
 
   auto unlimited = make_handler(small(5, 0));
-  for (int i = 0; i < 50; ++i) ASSERT_EQ(get(*unlimited, std::string(metadata_path)).result(), http::status::ok);
+  for (int i = 0; i < 50; ++i)
+    ASSERT_EQ(get(*unlimited, std::string(metadata_path)).result(), http::status::ok);
   EXPECT_FALSE(get(*unlimited, std::string(metadata_path))["X-RateLimit-Limit"].empty());
 }
 

@@ -69,26 +69,30 @@ TEST(InsightsMapping, ReadsNestedDimensionsToo) {
 }
 
 TEST(InsightsMapping, AKeyThatIsTheWholeDimensionNameWinsOverTheNestedPath) {
-  for (const auto* text : {R"({"Id": "CA1", "OperatorResult.Value": null, "OperatorResult": {"Value": "negative"}})",
-                           R"({"Id": "CA1", "OperatorResult": {"Value": "negative"}, "OperatorResult.Value": null})"}) {
+  for (const auto* text :
+       {R"({"Id": "CA1", "OperatorResult.Value": null, "OperatorResult": {"Value": "negative"}})",
+        R"({"Id": "CA1", "OperatorResult": {"Value": "negative"}, "OperatorResult.Value": null})"}) {
     auto c = to_conversation(json::parse(text), default_dimensions(), vendor);
     ASSERT_TRUE(c);
     EXPECT_FALSE(c->sentiment) << text;
   }
   // A later holder replaces an earlier one, as the DOM keeps the last of duplicated keys.
-  auto c = to_conversation(json::parse(R"({"Id": "CA1", "OperatorResult": {"Value": "negative"}, "OperatorResult": {}})"),
-                           default_dimensions(), vendor);
+  auto c = to_conversation(
+      json::parse(R"({"Id": "CA1", "OperatorResult": {"Value": "negative"}, "OperatorResult": {}})"),
+      default_dimensions(), vendor);
   ASSERT_TRUE(c);
   EXPECT_FALSE(c->sentiment);
-  auto page = read_page(R"({"items": [{"Id": "CA1", "OperatorResult.Value": null, "OperatorResult": {"Value": "n"}}]})",
-                        default_dimensions(), vendor);
+  auto page = read_page(
+      R"({"items": [{"Id": "CA1", "OperatorResult.Value": null, "OperatorResult": {"Value": "n"}}]})",
+      default_dimensions(), vendor);
   ASSERT_TRUE(page);
   ASSERT_EQ(page->records.size(), 1u);
   EXPECT_FALSE(page->records[0].sentiment);
 }
 
 TEST(InsightsMapping, RefusesItemsWithoutIdAndBadEnvelopes) {
-  EXPECT_FALSE(to_conversation(json::parse(R"({"DateCreated": "2025-01-01T00:00:00Z"})"), default_dimensions(), vendor));
+  EXPECT_FALSE(to_conversation(json::parse(R"({"DateCreated": "2025-01-01T00:00:00Z"})"),
+                               default_dimensions(), vendor));
   EXPECT_FALSE(to_conversation(json::parse(R"({"Id": ""})"), default_dimensions(), vendor));
   EXPECT_FALSE(to_conversation(json::parse(R"(["CA1"])"), default_dimensions(), vendor));
   EXPECT_FALSE(read_page(json::parse(R"({"data": []})"), default_dimensions(), vendor));
@@ -119,9 +123,10 @@ TEST(InsightsPage, AbsentAndNullTokensBothEndTheWalk) {
   ASSERT_EQ(page->records.size(), 2u);
   EXPECT_EQ(*page->records[1].raw, (json::object{{"Id", "CA2"}}));  // its own native object
   EXPECT_EQ(page->next, "eyJvIjoyfQ==");
-  for (const auto* last : {R"({"items": [], "meta": {"key": "items", "pageSize": 0}})",
-                           R"({"items": [{"Id": "CA3"}], "meta": {"key": "items", "pageSize": 1, "nextToken": null}})",
-                           R"({"items": [], "meta": {"nextToken": ""}})", R"({"items": []})"}) {
+  for (const auto* last :
+       {R"({"items": [], "meta": {"key": "items", "pageSize": 0}})",
+        R"({"items": [{"Id": "CA3"}], "meta": {"key": "items", "pageSize": 1, "nextToken": null}})",
+        R"({"items": [], "meta": {"nextToken": ""}})", R"({"items": []})"}) {
     auto p = read_page(json::parse(last), dims, vendor);
     ASSERT_TRUE(p) << last;
     EXPECT_FALSE(p->next.has_value()) << last;
@@ -146,10 +151,12 @@ TEST(InsightsMetadata, CollectsDimensionsOfEveryCube) {
 
 TEST(InsightsMetadata, MissingDimensionsBecomeAbsentFields) {
   std::vector<std::pair<field, std::string>> missing;
-  const auto dims = present_in(default_dimensions(), {"Id", "DateCreated", "Channels", "AgentNames"}, &missing);
-  EXPECT_EQ(missing, (std::vector<std::pair<field, std::string>>{{field::language, "Languages"},
-                                                                 {field::duration_ms, "Duration"},
-                                                                 {field::sentiment, "OperatorResult.Value"}}));
+  const auto dims =
+      present_in(default_dimensions(), {"Id", "DateCreated", "Channels", "AgentNames"}, &missing);
+  EXPECT_EQ(missing,
+            (std::vector<std::pair<field, std::string>>{{field::language, "Languages"},
+                                                        {field::duration_ms, "Duration"},
+                                                        {field::sentiment, "OperatorResult.Value"}}));
   EXPECT_FALSE(dims.has(field::language));
   EXPECT_TRUE(dims.has(field::started_at));
   const auto absent = absent_filters(dims);
@@ -173,7 +180,8 @@ TEST(InsightsOptions, DefaultsAndOverrides) {
             (std::vector<std::string>{"Id", "Channels", "Languages", "DateCreated", "Duration", "AgentNames",
                                       "OperatorResult.Value"}));
   auto custom = read_dimension_options(
-      json::parse(R"({"dimensions": {"updated_at": "DateUpdated", "duration_ms": null, "native_id": "Sid"}})").as_object(),
+      json::parse(R"({"dimensions": {"updated_at": "DateUpdated", "duration_ms": null, "native_id": "Sid"}})")
+          .as_object(),
       "vendors.ti.options");
   ASSERT_TRUE(custom) << custom.error().message;
   EXPECT_EQ((*custom)[field::updated_at], "DateUpdated");
@@ -185,9 +193,12 @@ TEST(InsightsOptions, DefaultsAndOverrides) {
 TEST(InsightsOptions, ErrorsNameTheKey) {
   const std::vector<std::pair<const char*, const char*>> cases{
       {R"({"dimensions": {"foo": "X"}})", "vendors.ti.options.dimensions.foo: unknown unified field"},
-      {R"({"dimensions": {"language": 3}})", "vendors.ti.options.dimensions.language: expected a dimension name or null"},
-      {R"({"dimensions": {"language": ""}})", "vendors.ti.options.dimensions.language: expected a dimension name or null"},
-      {R"({"dimensions": ["Id"]})", "vendors.ti.options.dimensions: expected an object of unified field -> dimension name"},
+      {R"({"dimensions": {"language": 3}})",
+       "vendors.ti.options.dimensions.language: expected a dimension name or null"},
+      {R"({"dimensions": {"language": ""}})",
+       "vendors.ti.options.dimensions.language: expected a dimension name or null"},
+      {R"({"dimensions": ["Id"]})",
+       "vendors.ti.options.dimensions: expected an object of unified field -> dimension name"},
       {R"({"dimensions": {"native_id": null}})", "vendors.ti.options.dimensions.native_id: required"},
   };
   for (const auto& [options, message] : cases) {
@@ -220,7 +231,8 @@ TEST(InsightsFactory, RefusesWhatItCannotUseNamingTheKey) {
   auto bearer = vendor_entry();
   bearer.auth.bearer_token = config::secret("t");
   EXPECT_EQ(make_adapter(bearer).error().parameter, "vendors.ti.auth.bearer_token");
-  EXPECT_EQ(make_adapter(vendor_entry(R"({"page_size": 5})")).error().parameter, "vendors.ti.options.page_size");
+  EXPECT_EQ(make_adapter(vendor_entry(R"({"page_size": 5})")).error().parameter,
+            "vendors.ti.options.page_size");
   auto bad_field = make_adapter(vendor_entry(R"({"dimensions": {"foo": "Bar"}})"));
   ASSERT_FALSE(bad_field);
   EXPECT_EQ(bad_field.error().message, "vendors.ti.options.dimensions.foo: unknown unified field");
@@ -283,12 +295,14 @@ TEST_P(InsightsPushdown, SendsTheVendorsTerms) {
 INSTANTIATE_TEST_SUITE_P(
     Table, InsightsPushdown,
     ::testing::Values(
-        body_case{"started_after=2025-01-01T01:00:00%2B01:00",
-                  R"([{"op": "OR", "expressions": [{"op": "GT", "field": "DateCreated", "values": ["2025-01-01T00:00:00.000Z"]},
+        body_case{
+            "started_after=2025-01-01T01:00:00%2B01:00",
+            R"([{"op": "OR", "expressions": [{"op": "GT", "field": "DateCreated", "values": ["2025-01-01T00:00:00.000Z"]},
                                                   {"op": "EQ", "field": "DateCreated", "values": ["2025-01-01T00:00:00.000Z"]}]}])"},
         // Sub-millisecond bounds widen to whole milliseconds; the walk's own check makes them exact.
-        body_case{"created_after=2025-01-01T00:00:00.000500Z&created_before=2025-01-01T00:00:00.000500Z",
-                  R"([{"op": "AND", "expressions": [{"op": "LT", "field": "DateCreated", "values": ["2025-01-01T00:00:00.001Z"]}]},
+        body_case{
+            "created_after=2025-01-01T00:00:00.000500Z&created_before=2025-01-01T00:00:00.000500Z",
+            R"([{"op": "AND", "expressions": [{"op": "LT", "field": "DateCreated", "values": ["2025-01-01T00:00:00.001Z"]}]},
                       {"op": "OR", "expressions": [{"op": "GT", "field": "DateCreated", "values": ["2025-01-01T00:00:00.000Z"]},
                                                   {"op": "EQ", "field": "DateCreated", "values": ["2025-01-01T00:00:00.000Z"]}]}])"},
         body_case{"min_duration_ms=1000&max_duration_ms=2000",
@@ -296,18 +310,22 @@ INSTANTIATE_TEST_SUITE_P(
                                                   {"op": "EQ", "field": "Duration", "values": ["1000"]}]},
                       {"op": "OR", "expressions": [{"op": "LT", "field": "Duration", "values": ["2000"]},
                                                   {"op": "EQ", "field": "Duration", "values": ["2000"]}]}])"},
-        body_case{"language=en-us,FR",
-                  R"([{"op": "AND", "expressions": [{"op": "IN", "field": "Languages", "values": ["en-US", "en-us", "fr"]}]}])"},
+        body_case{
+            "language=en-us,FR",
+            R"([{"op": "AND", "expressions": [{"op": "IN", "field": "Languages", "values": ["en-US", "en-us", "fr"]}]}])"},
         body_case{"channel=voice,chat",
                   R"([{"op": "AND", "expressions": [{"op": "IN", "field": "Channels",
                                                      "values": ["voice", "Voice", "VOICE", "chat", "Chat", "CHAT"]}]}])"},
         body_case{"channel=voice,other", "[]"},  // "other" is every unknown channel: local
-        body_case{"id=twilio_insights:CA1,zild:7,twilio_insights:CA2",
-                  R"([{"op": "AND", "expressions": [{"op": "IN", "field": "Id", "values": ["CA1", "CA2"]}]}])"},
+        body_case{
+            "id=twilio_insights:CA1,zild:7,twilio_insights:CA2",
+            R"([{"op": "AND", "expressions": [{"op": "IN", "field": "Id", "values": ["CA1", "CA2"]}]}])"},
         // Case-insensitive matches and prefixes stay local; updated_at and platform have no dimension.
-        body_case{"agent=ada%20lovelace&title_prefix=Re&platform=zoom&updated_after=2025-01-01T00:00:00Z", "[]"},
-        body_case{"language=en-US&started_before=2025-03-01T00:00:00Z",
-                  R"([{"op": "AND", "expressions": [{"op": "LT", "field": "DateCreated", "values": ["2025-03-01T00:00:00.000Z"]},
+        body_case{"agent=ada%20lovelace&title_prefix=Re&platform=zoom&updated_after=2025-01-01T00:00:00Z",
+                  "[]"},
+        body_case{
+            "language=en-US&started_before=2025-03-01T00:00:00Z",
+            R"([{"op": "AND", "expressions": [{"op": "LT", "field": "DateCreated", "values": ["2025-03-01T00:00:00.000Z"]},
                                                    {"op": "IN", "field": "Languages", "values": ["en-US", "en-us"]}]}])"}));
 
 TEST(InsightsPushdown, ReportsExactlyWhatGoesDown) {
@@ -333,29 +351,35 @@ TEST(InsightsPushdown, ReportsExactlyWhatGoesDown) {
 TEST(InsightsBody, AsksForEveryMappedDimensionAndOrdersById) {
   const auto q = query("sort=-started_at");
   adapter::page_ask scan{q, false, std::nullopt, {}, 1000};
-  EXPECT_EQ(query_body(scan, default_dimensions(), vendor), json::parse(R"({"domain": "Conversations", "query": {
+  EXPECT_EQ(query_body(scan, default_dimensions(), vendor),
+            json::parse(R"({"domain": "Conversations", "query": {
       "measures": [], "dimensions": ["Id", "Channels", "Languages", "DateCreated", "Duration", "AgentNames", "OperatorResult.Value"],
       "filters": [], "orderBy": [{"field": "Id", "direction": "ASC"}]}})"));
   adapter::page_ask sorted{q, true, std::nullopt, {}, 56};
-  EXPECT_EQ(query_body(sorted, default_dimensions(), vendor).at("query").at("orderBy"),
-            json::parse(R"([{"field": "DateCreated", "direction": "DESC"}, {"field": "Id", "direction": "ASC"}])"));
+  EXPECT_EQ(
+      query_body(sorted, default_dimensions(), vendor).at("query").at("orderBy"),
+      json::parse(R"([{"field": "DateCreated", "direction": "DESC"}, {"field": "Id", "direction": "ASC"}])"));
 }
 
 TEST(InsightsBody, KeysetBoundIsAnInclusiveRangeGroup) {
   const auto desc = query("sort=-created_at");
   adapter::page_ask from{desc, true, *parse_rfc3339("2025-03-01T00:00:00.123400Z"), {}, 51};
-  EXPECT_EQ(query_body(from, default_dimensions(), vendor).at("query").at("filters"),
-            json::parse(R"([{"op": "OR", "expressions": [{"op": "LT", "field": "DateCreated", "values": ["2025-03-01T00:00:00.124Z"]},
+  EXPECT_EQ(
+      query_body(from, default_dimensions(), vendor).at("query").at("filters"),
+      json::parse(
+          R"([{"op": "OR", "expressions": [{"op": "LT", "field": "DateCreated", "values": ["2025-03-01T00:00:00.124Z"]},
                                                          {"op": "EQ", "field": "DateCreated", "values": ["2025-03-01T00:00:00.124Z"]}]}])"));
   const auto asc = query("sort=duration_ms&max_duration_ms=9000");
   adapter::page_ask up{asc, true, 4000, {}, 51};
   const auto body = query_body(up, default_dimensions(), vendor);
-  EXPECT_EQ(body.at("query").at("filters"),
-            json::parse(R"([{"op": "OR", "expressions": [{"op": "LT", "field": "Duration", "values": ["9000"]},
+  EXPECT_EQ(
+      body.at("query").at("filters"),
+      json::parse(R"([{"op": "OR", "expressions": [{"op": "LT", "field": "Duration", "values": ["9000"]},
                                                          {"op": "EQ", "field": "Duration", "values": ["9000"]}]},
                             {"op": "OR", "expressions": [{"op": "GT", "field": "Duration", "values": ["4000"]},
                                                          {"op": "EQ", "field": "Duration", "values": ["4000"]}]}])"));
-  EXPECT_EQ(body.at("query").at("orderBy").at(0), json::parse(R"({"field": "Duration", "direction": "ASC"})"));
+  EXPECT_EQ(body.at("query").at("orderBy").at(0),
+            json::parse(R"({"field": "Duration", "direction": "ASC"})"));
   EXPECT_EQ(vendor_schema().refusal(body), "");
   // A scan (unsorted ask) never carries a bound.
   adapter::page_ask scan{asc, false, std::nullopt, {}, 1000};
@@ -364,8 +388,9 @@ TEST(InsightsBody, KeysetBoundIsAnInclusiveRangeGroup) {
 
 TEST(InsightsBody, GetAsksForOneIdAndTheSchemaAgrees) {
   const auto body = get_body("CA42", default_dimensions());
-  EXPECT_EQ(body.at("query").at("filters"),
-            json::parse(R"([{"op": "AND", "expressions": [{"op": "EQ", "field": "Id", "values": ["CA42"]}]}])"));
+  EXPECT_EQ(
+      body.at("query").at("filters"),
+      json::parse(R"([{"op": "AND", "expressions": [{"op": "EQ", "field": "Id", "values": ["CA42"]}]}])"));
   EXPECT_EQ(vendor_schema().refusal(body), "");
 }
 

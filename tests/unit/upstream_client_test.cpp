@@ -38,7 +38,8 @@ class scripted_server {
     std::string target, authorization;
   };
 
-  explicit scripted_server(script s) : script_(std::move(s)), acceptor_(io_, {net::ip::make_address("127.0.0.1"), 0}) {
+  explicit scripted_server(script s)
+      : script_(std::move(s)), acceptor_(io_, {net::ip::make_address("127.0.0.1"), 0}) {
     net::co_spawn(io_, accept(), net::detached);
     thread_ = std::thread([this] { io_.run(); });
   }
@@ -103,13 +104,15 @@ class UpstreamClient : public ::testing::Test {
     return ep;
   }
 
-  result<response> get(const endpoint& ep, const std::string& target, const std::string& authorization = "Bearer a") {
+  result<response> get(const endpoint& ep, const std::string& target,
+                       const std::string& authorization = "Bearer a") {
     request req{http::verb::get, target, 11};
     req.set(http::field::authorization, authorization);
     auto done = net::co_spawn(io_, http_.send(ep, std::move(req), clock::now() + 2s), net::use_future);
     io_.run_for(5s);
     io_.restart();
-    if (done.wait_for(0s) != std::future_status::ready) return failure::make(errc::internal, "send did not end");
+    if (done.wait_for(0s) != std::future_status::ready)
+      return failure::make(errc::internal, "send did not end");
     return done.get();
   }
 
@@ -150,7 +153,8 @@ TEST_F(UpstreamClient, AConnectionWithUnreadBytesIsNotPooled) {
 TEST_F(UpstreamClient, AConnectionThatIsNotKeptAliveIsNotPooled) {
   scripted_server server([](const http::request<http::string_body>& req) -> std::vector<std::string> {
     const std::string body = tail(req);
-    return {"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body};
+    return {"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: " + std::to_string(body.size()) +
+            "\r\n\r\n" + body};
   });
   const auto ep = at(server);
   for (const std::string t : {"one", "two"}) {

@@ -42,7 +42,13 @@ TEST(VendorText, ClipsOnACharacterBoundary) {
       {"three-byte across 200, one in", std::string(199, 'a') + euro + "tail", 199},
       {"four-byte across 200", std::string(197, 'a') + emoji + "tail", 197},
       {"four-byte ending at 200", std::string(196, 'a') + emoji + "tail", 200},
-      {"only multibyte", [&] { std::string s; for (int i = 0; i < 120; ++i) s += e_acute; return s; }(), 200},
+      {"only multibyte",
+       [&] {
+         std::string s;
+         for (int i = 0; i < 120; ++i) s += e_acute;
+         return s;
+       }(),
+       200},
   };
   for (const auto& c : cases) {
     const std::string said = adapter::describe_error_body(body_with_message(c.text));
@@ -52,7 +58,10 @@ TEST(VendorText, ClipsOnACharacterBoundary) {
 }
 
 TEST(VendorText, ShortTextIsKeptWholeAndControlCharactersBecomeSpaces) {
-  EXPECT_EQ(adapter::describe_error_body(body_with_message("caf\xC3\xA9 \xE2\x82\xAC" "5")), "caf\xC3\xA9 \xE2\x82\xAC" "5");
+  EXPECT_EQ(adapter::describe_error_body(body_with_message("caf\xC3\xA9 \xE2\x82\xAC"
+                                                           "5")),
+            "caf\xC3\xA9 \xE2\x82\xAC"
+            "5");
   EXPECT_EQ(adapter::describe_error_body(body_with_message("a\nb\tc")), "a b c");
   const std::string exactly(200, 'z');
   EXPECT_EQ(adapter::describe_error_body(body_with_message(exactly)), exactly);
@@ -61,7 +70,8 @@ TEST(VendorText, ShortTextIsKeptWholeAndControlCharactersBecomeSpaces) {
 TEST(VendorText, EveryShapeIsClippedTheSameWay) {
   const std::string text = std::string(199, 'b') + "\xC3\xA9";
   for (const char* key : {"detail", "title", "error"}) {
-    const std::string said = adapter::describe_error_body(boost::json::serialize(boost::json::object{{key, text}}));
+    const std::string said =
+        adapter::describe_error_body(boost::json::serialize(boost::json::object{{key, text}}));
     EXPECT_TRUE(valid_utf8(said)) << key;
     EXPECT_EQ(said, std::string(199, 'b') + "...") << key;
   }
@@ -74,7 +84,8 @@ TEST(VendorText, EveryShapeIsClippedTheSameWay) {
 TEST(VendorHealth, LastErrorIsTheCodeAndAGenericMessageNotTheVendorsText) {
   api::vendor_health health;
   EXPECT_TRUE(health.to_json().at("last_error").is_null());
-  const std::string vendor_text = "the vendor answered HTTP 422 (language_code: tenant-7 secret project name)";
+  const std::string vendor_text =
+      "the vendor answered HTTP 422 (language_code: tenant-7 secret project name)";
   health.record_failure(failure::make(errc::upstream_error, vendor_text), 12.5);
   auto o = health.to_json();
   ASSERT_TRUE(o.at("last_error").is_string());
@@ -85,7 +96,8 @@ TEST(VendorHealth, LastErrorIsTheCodeAndAGenericMessageNotTheVendorsText) {
   EXPECT_EQ(o.at("failures").as_uint64(), 1u);
 
   // Each code has words of its own.
-  health.record_failure(failure::make(errc::upstream_timeout, "no answer from vendor.internal within the deadline"), 1);
+  health.record_failure(
+      failure::make(errc::upstream_timeout, "no answer from vendor.internal within the deadline"), 1);
   const std::string timeout(health.to_json().at("last_error").as_string());
   EXPECT_TRUE(timeout.starts_with("upstream_timeout: ")) << timeout;
   EXPECT_EQ(timeout.find("vendor.internal"), std::string::npos) << timeout;

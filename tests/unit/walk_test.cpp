@@ -109,7 +109,8 @@ TEST_F(Walk, KeysetWithATokenThatNeverChangesIsAVendorLoopError) {
   micros t = base_time;
   v.script = [&](const page_ask&) {
     vendor_page p;
-    for (int i = 0; i < 3; ++i) p.records.push_back(record("r" + std::to_string(t), t)), t -= 1000;  // in order
+    for (int i = 0; i < 3; ++i)
+      p.records.push_back(record("r" + std::to_string(t), t)), t -= 1000;  // in order
     p.next = "same-token";
     return p;
   };
@@ -205,12 +206,15 @@ TEST_F(Walk, EveryPageChecksTheDeadline) {
 TEST_F(Walk, YieldsToTheIoThreadBetweenPages) {
   std::size_t ticks = 0;
   bool walking = true;
-  net::co_spawn(io_, [&]() -> net::awaitable<void> {
-    for (int i = 0; i < 100'000 && walking; ++i) {  // bounded: at most this many turns
-      ++ticks;
-      co_await net::post(co_await net::this_coro::executor, net::use_awaitable);
-    }
-  }, net::detached);
+  net::co_spawn(
+      io_,
+      [&]() -> net::awaitable<void> {
+        for (int i = 0; i < 100'000 && walking; ++i) {  // bounded: at most this many turns
+          ++ticks;
+          co_await net::post(co_await net::this_coro::executor, net::use_awaitable);
+        }
+      },
+      net::detached);
   std::vector<std::size_t> ticks_at_page;
   page_fetcher hit = [&](const page_ask& ask, call_context&) -> net::awaitable<result<vendor_page>> {
     ticks_at_page.push_back(ticks);
@@ -221,11 +225,14 @@ TEST_F(Walk, YieldsToTheIoThreadBetweenPages) {
     co_return p;
   };
   auto q = query();
-  auto done = net::co_spawn(io_, [&]() -> net::awaitable<result<list_result>> {
-    auto r = co_await scan_walk(list_request{q, std::nullopt, 50}, ctx_, hit, 100, 10'000);
-    walking = false;
-    co_return r;
-  }, net::use_future);
+  auto done = net::co_spawn(
+      io_,
+      [&]() -> net::awaitable<result<list_result>> {
+        auto r = co_await scan_walk(list_request{q, std::nullopt, 50}, ctx_, hit, 100, 10'000);
+        walking = false;
+        co_return r;
+      },
+      net::use_future);
   io_.run_for(5s);
   ASSERT_EQ(done.wait_for(0s), std::future_status::ready);
   auto r = done.get();

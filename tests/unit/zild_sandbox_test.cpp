@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 
+#include <gtest/gtest.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -14,7 +15,6 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/json/parse.hpp>
-#include <gtest/gtest.h>
 
 namespace cgw::sandbox::zild {
 namespace {
@@ -24,20 +24,79 @@ using record = json::object;
 constexpr std::string_view bearer = "Bearer sandbox-zild-jwt";
 
 // The field lists of shared/seeds/zild-conversation-by-id.txt, typed out independently of the generator.
-const std::set<std::string> conversation_fields{
-    "id", "active", "liveAgent", "from", "conversationId", "waterMark", "token", "createdAt", "finishedAt",
-    "queuedAt", "lastConversationUpdateTime", "lastMessageContent", "contactName", "userId", "userName",
-    "counterpartUserId", "counterpartUserName", "botId", "botName", "fileUrl", "fileName", "tenantId",
-    "conversationSummary", "messages", "score", "finalScore", "checklistId", "channelId",
-    "conversationIntegrationType", "duration", "highImportanceErrorDetected", "tags",
-    "conversationEvaluationStatus", "conversationEvaluationStatusMessage", "queueId", "queueName",
-    "conversationEndedReasonId", "agentType", "conversationType", "applicationStatusId", "overallSentiment",
-    "callStatus", "disconnectionReason", "callSuccessful", "totalUnreadedMessagesByUser", "dynamicVariables",
-    "dataCollection", "agentId"};
-const std::set<std::string> message_fields{
-    "id", "createdAt", "from", "to", "content", "conversationId", "sentiment", "offset", "isNPS", "contentSid",
-    "messageType", "mediaUrl", "mediaFileName", "tenantId", "userId", "contentVariables", "messageSid",
-    "messageStatus", "sent", "delivered", "read", "errorCode", "errorMessage", "isReadByUser", "documentId"};
+const std::set<std::string> conversation_fields{"id",
+                                                "active",
+                                                "liveAgent",
+                                                "from",
+                                                "conversationId",
+                                                "waterMark",
+                                                "token",
+                                                "createdAt",
+                                                "finishedAt",
+                                                "queuedAt",
+                                                "lastConversationUpdateTime",
+                                                "lastMessageContent",
+                                                "contactName",
+                                                "userId",
+                                                "userName",
+                                                "counterpartUserId",
+                                                "counterpartUserName",
+                                                "botId",
+                                                "botName",
+                                                "fileUrl",
+                                                "fileName",
+                                                "tenantId",
+                                                "conversationSummary",
+                                                "messages",
+                                                "score",
+                                                "finalScore",
+                                                "checklistId",
+                                                "channelId",
+                                                "conversationIntegrationType",
+                                                "duration",
+                                                "highImportanceErrorDetected",
+                                                "tags",
+                                                "conversationEvaluationStatus",
+                                                "conversationEvaluationStatusMessage",
+                                                "queueId",
+                                                "queueName",
+                                                "conversationEndedReasonId",
+                                                "agentType",
+                                                "conversationType",
+                                                "applicationStatusId",
+                                                "overallSentiment",
+                                                "callStatus",
+                                                "disconnectionReason",
+                                                "callSuccessful",
+                                                "totalUnreadedMessagesByUser",
+                                                "dynamicVariables",
+                                                "dataCollection",
+                                                "agentId"};
+const std::set<std::string> message_fields{"id",
+                                           "createdAt",
+                                           "from",
+                                           "to",
+                                           "content",
+                                           "conversationId",
+                                           "sentiment",
+                                           "offset",
+                                           "isNPS",
+                                           "contentSid",
+                                           "messageType",
+                                           "mediaUrl",
+                                           "mediaFileName",
+                                           "tenantId",
+                                           "userId",
+                                           "contentVariables",
+                                           "messageSid",
+                                           "messageStatus",
+                                           "sent",
+                                           "delivered",
+                                           "read",
+                                           "errorCode",
+                                           "errorMessage",
+                                           "isReadByUser",
+                                           "documentId"};
 const std::set<std::string> tag_fields{"id", "name", "active", "createdAt", "tenantId"};
 const std::set<std::string> variable_fields{"id", "name", "value", "conversationId"};
 
@@ -145,15 +204,22 @@ TEST_F(ZildSandbox, DataCoversEveryCaseTheAdapterHandles) {
   for (const auto& r : dataset(h())) {
     const bool active = r.at("active").as_bool();
     const bool finished = !r.at("finishedAt").is_null(), queued = !r.at("queuedAt").is_null();
-    ++seen[active ? (finished ? "active+finishedAt" : "active") : finished ? "finished" : queued ? "queued" : "none"];
-    if (auto d = text(r, "duration")) durations.insert(*d);
-    else ++seen["duration null"];
+    ++seen[active     ? (finished ? "active+finishedAt" : "active")
+           : finished ? "finished"
+           : queued   ? "queued"
+                      : "none"];
+    if (auto d = text(r, "duration"))
+      durations.insert(*d);
+    else
+      ++seen["duration null"];
     for (const auto* field : {"createdAt", "lastConversationUpdateTime", "finishedAt", "queuedAt"})
       if (auto t = text(r, field)) {
         EXPECT_TRUE(offset_less(*t)) << field << ' ' << *t;
       }
     const std::string created = *text(r, "createdAt");
-    ++seen[created.size() == 19 ? "createdAt whole second" : created.size() == 27 ? "createdAt 7 digits" : "createdAt trimmed"];
+    ++seen[created.size() == 19   ? "createdAt whole second"
+           : created.size() == 27 ? "createdAt 7 digits"
+                                  : "createdAt trimmed"];
     if (r.at("messages").is_array()) {
       for (const auto& m : r.at("messages").as_array()) {
         ++seen[offset_less(m.at("createdAt").as_string()) ? "message offset-less" : "message with offset"];
@@ -173,19 +239,41 @@ TEST_F(ZildSandbox, DataCoversEveryCaseTheAdapterHandles) {
     ++seen[r.at("agentId") == 0 ? "agentId 0" : "agentId set"];
     ++seen[r.at("userName").is_null() ? "userName null" : "userName set"];
     ++seen[r.at("contactName").is_null() ? "contactName null" : "contactName set"];
-    if (auto url = text(r, "fileUrl")) ++seen[url->starts_with("https://") ? "fileUrl web" : "fileUrl relative"];
+    if (auto url = text(r, "fileUrl"))
+      ++seen[url->starts_with("https://") ? "fileUrl web" : "fileUrl relative"];
   }
-  for (const char* c : {"active", "active+finishedAt", "finished", "queued", "none", "duration null",
-                        "createdAt whole second", "createdAt 7 digits", "createdAt trimmed", "message offset-less",
-                        "message with offset", "messageType 0", "messageType 1", "messages null", "tag inactive",
-                        "tag unnamed", "tags null", "agentId 0", "agentId set", "userName null", "userName set",
-                        "contactName null", "fileUrl web", "fileUrl relative"})
+  for (const char* c : {"active",
+                        "active+finishedAt",
+                        "finished",
+                        "queued",
+                        "none",
+                        "duration null",
+                        "createdAt whole second",
+                        "createdAt 7 digits",
+                        "createdAt trimmed",
+                        "message offset-less",
+                        "message with offset",
+                        "messageType 0",
+                        "messageType 1",
+                        "messages null",
+                        "tag inactive",
+                        "tag unnamed",
+                        "tags null",
+                        "agentId 0",
+                        "agentId set",
+                        "userName null",
+                        "userName set",
+                        "contactName null",
+                        "fileUrl web",
+                        "fileUrl relative"})
     EXPECT_GT(seen[c], 0) << c;
   EXPECT_GT(seen["message offset-less"], seen["message with offset"]);  // most have none
   for (const char* form : {"1.02:03:04", "00:04:12.5000000", "00:00:07.25", "00:00:00"})
     EXPECT_TRUE(durations.contains(form)) << form;
-  EXPECT_TRUE(std::any_of(durations.begin(), durations.end(), [](const std::string& d) { return d.size() == 8; }));
-  EXPECT_TRUE(std::any_of(durations.begin(), durations.end(), [](const std::string& d) { return d.size() == 16; }));
+  EXPECT_TRUE(
+      std::any_of(durations.begin(), durations.end(), [](const std::string& d) { return d.size() == 8; }));
+  EXPECT_TRUE(
+      std::any_of(durations.begin(), durations.end(), [](const std::string& d) { return d.size() == 16; }));
 }
 
 TEST(ZildSandboxData, EvenATinyDatasetHasEveryStatusAndDurationForm) {
@@ -212,19 +300,21 @@ TEST_F(ZildSandbox, GetsTheBareObjectById) {
   EXPECT_EQ(res[http::field::content_type], "application/json; charset=utf-8");
   // ASP.NET Core: routes ignore case and a trailing slash; int binding takes a sign and leading zeros.
   for (const std::string& target : {"/API/conversation/" + id, "/api/Conversation/" + id + "/",
-                                   "/api/Conversation/+" + id, "/api/Conversation/000" + id})
+                                    "/api/Conversation/+" + id, "/api/Conversation/000" + id})
     EXPECT_EQ(json::parse(get(h(), target).body()), wanted) << target;
 }
 
 TEST_F(ZildSandbox, RefusesMissingOrWrongTokenWithAChallenge) {
   const std::string target = "/api/Conversation/" + std::to_string(dataset(h())[0].at("id").as_int64());
-  for (const std::string_view auth : {"", "Bearer nope", "Basic c2FuZGJveA==", "sandbox-zild-jwt", "Bearer "}) {
+  for (const std::string_view auth :
+       {"", "Bearer nope", "Basic c2FuZGJveA==", "sandbox-zild-jwt", "Bearer "}) {
     const auto res = get(h(), target, auth);
     EXPECT_EQ(res.result(), http::status::unauthorized) << auth;
     EXPECT_TRUE(res.body().empty()) << auth;
     EXPECT_TRUE(res[http::field::www_authenticate].starts_with("Bearer")) << auth;
   }
-  EXPECT_EQ(get(h(), target, "Bearer nope")[http::field::www_authenticate], R"(Bearer error="invalid_token")");
+  EXPECT_EQ(get(h(), target, "Bearer nope")[http::field::www_authenticate],
+            R"(Bearer error="invalid_token")");
   EXPECT_EQ(get(h(), target, "bearer sandbox-zild-jwt").result(), http::status::ok);
   // A bad id is judged only for an authorized caller, as the auth middleware runs before binding.
   EXPECT_EQ(get(h(), "/api/Conversation/abc", "").result(), http::status::unauthorized);
@@ -236,10 +326,12 @@ TEST_F(ZildSandbox, AnswersProblemsForUnknownIdsBadIdsAndPaths) {
   for (const auto& r : data) ids.insert(r.at("id").as_int64());
   std::int64_t gap = *ids.begin() + 1;
   while (ids.contains(gap)) ++gap;
-  for (const std::int64_t unknown : {gap, *ids.begin() - 1, *ids.rbegin() + 1, std::int64_t{2'147'483'647}, std::int64_t{-5}})
+  for (const std::int64_t unknown :
+       {gap, *ids.begin() - 1, *ids.rbegin() + 1, std::int64_t{2'147'483'647}, std::int64_t{-5}})
     expect_problem(get(h(), "/api/Conversation/" + std::to_string(unknown)), http::status::not_found,
                    std::to_string(unknown));
-  for (const std::string bad : {"abc", "99999999999", "2147483648", "1.5", "12a", "%20", "--1", "+-1", "0x10"})
+  for (const std::string bad :
+       {"abc", "99999999999", "2147483648", "1.5", "12a", "%20", "--1", "+-1", "0x10"})
     expect_problem(get(h(), "/api/Conversation/" + bad), http::status::bad_request, bad);
   // Unrouted paths are 404 whatever the token.
   for (const std::string path : {"/api/Conversation", "/api/Conversation/", "/api/Conversations/1",
@@ -278,7 +370,9 @@ std::string raw_exchange(std::uint16_t port, const std::string& request_text) {
       [&]() -> net::awaitable<void> {
         constexpr auto tuple = net::as_tuple(net::use_awaitable);
         stream.expires_after(5s);
-        if (auto [e] = co_await stream.async_connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port), tuple); e)
+        if (auto [e] =
+                co_await stream.async_connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port), tuple);
+            e)
           co_return;
         if (auto [e, n] = co_await net::async_write(stream, net::buffer(request_text), tuple); e) co_return;
         std::array<char, 4096> chunk;
@@ -298,8 +392,9 @@ TEST(ZildSandboxFaults, EarlyHintsComeFirstAndPageLoopChangesNothing) {
   server s(make_handler(small(5)));
   const std::uint16_t port = s.start();
   const std::string id = std::to_string(dataset(s.logic()).front().at("id").as_int64());
-  const std::string ask = "GET /api/Conversation/" + id + " HTTP/1.1\r\nHost: x\r\nAuthorization: " +
-                          std::string(bearer) + "\r\nConnection: close\r\n\r\n";
+  const std::string ask = "GET /api/Conversation/" + id +
+                          " HTTP/1.1\r\nHost: x\r\nAuthorization: " + std::string(bearer) +
+                          "\r\nConnection: close\r\n\r\n";
   s.set_faults({.body = fault_menu::body_fault::early_hints});
   const std::string hinted = raw_exchange(port, ask);
   ASSERT_TRUE(hinted.starts_with("HTTP/1.1 103 Early Hints\r\n")) << hinted.substr(0, 200);
@@ -318,8 +413,8 @@ TEST(ZildSandboxFaults, EarlyHintsComeFirstAndPageLoopChangesNothing) {
 }
 
 TEST_F(ZildSandbox, FaultsUseTheSameProblemShape) {
-  expect_problem(h().error(http::status::service_unavailable, "injected fault"), http::status::service_unavailable,
-                 "503");
+  expect_problem(h().error(http::status::service_unavailable, "injected fault"),
+                 http::status::service_unavailable, "503");
   const auto limited = h().rate_limited(7);
   expect_problem(limited, http::status::too_many_requests, "429");
   EXPECT_EQ(limited[http::field::retry_after], "7");

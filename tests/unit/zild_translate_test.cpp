@@ -87,14 +87,16 @@ TEST(ZildTimeSpan, ReadsEveryFormDotNetWritesAndNothingElse) {
 
 TEST(ZildNativeId, TakesCanonicalInt32Only) {
   const std::vector<std::pair<const char*, std::int32_t>> good = {
-      {"0", 0}, {"7", 7}, {"48213", 48213}, {"2147483647", 2147483647}, {"-1", -1}, {"-2147483648", -2147483648}};
+      {"0", 0},         {"7", 7},
+      {"48213", 48213}, {"2147483647", 2147483647},
+      {"-1", -1},       {"-2147483648", -2147483648}};
   for (const auto& [text, id] : good) {
     auto r = parse_native_id(text);
     ASSERT_TRUE(r) << text;
     EXPECT_EQ(*r, id);
   }
-  for (const char* bad : {"", "abc", "12a", "a12", "+5", "007", "00", "-0", "-", "--5", " 5", "5 ", "4.2", "1e3",
-                          "0x1F", "99999999999", "2147483648", "-2147483649", "١٢"}) {
+  for (const char* bad : {"", "abc", "12a", "a12", "+5", "007", "00", "-0", "-", "--5", " 5", "5 ", "4.2",
+                          "1e3", "0x1F", "99999999999", "2147483648", "-2147483649", "١٢"}) {
     auto r = parse_native_id(bad);
     ASSERT_FALSE(r) << '"' << bad << '"';
     EXPECT_EQ(r.error().code, errc::invalid_id);
@@ -110,8 +112,10 @@ TEST(ZildNativeId, TakesCanonicalInt32Only) {
 TEST(ZildStatus, ActiveThenFinishedThenQueued) {
   const std::vector<std::pair<const char*, std::optional<std::string>>> cases = {
       {R"({"active": true, "finishedAt": null, "queuedAt": null})", "active"},
-      {R"({"active": true, "finishedAt": "2024-06-01T10:00:00", "queuedAt": "2024-06-01T09:00:00"})", "active"},
-      {R"({"active": false, "finishedAt": "2024-06-01T10:00:00", "queuedAt": "2024-06-01T09:00:00"})", "finished"},
+      {R"({"active": true, "finishedAt": "2024-06-01T10:00:00", "queuedAt": "2024-06-01T09:00:00"})",
+       "active"},
+      {R"({"active": false, "finishedAt": "2024-06-01T10:00:00", "queuedAt": "2024-06-01T09:00:00"})",
+       "finished"},
       {R"({"active": false, "finishedAt": "2024-06-01T10:00:00Z"})", "finished"},
       {R"({"finishedAt": "2024-06-01T10:00:00"})", "finished"},
       {R"({"active": false, "finishedAt": null, "queuedAt": "2024-06-01T09:00:00.5"})", "queued"},
@@ -120,7 +124,8 @@ TEST(ZildStatus, ActiveThenFinishedThenQueued) {
       {R"({})", std::nullopt},
       // unreadable or never-set (.NET default) times are not "set"
       {R"({"active": false, "finishedAt": "soon", "queuedAt": "0001-01-01T00:00:00"})", std::nullopt},
-      {R"({"active": false, "finishedAt": "0001-01-01T00:00:00", "queuedAt": "2024-06-01T09:00:00"})", "queued"},
+      {R"({"active": false, "finishedAt": "0001-01-01T00:00:00", "queuedAt": "2024-06-01T09:00:00"})",
+       "queued"},
       {R"({"active": 1, "finishedAt": "2024-06-01T10:00:00"})", "finished"},
   };
   for (const auto& [text, want] : cases) EXPECT_EQ(status_of(json::parse(text).as_object()), want) << text;
@@ -220,12 +225,13 @@ TEST(ZildMapping, FullRecordFieldByField) {
   EXPECT_EQ(c->messages[1].type, "2");
   EXPECT_EQ(c->sentiment, "Positive");
   EXPECT_EQ(c->summary, "Cliente pediu a segunda via.");
-  EXPECT_EQ(c->tags, (std::vector<std::string>{"vip", "black-friday-2023"}));  // inactive kept, null skipped, once each
+  EXPECT_EQ(c->tags, (std::vector<std::string>{
+                         "vip", "black-friday-2023"}));  // inactive kept, null skipped, once each
   EXPECT_EQ(c->score, 85.0);
   EXPECT_EQ(c->status, "finished");
   ASSERT_EQ(c->links.size(), 1u);
-  EXPECT_EQ(c->links[0], (std::pair<std::string, std::string>{"recording",
-                                                               "https://files.zild.example/t7/conversa-48213.mp3"}));
+  EXPECT_EQ(c->links[0], (std::pair<std::string, std::string>{
+                             "recording", "https://files.zild.example/t7/conversa-48213.mp3"}));
   EXPECT_FALSE(c->owner_id || c->user_id || c->person_id);
   ASSERT_TRUE(c->raw);
   EXPECT_EQ(json::value(*c->raw), record);  // the whole object, untouched
@@ -243,10 +249,16 @@ TEST(ZildMapping, MessageTypeIsTheEnumIntegerAsDecimalText) {
     const char* json;
     std::optional<std::string> type;
   };
-  for (const auto& [message_type, type] : std::vector<type_case>{
-           {"0", "0"}, {"7", "7"}, {"-1", "-1"}, {"2147483647", "2147483647"}, {"3.0", "3"},  // integral double
-           {"null", std::nullopt}, {"\"text\"", std::nullopt}, {"1.5", std::nullopt}, {"true", std::nullopt},
-           {"[1]", std::nullopt}}) {
+  for (const auto& [message_type, type] : std::vector<type_case>{{"0", "0"},
+                                                                 {"7", "7"},
+                                                                 {"-1", "-1"},
+                                                                 {"2147483647", "2147483647"},
+                                                                 {"3.0", "3"},  // integral double
+                                                                 {"null", std::nullopt},
+                                                                 {"\"text\"", std::nullopt},
+                                                                 {"1.5", std::nullopt},
+                                                                 {"true", std::nullopt},
+                                                                 {"[1]", std::nullopt}}) {
     auto c = to_conversation(json::parse(R"({"id": 1, "messages": [{"id": 5, "messageType": )" +
                                          std::string(message_type) + "}]}"),
                              "zild");
@@ -260,11 +272,12 @@ TEST(ZildMapping, MessageTypeIsTheEnumIntegerAsDecimalText) {
 }
 
 TEST(ZildMapping, NullsAndGarbageNeverFailTheRecord) {
-  auto c = to_conversation(json::parse(R"json({"id": 5, "active": false, "createdAt": "not a time", "finishedAt": null,
+  auto c = to_conversation(
+      json::parse(R"json({"id": 5, "active": false, "createdAt": "not a time", "finishedAt": null,
       "queuedAt": null, "lastConversationUpdateTime": "0001-01-01T00:00:00", "contactName": "", "userName": null,
       "tenantId": "x7", "messages": null, "tags": null, "duration": "-00:00:05", "finalScore": "high",
       "overallSentiment": "", "conversationSummary": null, "fileUrl": "javascript:alert(1)", "agentId": 0})json"),
-                           "zild_b");
+      "zild_b");
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->id, "zild_b:5");
   EXPECT_EQ(c->account_id, "x7");
@@ -276,7 +289,8 @@ TEST(ZildMapping, NullsAndGarbageNeverFailTheRecord) {
   EXPECT_TRUE(c->links.empty());  // only web URLs become links
 
   auto wrong_types = to_conversation(json::parse(R"({"id": "77", "duration": 12, "messages": {"id": 1},
-      "tags": "vip", "active": "yes", "finishedAt": 5})"), "zild");
+      "tags": "vip", "active": "yes", "finishedAt": 5})"),
+                                     "zild");
   ASSERT_TRUE(wrong_types);
   EXPECT_EQ(wrong_types->native_id, "77");
   EXPECT_FALSE(wrong_types->duration_ms || wrong_types->status);
@@ -311,10 +325,12 @@ TEST(ZildMapping, AgentsFromAgentIdAndUserName) {
 }
 
 TEST(ZildMapping, LinksOnlyForWebUrls) {
-  const std::vector<std::pair<const char*, bool>> cases = {
-      {"https://files.zild.example/a.mp3", true}, {"HTTP://files.zild.example/a.mp3", true},
-      {"recordings/a.mp3", false},               {"javascript:alert(1)", false},
-      {"https://", false},                       {"ftp://files.zild.example/a.mp3", false}};
+  const std::vector<std::pair<const char*, bool>> cases = {{"https://files.zild.example/a.mp3", true},
+                                                           {"HTTP://files.zild.example/a.mp3", true},
+                                                           {"recordings/a.mp3", false},
+                                                           {"javascript:alert(1)", false},
+                                                           {"https://", false},
+                                                           {"ftp://files.zild.example/a.mp3", false}};
   for (const auto& [url, linked] : cases) {
     json::object o{{"id", 1}, {"fileUrl", url}};
     auto c = to_conversation(o, "zild");
@@ -332,7 +348,8 @@ TEST(ZildMapping, RefusesWhatIsNotTheRecordAskedFor) {
   auto other = read_one(json::parse(R"({"id": 43})"), "zild", 42);
   ASSERT_FALSE(other);
   EXPECT_EQ(other.error().code, errc::upstream_error);
-  auto problem = read_one(json::parse(R"({"type": "about:blank", "title": "Not Found", "status": 404})"), "zild", 42);
+  auto problem =
+      read_one(json::parse(R"({"type": "about:blank", "title": "Not Found", "status": 404})"), "zild", 42);
   ASSERT_FALSE(problem);
   EXPECT_EQ(problem.error().code, errc::upstream_error);
 }
@@ -379,11 +396,12 @@ TEST(ZildAdapter, CannotListAndPushesNothingDown) {
   for (filter f : {filter::language, filter::channel, filter::platform, filter::owner_id, filter::user_id,
                    filter::person_id, filter::segment_id})
     EXPECT_TRUE(caps.absent.test(static_cast<std::size_t>(f))) << to_string(f);
-  for (filter f : {filter::started_after, filter::created_before, filter::updated_after, filter::min_duration_ms,
-                   filter::agent, filter::account_id, filter::id, filter::title})
+  for (filter f : {filter::started_after, filter::created_before, filter::updated_after,
+                   filter::min_duration_ms, filter::agent, filter::account_id, filter::id, filter::title})
     EXPECT_FALSE(caps.absent.test(static_cast<std::size_t>(f))) << to_string(f);  // Zild has these fields
 
-  auto q = parse_list_query("vendor=zild&started_after=2024-01-01T00:00:00Z&title=x&account_id=7&id=zild:1&agent=a");
+  auto q = parse_list_query(
+      "vendor=zild&started_after=2024-01-01T00:00:00Z&title=x&account_id=7&id=zild:1&agent=a");
   ASSERT_TRUE(q);
   EXPECT_TRUE((*a)->pushed_down(*q).none());
 }

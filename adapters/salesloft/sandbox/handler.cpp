@@ -141,7 +141,8 @@ class conversations final : public handler {
     json::value body = json::parse(res.body(), ec);
     json::object* envelope = ec ? nullptr : body.if_object();
     json::value* metadata = envelope ? envelope->if_contains("metadata") : nullptr;
-    json::value* paging = metadata && metadata->is_object() ? metadata->get_object().if_contains("paging") : nullptr;
+    json::value* paging =
+        metadata && metadata->is_object() ? metadata->get_object().if_contains("paging") : nullptr;
     if (!paging || !paging->is_object()) return res;
     paging->get_object()["next_page"] = paging->get_object()["current_page"];
     (*envelope)["data"] = json::array{};
@@ -170,7 +171,8 @@ class conversations final : public handler {
   response refused(const failure& f) const {
     const auto status =
         f.code == errc::unknown_parameter ? http::status::bad_request : http::status::unprocessable_entity;
-    return json_response(status, json::object{{"errors", json::object{{f.parameter, json::array{f.message}}}}});
+    return json_response(status,
+                         json::object{{"errors", json::object{{f.parameter, json::array{f.message}}}}});
   }
 
   // GET /v2/conversations/{id}; any other path is not found.

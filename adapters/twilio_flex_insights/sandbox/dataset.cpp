@@ -17,11 +17,10 @@ namespace {
 namespace json = boost::json;
 using namespace std::chrono;
 
-
 // Case variants on purpose: Flex Insights stores the name as each segment's agent typed it, and
 // the unified agent filter must match "Ann Lee" and "ann lee" alike.
 constexpr std::array<std::string_view, 10> agent_names{
-    "Ann Lee", "ann lee", "Bob Martinez", "Chen Wei", "Dana Okafor",
+    "Ann Lee",   "ann lee",   "Bob Martinez", "Chen Wei",  "Dana Okafor",
     "Eve Adams", "EVE ADAMS", "Farid Haddad", "Grace Kim", "Hiro Tanaka"};
 
 constexpr std::size_t account_pool = 12;
@@ -36,8 +35,8 @@ std::string uuid_like(draws& d) {
   const std::uint64_t lo = (d.next() & ~(3ULL << 62)) | (2ULL << 62);
   char text[37];
   constexpr std::uint64_t low48 = (std::uint64_t{1} << 48) - 1;
-  std::snprintf(text, sizeof text, "%08" PRIx64 "-%04" PRIx64 "-%04" PRIx64 "-%04" PRIx64 "-%012" PRIx64, hi >> 32,
-                (hi >> 16) & 0xffff, hi & 0xffff, lo >> 48, lo & low48);
+  std::snprintf(text, sizeof text, "%08" PRIx64 "-%04" PRIx64 "-%04" PRIx64 "-%04" PRIx64 "-%012" PRIx64,
+                hi >> 32, (hi >> 16) & 0xffff, hi & 0xffff, lo >> 48, lo & low48);
   return text;
 }
 

@@ -27,17 +27,21 @@ constexpr std::uint64_t max_page_size = 1000;
 // other statuses as Twilio numbers them (20404, 20500, 20503, ...).
 int twilio_code(http::status status) {
   switch (status) {
-    case http::status::bad_request: return 20001;
-    case http::status::unauthorized: return 20003;
-    default: return 20000 + static_cast<int>(status);
+    case http::status::bad_request:
+      return 20001;
+    case http::status::unauthorized:
+      return 20003;
+    default:
+      return 20000 + static_cast<int>(status);
   }
 }
 
 response twilio_error(http::status status, int code, std::string_view message) {
-  return json_response(status, json::object{{"code", code},
-                                            {"message", message},
-                                            {"more_info", "https://www.twilio.com/docs/errors/" + std::to_string(code)},
-                                            {"status", static_cast<int>(status)}});
+  return json_response(
+      status, json::object{{"code", code},
+                           {"message", message},
+                           {"more_info", "https://www.twilio.com/docs/errors/" + std::to_string(code)},
+                           {"status", static_cast<int>(status)}});
 }
 
 // FNV-1a: a stable, platform-independent hash for the list order and the page-token check.
@@ -130,7 +134,8 @@ class conversations final : public handler {
       return error(http::status::not_found, "The requested resource " + path + " was not found");
     if (req.method() != http::verb::get) return error(http::status::method_not_allowed, "Method not allowed");
     const auto query = parse_query(url->params());
-    if (const auto* bad = std::get_if<bad_parameter>(&query)) return error(http::status::bad_request, bad->message);
+    if (const auto* bad = std::get_if<bad_parameter>(&query))
+      return error(http::status::bad_request, bad->message);
     return list(std::get<list_query>(query), host);
   }
 
@@ -212,7 +217,8 @@ class conversations final : public handler {
     if (q.page_token) {
       const auto offset = offset_of(*q.page_token, q.segment_id);
       if (!offset || *offset > hits.size())
-        return twilio_error(http::status::bad_request, twilio_code(http::status::bad_request), "Invalid PageToken");
+        return twilio_error(http::status::bad_request, twilio_code(http::status::bad_request),
+                            "Invalid PageToken");
       first = *offset;
     }
     const std::uint64_t last = std::min<std::uint64_t>(hits.size(), first + q.page_size);
@@ -222,10 +228,11 @@ class conversations final : public handler {
     for (auto k = first; k < last; ++k) page.push_back(records_[hits[k]]);
     json::value next = nullptr, previous = nullptr;
     if (last < hits.size()) {
-      const std::string token = options_.forged_next_token.empty() ? token_for(last, q.segment_id)
-                                                                   : options_.forged_next_token;
-      next = page_url(options_.foreign_next_host.empty() ? host : std::string_view(options_.foreign_next_host), q,
-                      q.page + 1, token);
+      const std::string token =
+          options_.forged_next_token.empty() ? token_for(last, q.segment_id) : options_.forged_next_token;
+      next =
+          page_url(options_.foreign_next_host.empty() ? host : std::string_view(options_.foreign_next_host),
+                   q, q.page + 1, token);
     }
     if (looping_) {
       // Two links to the empty end of the list, told apart by Page (client state only), each naming
@@ -257,12 +264,18 @@ class conversations final : public handler {
   bool looping_ = false;              // answering under the page_loop fault (one request at a time)
 };
 
-conversations& as_flex(handler& h) { return dynamic_cast<conversations&>(h); }
+conversations& as_flex(handler& h) {
+  return dynamic_cast<conversations&>(h);
+}
 
 }  // namespace
 
-std::unique_ptr<handler> make_handler(options opts) { return std::make_unique<conversations>(std::move(opts)); }
+std::unique_ptr<handler> make_handler(options opts) {
+  return std::make_unique<conversations>(std::move(opts));
+}
 
-const std::vector<json::object>& dataset(handler& h) { return as_flex(h).records(); }
+const std::vector<json::object>& dataset(handler& h) {
+  return as_flex(h).records();
+}
 
 }  // namespace cgw::sandbox::twilio_flex_insights

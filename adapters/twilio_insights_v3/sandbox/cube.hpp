@@ -11,7 +11,8 @@ namespace cgw::sandbox::twilio_insights_v3::cube {
 
 inline constexpr std::string_view domain = "Conversations";
 inline constexpr std::string_view name = "Conversations";
-inline constexpr std::string_view description = "One row per conversation analysed by Conversation Intelligence";
+inline constexpr std::string_view description =
+    "One row per conversation analysed by Conversation Intelligence";
 
 // How a dimension's values compare: strings byte-wise, dates as instants, numbers numerically;
 // a list dimension holds strings and matches when any element does.
@@ -20,10 +21,14 @@ enum class value_type { string, date, number, string_list };
 // The type name Metadata reports.
 constexpr std::string_view type_name(value_type t) {
   switch (t) {
-    case value_type::date: return "date";
-    case value_type::number: return "number";
-    case value_type::string_list: return "string[]";
-    default: return "string";
+    case value_type::date:
+      return "date";
+    case value_type::number:
+      return "number";
+    case value_type::string_list:
+      return "string[]";
+    default:
+      return "string";
   }
 }
 

@@ -19,14 +19,15 @@ using namespace std::chrono;
 
 using rng = draws;
 
-constexpr std::array<std::string_view, 7> other_languages{"es-MX", "fr-FR", "de-DE", "pt-BR", "en-GB", "ja-JP", "hi-IN"};
+constexpr std::array<std::string_view, 7> other_languages{"es-MX", "fr-FR", "de-DE", "pt-BR",
+                                                          "en-GB", "ja-JP", "hi-IN"};
 // Weighted by repetition; "whatsapp" is outside the unified channel set.
 constexpr std::array<std::string_view, 10> channels{"voice", "voice", "voice", "voice", "chat",
                                                     "chat",  "sms",   "email", "video", "whatsapp"};
 constexpr std::array<std::string_view, 3> sentiments{"positive", "negative", "neutral"};
 constexpr std::array<std::string_view, 10> agents{
-    "Ada Lovelace", "Grace Hopper", "Alan Turing",     "Katherine Johnson", "Linus Torvalds",
-    "Barbara Liskov", "Ken Thompson", "Margaret Hamilton", "Edsger Dijkstra", "Frances Allen"};
+    "Ada Lovelace",   "Grace Hopper", "Alan Turing",       "Katherine Johnson", "Linus Torvalds",
+    "Barbara Liskov", "Ken Thompson", "Margaret Hamilton", "Edsger Dijkstra",   "Frances Allen"};
 
 constexpr std::int64_t minute_ms = 60'000;
 constexpr std::int64_t day_ms = 24 * 60 * minute_ms;

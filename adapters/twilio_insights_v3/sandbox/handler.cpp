@@ -27,10 +27,14 @@ constexpr std::int64_t unlimited = std::numeric_limits<std::int32_t>::max();
 // Twilio's error code for an HTTP status, as its v1.0 error bodies carry them.
 int twilio_code(unsigned status) {
   switch (status) {
-    case 400: return 20001;
-    case 401: return 20003;
-    case 405: return 20004;
-    default: return 20000 + static_cast<int>(status);  // 20404, 20429, 20500, ...
+    case 400:
+      return 20001;
+    case 401:
+      return 20003;
+    case 405:
+      return 20004;
+    default:
+      return 20000 + static_cast<int>(status);  // 20404, 20429, 20500, ...
   }
 }
 
@@ -76,7 +80,8 @@ class budget {
   }
   // Whole seconds until the window closes, at least 1.
   std::int32_t reset_s(clock::time_point now) const {
-    return std::max<std::int32_t>(1, std::chrono::ceil<std::chrono::seconds>(window_start_ + 1min - now).count());
+    return std::max<std::int32_t>(
+        1, std::chrono::ceil<std::chrono::seconds>(window_start_ + 1min - now).count());
   }
 
  private:
@@ -107,8 +112,8 @@ class insights final : public handler {
     // Boost.URL's parsers may read past a view's end: parse a terminated copy.
     const std::string target(req.target());
     const auto url = boost::urls::parse_origin_form(target);
-    response res = !url                      ? error(http::status::bad_request, "The request target is not a valid URL")
-                   : !authorized(req)        ? unauthorized()
+    response res = !url ? error(http::status::bad_request, "The request target is not a valid URL")
+                   : !authorized(req)         ? unauthorized()
                    : !budget_.try_charge(now) ? error(http::status::too_many_requests, "Too many requests")
                                               : route(req, *url, now);
     set_rate_headers(res, now);
@@ -117,12 +122,14 @@ class insights final : public handler {
 
   response error(http::status status, std::string_view message) override {
     const auto code = twilio_code(static_cast<unsigned>(status));
-    response res = json_response(
-        status, json::object{{"code", code},
-                             {"message", message},
-                             {"httpStatusCode", static_cast<unsigned>(status)},
-                             {"userError", static_cast<unsigned>(status) < 500},
-                             {"params", {{"twilioErrorCodeUrl", "https://www.twilio.com/docs/errors/" + std::to_string(code)}}}});
+    response res =
+        json_response(status, json::object{{"code", code},
+                                           {"message", message},
+                                           {"httpStatusCode", static_cast<unsigned>(status)},
+                                           {"userError", static_cast<unsigned>(status) < 500},
+                                           {"params",
+                                            {{"twilioErrorCodeUrl", "https://www.twilio.com/docs/errors/" +
+                                                                        std::to_string(code)}}}});
     set_rate_headers(res, clock::now());
     return res;
   }
@@ -131,8 +138,10 @@ class insights final : public handler {
   response rate_limited(std::int32_t retry_after_s) override {
     response res = error(http::status::too_many_requests, "Too many requests");
     res.set("X-RateLimit-Remaining", "0");
-    if (retry_after_s >= 0) res.set("X-RateLimit-Reset", std::to_string(retry_after_s));
-    else res.erase("X-RateLimit-Reset");
+    if (retry_after_s >= 0)
+      res.set("X-RateLimit-Reset", std::to_string(retry_after_s));
+    else
+      res.erase("X-RateLimit-Reset");
     return res;
   }
 
@@ -170,7 +179,8 @@ class insights final : public handler {
   bool authorized(const request& req) const {
     constexpr std::string_view scheme = "Basic ";
     const std::string_view value = req[http::field::authorization];
-    if (value.size() <= scheme.size() || !beast::iequals(value.substr(0, scheme.size()), scheme)) return false;
+    if (value.size() <= scheme.size() || !beast::iequals(value.substr(0, scheme.size()), scheme))
+      return false;
     const auto pair = digest::from_base64(value.substr(scheme.size()));
     return pair && *pair == options_.username + ":" + options_.password;
   }
@@ -192,7 +202,8 @@ class insights final : public handler {
     if (path == query_path) {
       const bool post = req.method() == http::verb::post;
       if (!post && !get) return not_allowed("GET, POST");
-      if (auto refused = unknown_parameter(url.params(), {post ? "pageSize" : "pageToken"})) return std::move(*refused);
+      if (auto refused = unknown_parameter(url.params(), {post ? "pageSize" : "pageToken"}))
+        return std::move(*refused);
       return post ? start(req, url.params(), now) : next(url.params(), now);
     }
     return error(http::status::not_found, "The requested resource " + path + " was not found");
@@ -227,12 +238,14 @@ class insights final : public handler {
                           {"type", "number"},
                           {"aggregation", aggregation_name(m->how)}});
     for (const auto* d : table_.dimensions())
-      dimensions.push_back({{"name", d->name}, {"description", d->description}, {"type", cube::type_name(d->type)}});
+      dimensions.push_back(
+          {{"name", d->name}, {"description", d->description}, {"type", cube::type_name(d->type)}});
     json::object c{{"name", cube::name},
                    {"description", cube::description},
                    {"measures", std::move(measures)},
                    {"dimensions", std::move(dimensions)}};
-    return json_response(http::status::ok, json::object{{"domain", cube::domain}, {"cubes", json::array{std::move(c)}}});
+    return json_response(http::status::ok,
+                         json::object{{"domain", cube::domain}, {"cubes", json::array{std::move(c)}}});
   }
 
   // POST ?pageSize=N with {domain?, query}: the first page.
@@ -271,7 +284,8 @@ class insights final : public handler {
     const auto it = params.find("pageToken");
     if (it == params.end()) return error(http::status::bad_request, "pageToken: required");
     auto at = read_token((*it).value);
-    if (!at || (options_.token_ttl_ms != 0 && ms_of(now) - at->issued_ms > std::int64_t{options_.token_ttl_ms}))
+    if (!at ||
+        (options_.token_ttl_ms != 0 && ms_of(now) - at->issued_ms > std::int64_t{options_.token_ttl_ms}))
       return error(http::status::bad_request, "The page token is not valid or has expired");
     return page(*at);
   }
@@ -279,19 +293,24 @@ class insights final : public handler {
   response page(const position& at) {
     auto q = parse_query(at.query, table_);
     if (!q) return error(http::status::bad_request, q.error().message);
-    const std::uint64_t size = std::min<std::uint64_t>(at.page_size, std::max<std::uint32_t>(1, options_.max_page_size));
+    const std::uint64_t size =
+        std::min<std::uint64_t>(at.page_size, std::max<std::uint32_t>(1, options_.max_page_size));
     if (looping_) {
       json::object meta{{"key", "items"}, {"pageSize", 0}, {"nextToken", token(at, at.offset)}};
-      return json_response(http::status::ok, json::object{{"domain", cube::domain}, {"items", json::array{}},
-                                                          {"meta", std::move(meta)}});
+      return json_response(
+          http::status::ok,
+          json::object{{"domain", cube::domain}, {"items", json::array{}}, {"meta", std::move(meta)}});
     }
     auto result = run(*q, table_, at.offset, size);
     const std::uint64_t end = at.offset + result.items.size();
     json::object meta{{"key", "items"}, {"pageSize", result.items.size()}};
     if (at.offset > 0) meta["previousToken"] = token(at, at.offset > size ? at.offset - size : 0);
-    if (end < result.total) meta["nextToken"] = token(at, end);
-    else if ((at.offset / size) % 2 == 1) meta["nextToken"] = nullptr;  // both spellings of "last page"
-    json::object body{{"domain", cube::domain}, {"items", std::move(result.items)}, {"meta", std::move(meta)}};
+    if (end < result.total)
+      meta["nextToken"] = token(at, end);
+    else if ((at.offset / size) % 2 == 1)
+      meta["nextToken"] = nullptr;  // both spellings of "last page"
+    json::object body{
+        {"domain", cube::domain}, {"items", std::move(result.items)}, {"meta", std::move(meta)}};
     return json_response(http::status::ok, body);
   }
 
@@ -330,12 +349,18 @@ class insights final : public handler {
   bool looping_ = false;  // answering under the page_loop fault (one request at a time)
 };
 
-insights& as_insights(handler& h) { return dynamic_cast<insights&>(h); }
+insights& as_insights(handler& h) {
+  return dynamic_cast<insights&>(h);
+}
 
 }  // namespace
 
-std::unique_ptr<handler> make_handler(options opts) { return std::make_unique<insights>(std::move(opts)); }
+std::unique_ptr<handler> make_handler(options opts) {
+  return std::make_unique<insights>(std::move(opts));
+}
 
-const std::vector<json::object>& dataset(handler& h) { return as_insights(h).records(); }
+const std::vector<json::object>& dataset(handler& h) {
+  return as_insights(h).records();
+}
 
 }  // namespace cgw::sandbox::twilio_insights_v3

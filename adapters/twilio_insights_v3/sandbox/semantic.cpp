@@ -83,14 +83,16 @@ result<std::vector<std::string>> strings(const json::value* v, const std::string
   return out;
 }
 
-result<void> only_keys(const json::object& o, std::initializer_list<std::string_view> allowed, const std::string& path) {
+result<void> only_keys(const json::object& o, std::initializer_list<std::string_view> allowed,
+                       const std::string& path) {
   for (const auto& [key, value] : o)
     if (std::find(allowed.begin(), allowed.end(), std::string_view(key)) == allowed.end())
       return bad(path + "." + std::string(key), "unknown key");
   return {};
 }
 
-result<filter_node> parse_node(const json::value& v, const std::string& path, bool top, int depth, const table& t) {
+result<filter_node> parse_node(const json::value& v, const std::string& path, bool top, int depth,
+                               const table& t) {
   if (depth > max_depth) return bad(path, "filters are nested too deeply");
   if (!v.is_object()) return bad(path, "expected an object");
   const json::object& o = v.get_object();
@@ -100,9 +102,9 @@ result<filter_node> parse_node(const json::value& v, const std::string& path, bo
   const json::value* op_value = o.if_contains("op");
   if (!op_value && !top) return bad(path + ".op", "required");
   if (op_value) {
-    const auto it = op_value->is_string()
-                        ? std::find(op_names.begin(), op_names.end(), std::string_view(op_value->get_string()))
-                        : op_names.end();
+    const auto it = op_value->is_string() ? std::find(op_names.begin(), op_names.end(),
+                                                      std::string_view(op_value->get_string()))
+                                          : op_names.end();
     if (it == op_names.end()) return bad(path + ".op", "expected one of AND, OR, EQ, NE, GT, LT, IN");
     node.kind = static_cast<op>(it - op_names.begin());
   }
@@ -123,8 +125,8 @@ result<filter_node> parse_node(const json::value& v, const std::string& path, bo
   if (combines && has_expressions) {
     if (dim) return bad(path, "give either expressions or a field with values, not both");
     for (std::size_t i = 0; i < expressions->get_array().size(); ++i) {
-      auto child = parse_node(expressions->get_array()[i], path + ".expressions[" + std::to_string(i) + "]", false,
-                              depth + 1, t);
+      auto child = parse_node(expressions->get_array()[i], path + ".expressions[" + std::to_string(i) + "]",
+                              false, depth + 1, t);
       if (!child) return child.error();
       node.children.push_back(std::move(*child));
     }
@@ -134,10 +136,12 @@ result<filter_node> parse_node(const json::value& v, const std::string& path, bo
     if (!expressions) return bad(path, "AND and OR need expressions, or a field with values");
     return node;  // no expressions: an empty AND holds, an empty OR does not
   }
-  if (!combines && has_expressions) return bad(path + ".expressions", "a comparison takes a field and values");
+  if (!combines && has_expressions)
+    return bad(path + ".expressions", "a comparison takes a field and values");
   if (!dim) return bad(path + ".field", "required");
   if (texts->empty()) return bad(path + ".values", "at least one value is required");
-  if ((node.kind == op::eq || node.kind == op::ne || node.kind == op::gt || node.kind == op::lt) && texts->size() != 1)
+  if ((node.kind == op::eq || node.kind == op::ne || node.kind == op::gt || node.kind == op::lt) &&
+      texts->size() != 1)
     return bad(path + ".values", "this operator takes exactly one value");
 
   const cube::dimension& d = *t.dimensions()[*dim];
@@ -160,23 +164,31 @@ result<filter_node> parse_node(const json::value& v, const std::string& path, bo
 
 bool compare(op kind, const scalar& e, const std::vector<scalar>& values) {
   switch (kind) {
-    case op::eq: return e == values[0];
-    case op::ne: return e != values[0];
-    case op::gt: return e > values[0];
-    case op::lt: return e < values[0];
-    default: return std::find(values.begin(), values.end(), e) != values.end();
+    case op::eq:
+      return e == values[0];
+    case op::ne:
+      return e != values[0];
+    case op::gt:
+      return e > values[0];
+    case op::lt:
+      return e < values[0];
+    default:
+      return std::find(values.begin(), values.end(), e) != values.end();
   }
 }
 
 bool holds(const filter_node& n, const table& t, std::size_t row) {
   switch (n.kind) {
     case op::all:
-      return std::all_of(n.children.begin(), n.children.end(), [&](const filter_node& c) { return holds(c, t, row); });
+      return std::all_of(n.children.begin(), n.children.end(),
+                         [&](const filter_node& c) { return holds(c, t, row); });
     case op::any:
-      return std::any_of(n.children.begin(), n.children.end(), [&](const filter_node& c) { return holds(c, t, row); });
+      return std::any_of(n.children.begin(), n.children.end(),
+                         [&](const filter_node& c) { return holds(c, t, row); });
     default: {
       const cell& c = t.at(row, n.dim);
-      return c && std::any_of(c->begin(), c->end(), [&](const scalar& e) { return compare(n.kind, e, n.values); });
+      return c &&
+             std::any_of(c->begin(), c->end(), [&](const scalar& e) { return compare(n.kind, e, n.values); });
     }
   }
 }
@@ -213,7 +225,8 @@ std::optional<scalar> measure_value(const cube::measure& m, const group& g, cons
   return acc ? std::optional<scalar>(*acc) : std::nullopt;
 }
 
-std::optional<scalar> sort_value(const order_key& k, const semantic_query& q, const group& g, const table& t) {
+std::optional<scalar> sort_value(const order_key& k, const semantic_query& q, const group& g,
+                                 const table& t) {
   if (k.measure) return measure_value(*t.measures()[q.measures[k.index]], g, t);
   const cell& c = t.at(g.front(), k.index);
   return c && !c->empty() ? std::optional<scalar>(c->front()) : std::nullopt;
@@ -226,7 +239,8 @@ json::value number_json(double v) {
 
 }  // namespace
 
-table::table(const std::vector<json::object>& records, const std::vector<std::string>& omitted) : records_(records) {
+table::table(const std::vector<json::object>& records, const std::vector<std::string>& omitted)
+    : records_(records) {
   const auto kept = [&](std::string_view name) {
     return std::find(omitted.begin(), omitted.end(), name) == omitted.end();
   };
@@ -244,7 +258,8 @@ table::table(const std::vector<json::object>& records, const std::vector<std::st
 result<semantic_query> parse_query(const json::value& query, const table& t) {
   if (!query.is_object()) return bad("query", "expected an object");
   const json::object& o = query.get_object();
-  if (auto ok = only_keys(o, {"measures", "dimensions", "filters", "orderBy"}, "query"); !ok) return ok.error();
+  if (auto ok = only_keys(o, {"measures", "dimensions", "filters", "orderBy"}, "query"); !ok)
+    return ok.error();
   semantic_query q;
 
   auto measures = strings(o.if_contains("measures"), "query.measures");
@@ -258,10 +273,13 @@ result<semantic_query> parse_query(const json::value& query, const table& t) {
   if (!dimensions) return dimensions.error();
   for (std::size_t i = 0; i < dimensions->size(); ++i) {
     auto d = index_named(t.dimensions(), (*dimensions)[i]);
-    if (!d) return bad("query.dimensions[" + std::to_string(i) + "]", "unknown dimension " + (*dimensions)[i]);
-    if (std::find(q.dimensions.begin(), q.dimensions.end(), *d) == q.dimensions.end()) q.dimensions.push_back(*d);
+    if (!d)
+      return bad("query.dimensions[" + std::to_string(i) + "]", "unknown dimension " + (*dimensions)[i]);
+    if (std::find(q.dimensions.begin(), q.dimensions.end(), *d) == q.dimensions.end())
+      q.dimensions.push_back(*d);
   }
-  if (q.dimensions.empty() && q.measures.empty()) return bad("query", "ask for at least one dimension or measure");
+  if (q.dimensions.empty() && q.measures.empty())
+    return bad("query", "ask for at least one dimension or measure");
 
   if (const json::value* filters = o.if_contains("filters")) {
     if (!filters->is_array()) return bad("query.filters", "expected an array");
@@ -286,11 +304,13 @@ result<semantic_query> parse_query(const json::value& query, const table& t) {
       // Grouped answers order by what they contain; row answers by any dimension.
       if (auto m = index_named(t.measures(), name)) {
         const auto at = std::find(q.measures.begin(), q.measures.end(), *m);
-        if (at == q.measures.end()) return bad(path + ".field", "measure " + std::string(name) + " is not in the query");
+        if (at == q.measures.end())
+          return bad(path + ".field", "measure " + std::string(name) + " is not in the query");
         k.measure = true;
         k.index = static_cast<std::size_t>(at - q.measures.begin());
       } else if (auto d = index_named(t.dimensions(), name)) {
-        if (!q.measures.empty() && std::find(q.dimensions.begin(), q.dimensions.end(), *d) == q.dimensions.end())
+        if (!q.measures.empty() &&
+            std::find(q.dimensions.begin(), q.dimensions.end(), *d) == q.dimensions.end())
           return bad(path + ".field", "dimension " + std::string(name) + " is not in the query");
         k.index = *d;
       } else {
@@ -311,7 +331,8 @@ query_page run(const semantic_query& q, const table& t, std::size_t offset, std:
   std::vector<group> groups;
   std::map<std::string, std::size_t> group_of;  // grouping key -> index into groups
   for (std::size_t row = 0; row < t.records().size(); ++row) {
-    if (!std::all_of(q.filters.begin(), q.filters.end(), [&](const filter_node& n) { return holds(n, t, row); }))
+    if (!std::all_of(q.filters.begin(), q.filters.end(),
+                     [&](const filter_node& n) { return holds(n, t, row); }))
       continue;
     if (q.measures.empty()) {
       groups.push_back({row});

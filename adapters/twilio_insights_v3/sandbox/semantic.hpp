@@ -63,8 +63,8 @@ enum class op { all, any, eq, ne, gt, lt, in };
 
 struct filter_node {
   op kind = op::all;
-  std::size_t dim = 0;          // comparisons: the dimension compared
-  std::vector<scalar> values;   // comparisons: the operands, typed
+  std::size_t dim = 0;                // comparisons: the dimension compared
+  std::vector<scalar> values;         // comparisons: the operands, typed
   std::vector<filter_node> children;  // all / any
 };
 

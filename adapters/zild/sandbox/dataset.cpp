@@ -24,8 +24,8 @@ constexpr ticks tick_per_second = 10'000'000;
 constexpr ticks tick_per_ms = 10'000;
 constexpr ticks tick_per_minute = 60 * tick_per_second;
 constexpr ticks tick_per_day = 24 * 60 * tick_per_minute;
-constexpr ticks first_created = duration_cast<seconds>(sys_days{2024y / June / 1}.time_since_epoch()).count() *
-                                tick_per_second;
+constexpr ticks first_created =
+    duration_cast<seconds>(sys_days{2024y / June / 1}.time_since_epoch()).count() * tick_per_second;
 constexpr int sao_paulo_offset_minutes = -180;
 
 struct person {
@@ -34,28 +34,41 @@ struct person {
 };
 
 constexpr std::array<std::int32_t, 3> tenants{7, 12, 31};
-constexpr std::array<person, 6> human_agents{{{1041, "Mariana Costa"}, {1042, "João Pereira"}, {1057, "Ana Souza"},
-                                              {1063, "Lucas Almeida"}, {1078, "Beatriz Lima"}, {1090, "Rafael Gomes"}}};
+constexpr std::array<person, 6> human_agents{{{1041, "Mariana Costa"},
+                                              {1042, "João Pereira"},
+                                              {1057, "Ana Souza"},
+                                              {1063, "Lucas Almeida"},
+                                              {1078, "Beatriz Lima"},
+                                              {1090, "Rafael Gomes"}}};
 constexpr std::array<person, 3> bots{{{11, "Atendimento Virtual"}, {14, "Zé Vendas"}, {19, "Cobrança Bot"}}};
 constexpr std::array<std::int32_t, 4> ai_agents{301, 302, 305, 306};
 constexpr std::array<std::string_view, 12> contacts{
-    "Maria Silva",    "José Santos",     "Ana Oliveira",  "Carlos Souza", "Fernanda Rodrigues", "Paulo Ferreira",
-    "Juliana Alves",  "Marcos Ribeiro",  "Camila Carvalho", "Ricardo Martins", "Patrícia Rocha",  "Diego Barbosa"};
+    "Maria Silva",        "José Santos",     "Ana Oliveira",   "Carlos Souza",
+    "Fernanda Rodrigues", "Paulo Ferreira",  "Juliana Alves",  "Marcos Ribeiro",
+    "Camila Carvalho",    "Ricardo Martins", "Patrícia Rocha", "Diego Barbosa"};
 constexpr std::array<std::string_view, 3> queues{"Suporte", "Vendas", "Financeiro"};
 constexpr std::array<std::string_view, 3> sentiments{"Positive", "Neutral", "Negative"};
 constexpr std::array<std::string_view, 4> call_statuses{"completed", "no-answer", "busy", "failed"};
 constexpr std::array<std::string_view, 3> disconnections{"user_hangup", "agent_hangup", "inactivity"};
 constexpr std::array<std::int32_t, 8> conversation_types{0, 1, 2, 3, 4, 5, 6, 99};
-constexpr std::array<std::string_view, 10> contact_lines{
-    "Olá, preciso de ajuda com meu pedido", "Qual o prazo de entrega?", "Quero cancelar minha assinatura",
-    "O boleto venceu, como faço?",          "Obrigado!",                "Can I change my delivery address?",
-    "Meu cartão foi recusado",               "Pode me enviar a segunda via?", "Ainda não recebi o produto",
-    "Perfeito, resolvido"};
-constexpr std::array<std::string_view, 8> business_lines{
-    "Olá! Sou o assistente virtual. Como posso ajudar?", "Pode me informar o número do pedido?",
-    "Vou transferir você para um atendente.",            "Seu pedido será entregue em até 3 dias úteis.",
-    "Segue a segunda via do boleto.",                    "Sure, which address should we use?",
-    "Posso ajudar em algo mais?",                        "Atendimento encerrado. Até logo!"};
+constexpr std::array<std::string_view, 10> contact_lines{"Olá, preciso de ajuda com meu pedido",
+                                                         "Qual o prazo de entrega?",
+                                                         "Quero cancelar minha assinatura",
+                                                         "O boleto venceu, como faço?",
+                                                         "Obrigado!",
+                                                         "Can I change my delivery address?",
+                                                         "Meu cartão foi recusado",
+                                                         "Pode me enviar a segunda via?",
+                                                         "Ainda não recebi o produto",
+                                                         "Perfeito, resolvido"};
+constexpr std::array<std::string_view, 8> business_lines{"Olá! Sou o assistente virtual. Como posso ajudar?",
+                                                         "Pode me informar o número do pedido?",
+                                                         "Vou transferir você para um atendente.",
+                                                         "Seu pedido será entregue em até 3 dias úteis.",
+                                                         "Segue a segunda via do boleto.",
+                                                         "Sure, which address should we use?",
+                                                         "Posso ajudar em algo mais?",
+                                                         "Atendimento encerrado. Até logo!"};
 constexpr std::array<std::string_view, 4> summaries{
     "Cliente perguntou sobre o prazo de entrega; informado prazo de 3 dias úteis.",
     "Solicitação de segunda via de boleto atendida.",
@@ -90,8 +103,8 @@ struct forced_case {
 };
 constexpr std::array<forced_case, 8> forced{{
     {kind::active, std::nullopt, span_style::null},
-    {kind::finished, 93'784'000, span_style::dotnet},        // 1.02:03:04
-    {kind::queued, 0, span_style::dotnet},                   // 00:00:00
+    {kind::finished, 93'784'000, span_style::dotnet},  // 1.02:03:04
+    {kind::queued, 0, span_style::dotnet},             // 00:00:00
     {kind::idle, std::nullopt, span_style::null},
     {kind::active_with_finish, 61'000, span_style::dotnet},  // 00:01:01
     {kind::finished, 252'500, span_style::dotnet},           // 00:04:12.5000000
@@ -127,9 +140,10 @@ std::string format_span(std::int64_t ms, span_style style) {
   const std::int64_t days = ms / 86'400'000, hours = ms / 3'600'000 % 24, minutes = ms / 60'000 % 60,
                      secs = ms / 1000 % 60, millis = ms % 1000;
   char text[48];
-  int n = days ? std::snprintf(text, sizeof text, "%" PRId64 ".%02" PRId64 ":%02" PRId64 ":%02" PRId64, days, hours,
-                               minutes, secs)
-               : std::snprintf(text, sizeof text, "%02" PRId64 ":%02" PRId64 ":%02" PRId64, hours, minutes, secs);
+  int n =
+      days ? std::snprintf(text, sizeof text, "%" PRId64 ".%02" PRId64 ":%02" PRId64 ":%02" PRId64, days,
+                           hours, minutes, secs)
+           : std::snprintf(text, sizeof text, "%02" PRId64 ":%02" PRId64 ":%02" PRId64, hours, minutes, secs);
   std::string out(text, static_cast<std::size_t>(n));
   if (millis != 0) {
     std::snprintf(text, sizeof text, "%03" PRId64 "0000", millis);
@@ -142,7 +156,9 @@ std::string format_span(std::int64_t ms, span_style style) {
   return out;
 }
 
-std::string phone(rng& r) { return "+55119" + std::to_string(10'000'000 + r.below(90'000'000)); }
+std::string phone(rng& r) {
+  return "+55119" + std::to_string(10'000'000 + r.below(90'000'000));
+}
 
 template <class T>
 json::value or_null(bool present, T&& value) {
@@ -161,7 +177,8 @@ json::array variables(rng& r, std::int64_t conversation_id, std::int64_t& next_i
   json::array out;
   for (const auto& [name, value] : pool) {
     if (!r.chance(60)) continue;
-    out.push_back(json::object{{"id", next_id++}, {"name", name}, {"value", value}, {"conversationId", conversation_id}});
+    out.push_back(json::object{
+        {"id", next_id++}, {"name", name}, {"value", value}, {"conversationId", conversation_id}});
   }
   return out;
 }
@@ -203,8 +220,8 @@ std::vector<json::object> make_dataset(std::uint32_t count, std::uint64_t seed, 
       span_ms = c.k == kind::queued ? std::int64_t{0} : 20'000 + r.below(voice ? 40 * 60'000 : 3 * 3'600'000);
       if (c.k == kind::finished && r.chance(3)) span_ms = std::int64_t{1} * 86'400'000 + r.below(86'400'000);
       style = (c.k == kind::active || r.chance(8)) ? span_style::null
-              : r.chance(20)                      ? span_style::short_fraction
-                                                  : span_style::dotnet;
+              : r.chance(20)                       ? span_style::short_fraction
+                                                   : span_style::dotnet;
     }
     const bool finished = c.k == kind::finished || c.k == kind::active_with_finish;
     const ticks length = span_ms.value_or(10 * 60'000) * tick_per_ms;
@@ -228,7 +245,8 @@ std::vector<json::object> make_dataset(std::uint32_t count, std::uint64_t seed, 
       const bool template_message = !inbound && m == 1 && r.chance(30);
       json::object msg;
       msg["id"] = message_id++;
-      msg["createdAt"] = format_time(at, r.chance(25) ? std::optional(sao_paulo_offset_minutes) : std::nullopt);
+      msg["createdAt"] =
+          format_time(at, r.chance(25) ? std::optional(sao_paulo_offset_minutes) : std::nullopt);
       msg["from"] = inbound ? contact_phone : business_phone;
       msg["to"] = inbound ? business_phone : contact_phone;
       msg["content"] = last_content;
@@ -238,18 +256,21 @@ std::vector<json::object> make_dataset(std::uint32_t count, std::uint64_t seed, 
       msg["isNPS"] = inbound && r.chance(3);
       msg["contentSid"] = or_null(template_message, "HX" + r.hex(32));
       msg["messageType"] = type;
-      msg["mediaUrl"] = or_null(type != 0, "https://media.zild.example/t" + std::to_string(tenant) + "/" + r.hex(16));
+      msg["mediaUrl"] =
+          or_null(type != 0, "https://media.zild.example/t" + std::to_string(tenant) + "/" + r.hex(16));
       msg["mediaFileName"] = or_null(type != 0, "anexo-" + std::to_string(m) + ".jpg");
       msg["tenantId"] = tenant;
       msg["userId"] = live_agent && !inbound ? human.id : 0;
-      msg["contentVariables"] = or_null(template_message, R"({"1":")" + std::string(r.pick(contacts)) + R"("})");
+      msg["contentVariables"] =
+          or_null(template_message, R"({"1":")" + std::string(r.pick(contacts)) + R"("})");
       msg["messageSid"] = or_null(!voice, "SM" + r.hex(32));
       msg["messageStatus"] = failed ? 4 : static_cast<std::int32_t>(r.below(4));
       msg["sent"] = !failed;
       msg["delivered"] = !failed && r.chance(90);
       msg["read"] = !failed && r.chance(60);
       msg["errorCode"] = or_null(failed, "63016");
-      msg["errorMessage"] = or_null(failed, "Failed to send freeform message because you are outside the allowed window.");
+      msg["errorMessage"] =
+          or_null(failed, "Failed to send freeform message because you are outside the allowed window.");
       msg["isReadByUser"] = inbound ? r.chance(85) : true;
       msg["documentId"] = type == 3 ? 40'000 + r.below(1000) : 0;
       messages.push_back(std::move(msg));
@@ -266,11 +287,12 @@ std::vector<json::object> make_dataset(std::uint32_t count, std::uint64_t seed, 
         const auto n = 1 + r.below(3);
         for (std::int64_t t = 0; t < n; ++t) {
           const tag_def& def = i < 2 && t == 0 ? tag_catalogue[i == 0 ? 3 : 4] : r.pick(tag_catalogue);
-          list.push_back(json::object{{"id", def.id},
-                                      {"name", def.name ? json::value(*def.name) : json::value(nullptr)},
-                                      {"active", def.active},
-                                      {"createdAt", format_time(first_created - (def.id - 400) * tick_per_day)},
-                                      {"tenantId", tenant}});
+          list.push_back(
+              json::object{{"id", def.id},
+                           {"name", def.name ? json::value(*def.name) : json::value(nullptr)},
+                           {"active", def.active},
+                           {"createdAt", format_time(first_created - (def.id - 400) * tick_per_day)},
+                           {"tenantId", tenant}});
         }
       }
       tags = std::move(list);
@@ -299,8 +321,9 @@ std::vector<json::object> make_dataset(std::uint32_t count, std::uint64_t seed, 
     // A recording for calls; a rare relative path shows that only web URLs become links.
     const std::string file = "conversa-" + std::to_string(id) + ".mp3";
     const bool relative_file = voice && r.chance(10);
-    rec["fileUrl"] = or_null(voice, relative_file ? "recordings/" + file
-                                                  : "https://files.zild.example/t" + std::to_string(tenant) + "/" + file);
+    rec["fileUrl"] =
+        or_null(voice, relative_file ? "recordings/" + file
+                                     : "https://files.zild.example/t" + std::to_string(tenant) + "/" + file);
     rec["fileName"] = or_null(voice, file);
     rec["tenantId"] = tenant;
     rec["conversationSummary"] = maybe(finished && r.chance(70), [&] { return r.pick(summaries); });
@@ -311,11 +334,13 @@ std::vector<json::object> make_dataset(std::uint32_t count, std::uint64_t seed, 
     rec["checklistId"] = r.chance(50) ? 200 + r.below(20) : 0;
     rec["channelId"] = 600 + tenant * 10 + (voice ? 1 : 0);
     rec["conversationIntegrationType"] = voice ? 7 : r.below(19);
-    rec["duration"] = or_null(style != span_style::null && span_ms.has_value(), format_span(span_ms.value_or(0), style));
+    rec["duration"] =
+        or_null(style != span_style::null && span_ms.has_value(), format_span(span_ms.value_or(0), style));
     rec["highImportanceErrorDetected"] = r.chance(5);
     rec["tags"] = std::move(tags);
     rec["conversationEvaluationStatus"] = finished ? r.below(5) : 0;
-    rec["conversationEvaluationStatusMessage"] = or_null(finished && r.chance(10), "Avaliação pendente de revisão");
+    rec["conversationEvaluationStatusMessage"] =
+        or_null(finished && r.chance(10), "Avaliação pendente de revisão");
     rec["queueId"] = queued ? 800 + r.below(3) : 0;
     rec["queueName"] = or_null(queued, r.pick(queues));
     rec["conversationEndedReasonId"] = finished ? 1 + r.below(6) : 0;
@@ -327,10 +352,14 @@ std::vector<json::object> make_dataset(std::uint32_t count, std::uint64_t seed, 
     rec["disconnectionReason"] = or_null(voice && finished, r.pick(disconnections));
     rec["callSuccessful"] = voice && r.chance(70);
     rec["totalUnreadedMessagesByUser"] = c.k == kind::active ? r.below(5) : 0;
-    rec["dynamicVariables"] = r.chance(15) ? json::value(nullptr)
-                                           : json::value(variables(r, id, variable_id, {{"nome", "Maria"}, {"pedido", "PD-20931"}}));
-    rec["dataCollection"] = r.chance(30) ? json::value(nullptr)
-                                         : json::value(variables(r, id, variable_id, {{"cpf_informado", "sim"}, {"nota_nps", "9"}}));
+    rec["dynamicVariables"] =
+        r.chance(15)
+            ? json::value(nullptr)
+            : json::value(variables(r, id, variable_id, {{"nome", "Maria"}, {"pedido", "PD-20931"}}));
+    rec["dataCollection"] =
+        r.chance(30)
+            ? json::value(nullptr)
+            : json::value(variables(r, id, variable_id, {{"cpf_informado", "sim"}, {"nota_nps", "9"}}));
     rec["agentId"] = ai_agent;
     records.push_back(std::move(rec));
   }

@@ -39,7 +39,8 @@ std::optional<std::int32_t> bind_int32(std::string_view text) {
 class conversations final : public handler {
  public:
   explicit conversations(options opts)
-      : options_(std::move(opts)), records_(make_dataset(options_.records, options_.seed, options_.first_id)) {
+      : options_(std::move(opts)),
+        records_(make_dataset(options_.records, options_.seed, options_.first_id)) {
     for (std::size_t i = 0; i < records_.size(); ++i)
       by_id_.emplace(static_cast<std::int32_t>(records_[i].at("id").as_int64()), i);
   }
@@ -70,7 +71,9 @@ class conversations final : public handler {
 
     const std::string_view segment = std::string_view(path).substr(item_prefix.size());
     const auto id = bind_int32(segment);
-    if (!id) return problem(http::status::bad_request, "The value '" + std::string(segment) + "' is not valid for id.");
+    if (!id)
+      return problem(http::status::bad_request,
+                     "The value '" + std::string(segment) + "' is not valid for id.");
     const auto it = by_id_.find(*id);
     if (it == by_id_.end())
       return problem(http::status::not_found, "Conversation " + std::to_string(*id) + " was not found.");
@@ -94,7 +97,8 @@ class conversations final : public handler {
   std::optional<response> authenticate(const request& req) const {
     constexpr std::string_view scheme = "Bearer ";
     const std::string_view value = req[http::field::authorization];
-    const bool bearer = value.size() > scheme.size() && beast::iequals(value.substr(0, scheme.size()), scheme);
+    const bool bearer =
+        value.size() > scheme.size() && beast::iequals(value.substr(0, scheme.size()), scheme);
     if (bearer && value.substr(scheme.size()) == options_.bearer_token) return std::nullopt;
     response res{http::status::unauthorized, 11};
     res.set(http::field::www_authenticate, bearer ? R"(Bearer error="invalid_token")" : "Bearer");
@@ -106,12 +110,18 @@ class conversations final : public handler {
   std::unordered_map<std::int32_t, std::size_t> by_id_;
 };
 
-conversations& as_zild(handler& h) { return dynamic_cast<conversations&>(h); }
+conversations& as_zild(handler& h) {
+  return dynamic_cast<conversations&>(h);
+}
 
 }  // namespace
 
-std::unique_ptr<handler> make_handler(options opts) { return std::make_unique<conversations>(std::move(opts)); }
+std::unique_ptr<handler> make_handler(options opts) {
+  return std::make_unique<conversations>(std::move(opts));
+}
 
-const std::vector<json::object>& dataset(handler& h) { return as_zild(h).records(); }
+const std::vector<json::object>& dataset(handler& h) {
+  return as_zild(h).records();
+}
 
 }  // namespace cgw::sandbox::zild

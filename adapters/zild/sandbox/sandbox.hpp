@@ -29,7 +29,8 @@ struct options {
 // `count` conversations with ascending int32 ids from `first_id`; the same seed gives the same
 // data on every platform. The first records cover every status case and duration form, so even
 // a tiny dataset has them. Never fails: ids that would pass INT32_MAX are not generated.
-std::vector<boost::json::object> make_dataset(std::uint32_t count, std::uint64_t seed, std::int32_t first_id = 48'000);
+std::vector<boost::json::object> make_dataset(std::uint32_t count, std::uint64_t seed,
+                                              std::int32_t first_id = 48'000);
 
 // The handler, owning its dataset. Never fails.
 std::unique_ptr<handler> make_handler(options opts);
