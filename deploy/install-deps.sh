@@ -5,6 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake
+  clang libclang-rt-14-dev clang-format                        # the sanitizer build (clang, ASan + UBSan; the runtimes are only Recommended) and the format check
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev   # not libboost-dev: that is 1.74, without JSON or URL
   libspdlog-dev libssl-dev ca-certificates
   libgtest-dev libgmock-dev

@@ -201,7 +201,7 @@ class salesloft_adapter final : public cgw::adapter::adapter {
 
 }  // namespace
 
-result<std::unique_ptr<adapter::adapter>> make_adapter(const config::vendor_config& cfg) {
+result<std::unique_ptr<cgw::adapter::adapter>> make_adapter(const config::vendor_config& cfg) {
   const std::string key = "vendors." + cfg.name;
   if (auto ok = check_options(cfg, {}); !ok) return ok.error();
   if (cfg.auth.bearer_token.empty())
@@ -209,7 +209,7 @@ result<std::unique_ptr<adapter::adapter>> make_adapter(const config::vendor_conf
                          key + ".auth.bearer_token");
   auto ep = vendor_endpoint(cfg);
   if (!ep) return ep.error();
-  return std::unique_ptr<adapter::adapter>(new salesloft_adapter(cfg, std::move(*ep)));
+  return std::unique_ptr<cgw::adapter::adapter>(new salesloft_adapter(cfg, std::move(*ep)));
 }
 
 }  // namespace cgw::adapters::salesloft

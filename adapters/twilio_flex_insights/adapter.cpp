@@ -109,7 +109,7 @@ result<std::size_t> page_size_of(const config::vendor_config& cfg) {
 
 }  // namespace
 
-result<std::unique_ptr<adapter::adapter>> make_adapter(const config::vendor_config& cfg) {
+result<std::unique_ptr<cgw::adapter::adapter>> make_adapter(const config::vendor_config& cfg) {
   const std::string key = "vendors." + cfg.name;
   if (auto ok = check_options(cfg, {page_size_option}); !ok) return ok.error();
   auto page_size = page_size_of(cfg);
@@ -123,7 +123,7 @@ result<std::unique_ptr<adapter::adapter>> make_adapter(const config::vendor_conf
         key + ".auth.username");
   auto ep = vendor_endpoint(cfg);
   if (!ep) return ep.error();
-  return std::unique_ptr<adapter::adapter>(new flex_adapter(cfg, std::move(*ep), *page_size));
+  return std::unique_ptr<cgw::adapter::adapter>(new flex_adapter(cfg, std::move(*ep), *page_size));
 }
 
 }  // namespace cgw::adapters::twilio_flex_insights

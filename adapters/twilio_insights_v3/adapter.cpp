@@ -303,7 +303,7 @@ class insights_adapter final : public cgw::adapter::adapter {
 
 }  // namespace
 
-result<std::unique_ptr<adapter::adapter>> make_adapter(const config::vendor_config& cfg) {
+result<std::unique_ptr<cgw::adapter::adapter>> make_adapter(const config::vendor_config& cfg) {
   const std::string key = "vendors." + cfg.name;
   if (auto ok = check_options(cfg, {"dimensions", "measures"}); !ok) return ok.error();
   for (const auto& [name, value] :
@@ -324,7 +324,7 @@ result<std::unique_ptr<adapter::adapter>> make_adapter(const config::vendor_conf
   if (!measures) return measures.error();
   auto ep = vendor_endpoint(cfg);
   if (!ep) return ep.error();
-  return std::unique_ptr<adapter::adapter>(
+  return std::unique_ptr<cgw::adapter::adapter>(
       new insights_adapter(cfg, std::move(*ep), std::move(*dims), std::move(*measures)));
 }
 

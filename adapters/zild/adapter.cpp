@@ -59,7 +59,7 @@ class zild_adapter final : public cgw::adapter::adapter {
 
 }  // namespace
 
-result<std::unique_ptr<adapter::adapter>> make_adapter(const config::vendor_config& cfg) {
+result<std::unique_ptr<cgw::adapter::adapter>> make_adapter(const config::vendor_config& cfg) {
   const std::string key = "vendors." + cfg.name;
   if (auto ok = check_options(cfg, {}); !ok) return ok.error();
   if (cfg.auth.bearer_token.empty())
@@ -68,7 +68,7 @@ result<std::unique_ptr<adapter::adapter>> make_adapter(const config::vendor_conf
                          key + ".auth.bearer_token");
   auto ep = vendor_endpoint(cfg);
   if (!ep) return ep.error();
-  return std::unique_ptr<adapter::adapter>(new zild_adapter(cfg, std::move(*ep)));
+  return std::unique_ptr<cgw::adapter::adapter>(new zild_adapter(cfg, std::move(*ep)));
 }
 
 }  // namespace cgw::adapters::zild

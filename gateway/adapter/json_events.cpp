@@ -74,6 +74,9 @@ struct handler {
   static constexpr std::size_t max_key_size = std::size_t(-1);
   static constexpr std::size_t max_string_size = std::size_t(-1);
 
+  // basic_parser makes its handler with parentheses: clang 14 has no aggregate init from them.
+  handler(json_events* r, path_stack p) : reader(r), path(std::move(p)) {}
+
   json_events* reader;
   path_stack path;
   std::string key_part, string_part;  // a key or string the parser hands over in pieces
@@ -163,7 +166,7 @@ struct handler {
 result<void> read_events(std::string_view text, json_events& reader) {
   json::parse_options opt;
   opt.max_depth = max_depth;
-  json::basic_parser<handler> p(opt, &reader, path_stack(text), std::string{}, std::string{});
+  json::basic_parser<handler> p(opt, &reader, path_stack(text));
   json::error_code ec;
   const std::size_t n = p.write_some(false, text.data(), text.size(), ec);
   if (ec || n != text.size())

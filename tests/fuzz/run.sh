@@ -15,11 +15,9 @@ for p in clang-14 libclang-rt-14-dev libfuzzer-14-dev; do
 done
 if [ -n "${missing[*]:-}" ]; then apt-get update -qq && apt-get install -y -qq "${missing[@]}"; fi
 build=$root/build-fuzz
-# cxx_launcher.sh turns off UBSan's function check, which clang 14 cannot compile for Asio
-# coroutines (see there). Line tables only: they are all a crash's stack trace needs, and full
-# debug info of Beast/Asio makes the links much slower.
+# Line tables only: they are all a crash's stack trace needs, and full debug info of Beast/Asio
+# makes the links much slower.
 CC=clang-14 CXX=clang++-14 nice -n 15 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCGW_FUZZ=ON \
-  -DCMAKE_CXX_COMPILER_LAUNCHER="$root/tests/fuzz/cxx_launcher.sh" \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -gline-tables-only -DNDEBUG" -DBUILD_TESTING=ON >/dev/null
 targets=${*:-$(sed -n 's/^set(cgw_fuzz_targets \(.*\))$/\1/p' "$root/tests/fuzz/CMakeLists.txt")}
 nice -n 15 cmake --build "$build" -j"$jobs" --target $(for t in $targets; do echo "fuzz_$t"; done)

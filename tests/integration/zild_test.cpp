@@ -181,7 +181,8 @@ TEST_F(ZildEndToEnd, TimeSpansAndOffsetLessTimestamps) {
   const std::vector<std::pair<std::string, json::value>> spans = {
       {"1.02:03:04", 93'784'000}, {"00:04:12.5000000", 252'500}, {"00:00:07.25", 7'250}, {"00:00:00", 0}};
   for (const auto& [form, ms] : spans) {
-    const record& r = first_where([&](const record& x) { return x.at("duration") == json::value(form); });
+    const std::string& text = form;  // clang 14 cannot capture a structured binding
+    const record& r = first_where([&](const record& x) { return x.at("duration") == json::value(text); });
     auto one = gw_->get("/v1/conversations/zild:" + id_of(r));
     ASSERT_EQ(one.status, 200u) << form;
     EXPECT_EQ(one.body.at("duration_ms"), ms) << form;
