@@ -1,4 +1,7 @@
 #include "gateway/metrics/metrics.hpp"
+
+// Linked with the registry, so that every family of the catalog is registered (and rendered with
+// its HELP and TYPE) before anything has counted in it.
 #include "gateway/metrics/catalog.hpp"
 
 #include <algorithm>

@@ -2,7 +2,7 @@
 // declared once in catalog.hpp with its name, type, help and label names, and each of its label
 // combinations is a cell of atomics. An update is a relaxed atomic operation, never a lock. A
 // cell is looked up by its label values (with(): once under the family's lock, then from a
-// per-thread cache), or found once and held by its user (a vendor's guard holds its vendor's).
+// per-thread cache).
 // Labels stay low-cardinality: routes, statuses, vendor names, outcomes; never ids or keys.
 #pragma once
 
