@@ -1,5 +1,5 @@
 // conversation-gateway: wires configuration, adapters, service and server. Nothing else.
-#include "adapters/builtin.hpp"
+#include "adapters/module.hpp"
 #include "config/loader.hpp"
 #include "gateway/api/service.hpp"
 #include "gateway/metrics/catalog.hpp"
@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
 #endif
 
   adapter::registry types;
-  adapters::register_builtin(types);
+  adapters::register_adapters(types);
   config::load_options options;
   options.known_vendor_type = [&](std::string_view t) { return types.knows(t); };
 

@@ -203,7 +203,6 @@ class salesloft_adapter final : public cgw::adapter::adapter {
 
 result<std::unique_ptr<cgw::adapter::adapter>> make_adapter(const config::vendor_config& cfg) {
   const std::string key = "vendors." + cfg.name;
-  if (auto ok = check_options(cfg, {}); !ok) return ok.error();
   if (cfg.auth.bearer_token.empty())
     return failure::make(errc::invalid_parameter, key + ".auth.bearer_token: required for type salesloft",
                          key + ".auth.bearer_token");

@@ -1,10 +1,7 @@
 // vendor-sandbox: serves one vendor's sandbox, or all of them on consecutive ports, until
 // SIGINT or SIGTERM. Only wiring: the logic lives in the sandbox libraries.
-#include "adapters/salesloft/sandbox/sandbox.hpp"
+#include "adapters/module.hpp"
 #include "adapters/sandbox/server.hpp"
-#include "adapters/twilio_flex_insights/sandbox/sandbox.hpp"
-#include "adapters/twilio_insights_v3/sandbox/sandbox.hpp"
-#include "adapters/zild/sandbox/sandbox.hpp"
 
 #include <charconv>
 #include <csignal>
@@ -19,57 +16,7 @@ namespace {
 
 using namespace cgw;
 
-// What the command line may say about a vendor's data; each vendor takes what applies to it.
-struct data_options {
-  std::optional<std::uint32_t> records;
-  std::optional<std::uint64_t> seed;
-  std::optional<std::uint32_t> budget;
-};
-
-std::unique_ptr<sandbox::handler> make_salesloft(const data_options& data) {
-  sandbox::salesloft::options o;
-  o.records = data.records.value_or(o.records);
-  o.seed = data.seed.value_or(o.seed);
-  o.budget_per_minute = data.budget.value_or(o.budget_per_minute);
-  return sandbox::salesloft::make_handler(std::move(o));
-}
-
-std::unique_ptr<sandbox::handler> make_twilio_flex_insights(const data_options& data) {
-  sandbox::twilio_flex_insights::options o;
-  o.records = data.records.value_or(o.records);
-  o.seed = data.seed.value_or(o.seed);
-  return sandbox::twilio_flex_insights::make_handler(std::move(o));
-}
-
-std::unique_ptr<sandbox::handler> make_twilio_insights_v3(const data_options& data) {
-  sandbox::twilio_insights_v3::options o;
-  o.records = data.records.value_or(o.records);
-  o.seed = data.seed.value_or(o.seed);
-  o.requests_per_minute = data.budget.value_or(o.requests_per_minute);
-  return sandbox::twilio_insights_v3::make_handler(std::move(o));
-}
-
-std::unique_ptr<sandbox::handler> make_zild(const data_options& data) {
-  sandbox::zild::options o;
-  o.records = data.records.value_or(o.records);
-  o.seed = data.seed.value_or(o.seed);
-  return sandbox::zild::make_handler(std::move(o));
-}
-
-struct vendor {
-  std::string_view name;
-  std::uint16_t port_offset;  // from the base port
-  std::unique_ptr<sandbox::handler> (*make)(const data_options&);
-};
-
-// One line per vendor sandbox; the offsets are fixed so each vendor keeps its port as others land:
-// twilio_flex_insights +1, twilio_insights_v3 +2, zild +3.
-constexpr vendor vendors[] = {
-    {"salesloft", 0, make_salesloft},
-    {"twilio_flex_insights", 1, make_twilio_flex_insights},
-    {"twilio_insights_v3", 2, make_twilio_insights_v3},
-    {"zild", 3, make_zild},
-};
+using adapters::vendor_module;
 
 constexpr std::string_view usage =
     "usage: vendor-sandbox --vendor NAME [--port N] | --all [--base-port N]\n"
@@ -78,7 +25,8 @@ constexpr std::string_view usage =
     "S]\n"
     "         [--fault-body malformed|truncated|hang|slow_drip|oversize|page_loop|early_hints]\n"
     "         [--fault-body-count N]\n"
-    "Ports default to 9101 + the vendor's offset (salesloft +0). Faults can be changed at run time:\n"
+    "Ports default to 9101 + the vendor's fixed offset (--help lists them). Faults can be changed at run "
+    "time:\n"
     "POST /__sandbox/faults with a JSON object of the same fields; GET /__sandbox/stats.\n"
     "--memoize (for benchmarks): the first 2xx answer to a method + target + Authorization + body is\n"
     "replayed from memory afterwards, while no 429/error/body fault applies (latency still does);\n"
@@ -92,7 +40,7 @@ struct command_line {
   std::string address = "127.0.0.1";
   bool allow_remote = false;
   std::optional<std::uint16_t> port, base_port;
-  data_options data;
+  adapters::sandbox_data data;
   sandbox::fault_menu faults;
 };
 
@@ -151,18 +99,19 @@ result<command_line> parse(int argc, char** argv) {
 }
 
 // The sandboxes to start, with their ports; fails on an unknown vendor or a port past 65535.
-result<std::vector<std::pair<const vendor*, std::uint16_t>>> choose(const command_line& c) {
-  std::vector<std::pair<const vendor*, std::uint16_t>> chosen;
-  for (const auto& v : vendors) {
-    if (!c.all && v.name != c.vendor) continue;
-    const unsigned port = c.port && !c.all ? *c.port : c.base_port.value_or(9101) + v.port_offset;
+result<std::vector<std::pair<const vendor_module*, std::uint16_t>>> choose(const command_line& c) {
+  std::vector<std::pair<const vendor_module*, std::uint16_t>> chosen;
+  for (const vendor_module* v : adapters::modules()) {
+    if (!c.all && v->type != c.vendor) continue;
+    const unsigned port = c.port && !c.all ? *c.port : c.base_port.value_or(9101) + v->sandbox.port_offset;
     if (port > 65535)
       return failure::make(errc::invalid_parameter, "--base-port is too high for every vendor");
-    chosen.emplace_back(&v, static_cast<std::uint16_t>(port));
+    chosen.emplace_back(v, static_cast<std::uint16_t>(port));
   }
   if (chosen.empty()) {
     std::string known;
-    for (const auto& v : vendors) known += (known.empty() ? "" : ", ") + std::string(v.name);
+    for (const vendor_module* v : adapters::modules())
+      known += (known.empty() ? "" : ", ") + std::string(v->type);
     return failure::make(errc::invalid_parameter, "unknown vendor " + c.vendor + " (known: " + known + ")");
   }
   return chosen;
@@ -179,7 +128,9 @@ int main(int argc, char** argv) {
   const auto args = parse(argc, argv);
   if (!args) return usage_error(args.error().message);
   if (args->help) {
-    std::cout << usage;
+    std::cout << usage << "Vendors (--vendor NAME) and their port offsets:\n";
+    for (const vendor_module* v : adapters::modules())
+      std::cout << "  " << v->type << " +" << v->sandbox.port_offset << "\n";
     return 0;
   }
   const auto chosen = choose(*args);
@@ -194,13 +145,14 @@ int main(int argc, char** argv) {
   const std::string host = address.is_v6() ? "[" + args->address + "]" : args->address;
   std::vector<std::unique_ptr<sandbox::server>> servers;
   for (const auto& [v, port] : *chosen) {
-    auto& s = servers.emplace_back(std::make_unique<sandbox::server>(v->make(args->data), args->faults));
+    auto& s =
+        servers.emplace_back(std::make_unique<sandbox::server>(v->sandbox.make(args->data), args->faults));
     if (args->memoize) s->set_memoize(true);
     try {
       const auto bound = s->start(args->address, port);
-      std::cout << v->name << " listening on http://" << host << ':' << bound << std::endl;
+      std::cout << v->type << " listening on http://" << host << ':' << bound << std::endl;
     } catch (const boost::system::system_error& e) {
-      std::cerr << "vendor-sandbox: " << v->name << " cannot listen on " << host << ':' << port << ": "
+      std::cerr << "vendor-sandbox: " << v->type << " cannot listen on " << host << ':' << port << ": "
                 << e.code().message() << "\n";
       return 1;
     }

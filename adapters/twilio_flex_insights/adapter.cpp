@@ -9,8 +9,6 @@ namespace {
 
 using namespace cgw::adapter;
 
-constexpr std::string_view page_size_option = "page_size";
-
 class flex_adapter final : public cgw::adapter::adapter {
  public:
   flex_adapter(config::vendor_config cfg, upstream::endpoint ep, std::size_t page_size)
@@ -111,7 +109,6 @@ result<std::size_t> page_size_of(const config::vendor_config& cfg) {
 
 result<std::unique_ptr<cgw::adapter::adapter>> make_adapter(const config::vendor_config& cfg) {
   const std::string key = "vendors." + cfg.name;
-  if (auto ok = check_options(cfg, {page_size_option}); !ok) return ok.error();
   auto page_size = page_size_of(cfg);
   if (!page_size) return page_size.error();
   if (cfg.auth.username.empty() || cfg.auth.password.empty() || !cfg.auth.bearer_token.empty())

@@ -7,6 +7,9 @@
 
 namespace cgw::adapters::twilio_flex_insights {
 
+// options.page_size: the PageSize of every list request (1..1000, default 1000).
+inline constexpr std::string_view page_size_option = "page_size";
+
 // Builds the adapter; a failure names the config key at fault.
 result<std::unique_ptr<adapter::adapter>> make_adapter(const config::vendor_config& cfg);
 

@@ -305,7 +305,6 @@ class insights_adapter final : public cgw::adapter::adapter {
 
 result<std::unique_ptr<cgw::adapter::adapter>> make_adapter(const config::vendor_config& cfg) {
   const std::string key = "vendors." + cfg.name;
-  if (auto ok = check_options(cfg, {"dimensions", "measures"}); !ok) return ok.error();
   for (const auto& [name, value] :
        {std::pair{"username", &cfg.auth.username}, std::pair{"password", &cfg.auth.password}})
     if (value->empty())

@@ -190,14 +190,4 @@ result<upstream::endpoint> vendor_endpoint(const config::vendor_config& cfg) {
   return ep;
 }
 
-result<void> check_options(const config::vendor_config& cfg,
-                           std::initializer_list<std::string_view> allowed) {
-  for (const auto& [key, value] : cfg.options)
-    if (std::find(allowed.begin(), allowed.end(), std::string_view(key)) == allowed.end())
-      return failure::make(errc::invalid_parameter,
-                           "vendors." + cfg.name + ".options." + std::string(key) + ": unknown key",
-                           "vendors." + cfg.name + ".options." + std::string(key));
-  return {};
-}
-
 }  // namespace cgw::adapter

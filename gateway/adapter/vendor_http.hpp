@@ -48,7 +48,4 @@ upstream::request vendor_request(http::verb method, std::string target, const st
 // account its connections are pooled by); a failure names `vendors.<name>.base_url`.
 result<upstream::endpoint> vendor_endpoint(const config::vendor_config& cfg);
 
-// Fails naming `vendors.<name>.options.<key>` for the first option not in `allowed`.
-result<void> check_options(const config::vendor_config& cfg, std::initializer_list<std::string_view> allowed);
-
 }  // namespace cgw::adapter

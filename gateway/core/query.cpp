@@ -76,7 +76,7 @@ result<std::vector<std::string>> comma_list(std::string_view param, std::string_
 
 const std::vector<parameter_doc>& list_parameters() {
   static const std::vector<parameter_doc> table = {
-      {"vendor", "string", "salesloft,zild",
+      {"vendor", "string", "crm,phones",
        "Comma list of vendor names; default: every vendor the client may reach"},
       {"started_after", "string", "2025-01-01T00:00:00Z", "Start time >= this RFC 3339 instant"},
       {"started_before", "string", "2025-02-01T00:00:00Z", "Start time < this RFC 3339 instant"},
@@ -96,7 +96,7 @@ const std::vector<parameter_doc>& list_parameters() {
       {"person_id", "string", "person-1", "Comma list of person ids"},
       {"segment_id", "string", "02dd8a65-c9e3-550b-9e98-5b11abb9b3a4",
        "Conversations containing this segment"},
-      {"id", "string", "salesloft:abc,zild:7",
+      {"id", "string", "crm:abc,phones:7",
        "Comma list of at most 100 unified ids (batch fetch); the answer keeps the requested order"},
       {"title", "string", "Discovery call", "Exact title"},
       {"title_prefix", "string", "Disc", "Title prefix"},

@@ -2,7 +2,7 @@
 # Runs every libFuzzer target for MINUTES minutes each (default 2), growing the corpus in a
 # scratch folder and keeping crashers under tests/fuzz/crashes/. Needs clang-14 and
 # libfuzzer-14-dev from Debian (installed if missing). Usage: run.sh [MINUTES] [TARGET...]
-# (no targets: all of cgw_fuzz_targets). Builds and fuzzing are niced, with JOBS (default 2)
+# (no targets: every one the build lists in fuzz_targets.txt). Builds and fuzzing are niced, with JOBS (default 2)
 # build jobs: the machine is shared. KEEP_CORPUS=DIR keeps each grown corpus as DIR/<target>.
 # Ends with one line per target: executions, corpus files before/after, crashers found.
 set -euo pipefail
@@ -19,7 +19,9 @@ build=$root/build-fuzz
 # makes the links much slower.
 CC=clang-14 CXX=clang++-14 nice -n 15 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCGW_FUZZ=ON \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -gline-tables-only -DNDEBUG" -DBUILD_TESTING=ON >/dev/null
-targets=${*:-$(sed -n 's/^set(cgw_fuzz_targets \(.*\))$/\1/p' "$root/tests/fuzz/CMakeLists.txt")}
+# "<target> <corpus dir>" a line, written by tests/fuzz/CMakeLists.txt (vendors' corpora live in their folders).
+list=$build/fuzz_targets.txt
+targets=${*:-$(cut -d' ' -f1 "$list")}
 nice -n 15 cmake --build "$build" -j"$jobs" --target $(for t in $targets; do echo "fuzz_$t"; done)
 crashes=$root/tests/fuzz/crashes
 logs=$build/fuzz-logs
@@ -31,7 +33,9 @@ export UBSAN_OPTIONS="halt_on_error=1:abort_on_error=1:print_stacktrace=1${UBSAN
 started=$(date +%s)
 for t in $targets; do
   work=$(mktemp -d)
-  cp -r "$root/tests/fuzz/corpus/$t/." "$work/"
+  corpus=$(awk -v t="$t" '$1 == t { print $2 }' "$list")
+  [ -d "$corpus" ] || { echo "run.sh: no fuzz target $t (known: $(cut -d' ' -f1 "$list" | xargs))" >&2; exit 2; }
+  cp -r "$corpus/." "$work/"
   before=$(find "$work" -type f | wc -l)
   crashes_before=$(find "$crashes" -name "$t-*" -type f | wc -l)
   echo "== fuzz_$t for $minutes min (log: $logs/$t.log)"

@@ -44,7 +44,7 @@ http_answer request(std::uint16_t port, const std::string& target,
 }
 
 gateway::gateway(const std::string& config_json) {
-  adapters::register_builtin(types_);
+  adapters::register_adapters(types_);
   config::load_options options;
   options.known_vendor_type = [this](std::string_view t) { return types_.knows(t); };
   auto cfg = config::load_text(config_json, options);

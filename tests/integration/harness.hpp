@@ -2,7 +2,7 @@
 // 127.0.0.1:0, configured from JSON text, and a small blocking HTTP client.
 #pragma once
 
-#include "adapters/builtin.hpp"
+#include "adapters/module.hpp"
 #include "gateway/api/service.hpp"
 #include "gateway/server/server.hpp"
 

@@ -3,10 +3,8 @@
 // healthy; identical requests are made once; the Salesloft budget is never overdrawn;
 // the breaker opens, answers at once and closes again; the concurrency limit keeps a
 // Twilio account under its vendor-side limit.
+#include "adapters/module.hpp"
 #include "adapters/salesloft/sandbox/sandbox.hpp"
-#include "adapters/twilio_flex_insights/sandbox/sandbox.hpp"
-#include "adapters/twilio_insights_v3/sandbox/sandbox.hpp"
-#include "adapters/zild/sandbox/sandbox.hpp"
 #include "tests/integration/harness.hpp"
 
 #include <gtest/gtest.h>
@@ -47,81 +45,61 @@ struct vendor_under_test {
   }
 };
 
+// A vendor type's sandbox, from its module, as the instance named after the type.
+vendor_under_test of(const adapters::vendor_module& m,
+                     adapters::sandbox_data data = {.records = 120, .budget = 0}) {
+  const std::string name(m.type);
+  vendor_under_test v{name, std::make_unique<sandbox::server>(m.sandbox.make(data))};
+  v.entry = "\"type\": \"" + name + "\", \"auth\": " + std::string(m.sandbox.auth);
+  v.lists = v.pages = m.can_list;
+  v.sends_retry_after = m.sandbox.sends_retry_after;
+  for (auto& r : m.sandbox.one_record_requests(v.server->logic(), name, 3))
+    v.distinct.emplace_back(std::move(r.target), std::move(r.native_id));
+  v.probe = v.lists ? "/v1/conversations?vendor=" + name + "&page_size=5" +
+                          (m.sandbox.ordered_list.empty() ? "" : "&" + std::string(m.sandbox.ordered_list))
+                    : v.distinct.at(0).first;
+  v.port = v.server->start();
+  return v;
+}
+
+vendor_under_test of_type(std::string_view type,
+                          adapters::sandbox_data data = {.records = 120, .budget = 0}) {
+  const auto* m = adapters::find_module(type);
+  if (!m) throw std::logic_error("no vendor module " + std::string(type));
+  return of(*m, data);
+}
+
 vendor_under_test salesloft(std::uint32_t budget = 0) {
-  sandbox::salesloft::options o;
-  o.records = 200;
-  o.budget_per_minute = budget;
-  vendor_under_test v{"salesloft", std::make_unique<sandbox::server>(sandbox::salesloft::make_handler(o))};
-  v.entry = R"("type": "salesloft", "auth": {"bearer_token": "sandbox-salesloft-token"})";
-  v.probe = "/v1/conversations?vendor=salesloft&page_size=5&sort=-created_at";
-  v.sends_retry_after = false;
-  for (std::size_t i : {0, 1, 2}) {
-    const std::string id(sandbox::salesloft::dataset(v.server->logic())[i].at("id").as_string());
-    v.distinct.emplace_back("/v1/conversations/salesloft:" + id, id);
-  }
-  v.port = v.server->start();
-  return v;
+  return of_type("salesloft", {.records = 200, .budget = budget});
 }
-
 vendor_under_test flex() {
-  sandbox::twilio_flex_insights::options o;
-  o.records = 120;
-  vendor_under_test v{"twilio_flex",
-                      std::make_unique<sandbox::server>(sandbox::twilio_flex_insights::make_handler(o))};
-  v.entry =
-      R"("type": "twilio_flex_insights", "auth": {"username": "ACsandbox", "password": "sandbox-flex-secret"})";
-  v.probe = "/v1/conversations?vendor=twilio_flex&page_size=5";
-  // Flex has no get: a segment's list holds the one conversation that has the segment.
-  for (const auto& r : sandbox::twilio_flex_insights::dataset(v.server->logic())) {
-    const auto& segments = r.at("segments");
-    if (!r.at("conversation_id").is_string() || !segments.is_array() || segments.as_array().empty()) continue;
-    const std::string segment(segments.at(0).at("segment_id").as_string());
-    v.distinct.emplace_back("/v1/conversations?vendor=twilio_flex&segment_id=" + segment,
-                            std::string(r.at("conversation_id").as_string()));
-    if (v.distinct.size() == 3) break;
-  }
-  v.port = v.server->start();
-  return v;
+  return of_type("twilio_flex_insights");
 }
-
 vendor_under_test insights() {
-  sandbox::twilio_insights_v3::options o;
-  o.records = 120;
-  o.requests_per_minute = 0;
-  vendor_under_test v{"twilio_insights",
-                      std::make_unique<sandbox::server>(sandbox::twilio_insights_v3::make_handler(o))};
-  v.entry =
-      R"("type": "twilio_insights_v3", "auth": {"username": "ACsandbox", "password": "sandbox-insights-secret"})";
-  v.probe = "/v1/conversations?vendor=twilio_insights&page_size=5&sort=-created_at";
-  for (std::size_t i : {0, 1, 2}) {
-    const std::string id(sandbox::twilio_insights_v3::dataset(v.server->logic())[i].at("Id").as_string());
-    v.distinct.emplace_back("/v1/conversations/twilio_insights:" + id, id);
-  }
-  v.port = v.server->start();
-  return v;
+  return of_type("twilio_insights_v3");
 }
-
 vendor_under_test zild() {
-  sandbox::zild::options o;
-  o.records = 20;
-  auto h = sandbox::zild::make_handler(o);
-  const auto id = sandbox::zild::dataset(*h).front().at("id").as_int64();
-  vendor_under_test v{"zild", std::make_unique<sandbox::server>(std::move(h))};
-  v.entry = R"("type": "zild", "auth": {"bearer_token": "sandbox-zild-jwt"})";
-  v.probe = "/v1/conversations/zild:" + std::to_string(id);
-  v.lists = false;
-  v.pages = false;
-  for (std::size_t i : {0, 1, 2}) {
-    const std::string other =
-        std::to_string(sandbox::zild::dataset(v.server->logic())[i].at("id").as_int64());
-    v.distinct.emplace_back("/v1/conversations/zild:" + other, other);
-  }
-  v.port = v.server->start();
-  return v;
+  return of_type("zild", {.records = 20});
 }
 
-const std::vector<std::function<vendor_under_test()>> every_vendor = {[] { return salesloft(); }, flex,
-                                                                      insights, zild};
+// Every registered vendor module, the test-only ones included: the fault matrix covers each.
+std::vector<std::size_t> every_module() {
+  std::vector<std::size_t> out(adapters::modules().size());
+  for (std::size_t i = 0; i < out.size(); ++i) out[i] = i;
+  return out;
+}
+
+vendor_under_test module_at(std::size_t i) {
+  return of(*adapters::modules()[i]);
+}
+
+// The modules whose vendors list (and so page).
+std::vector<std::size_t> listing_modules() {
+  std::vector<std::size_t> out;
+  for (std::size_t i = 0; i < adapters::modules().size(); ++i)
+    if (adapters::modules()[i]->can_list) out.push_back(i);
+  return out;
+}
 
 // What a fault must come back as.
 struct fault_case {
@@ -188,7 +166,7 @@ class EveryFault : public ::testing::TestWithParam<std::tuple<std::size_t, std::
 
 TEST_P(EveryFault, IsACleanAnswerWithinItsBoundAndTheGatewayStaysHealthy) {
   const auto& [vendor_index, fault_index] = GetParam();
-  vendor_under_test v = every_vendor[vendor_index]();
+  vendor_under_test v = module_at(vendor_index);
   const fault_case& fc = as_the_vendor_sends_it(fault_cases[fault_index], v);
   SCOPED_TRACE(v.name + ": " + fault_cases[fault_index].label);
   if (fc.paging_only && !v.pages) GTEST_SKIP() << v.name << " has no paging to loop";
@@ -228,7 +206,7 @@ TEST_P(EveryFault, IsACleanAnswerWithinItsBoundAndTheGatewayStaysHealthy) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Resilience, EveryFault,
-                         ::testing::Combine(::testing::Range<std::size_t>(0, 4),
+                         ::testing::Combine(::testing::ValuesIn(every_module()),
                                             ::testing::Range<std::size_t>(0, fault_cases.size())));
 
 // The answer to one of a vendor's `distinct` requests holds that record and no other.
@@ -249,7 +227,7 @@ class EarlyHints : public ::testing::TestWithParam<std::size_t> {};
 // its own record, and the one after gets its own too (an interim answer taken for the whole one
 // would leave the real answer in the buffer, to be read as the next request's).
 TEST_P(EarlyHints, FollowingAnswersOnTheSameConnectionAreNotShifted) {
-  vendor_under_test v = every_vendor[GetParam()]();
+  vendor_under_test v = module_at(GetParam());
   SCOPED_TRACE(v.name);
   ASSERT_EQ(v.distinct.size(), 3u);
   gateway gw(config_with(v.config()));
@@ -265,7 +243,7 @@ TEST_P(EarlyHints, FollowingAnswersOnTheSameConnectionAreNotShifted) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Resilience, EarlyHints, ::testing::Range<std::size_t>(0, 4));
+INSTANTIATE_TEST_SUITE_P(Resilience, EarlyHints, ::testing::ValuesIn(every_module()));
 
 class PageLoop : public ::testing::TestWithParam<std::size_t> {};
 
@@ -273,9 +251,12 @@ class PageLoop : public ::testing::TestWithParam<std::size_t> {};
 // records, and a one-thread gateway keeps answering /healthz meanwhile, even with the looping pages
 // served from its cache (a cache hit does not suspend: a walk that never yields would hold the thread).
 TEST_P(PageLoop, IsThatVendorsErrorWithinTheDeadlineAndOthersAreUnaffected) {
-  const std::vector<std::function<vendor_under_test()>> paging = {[] { return salesloft(); }, flex, insights};
-  vendor_under_test looping = paging[GetParam()]();
-  vendor_under_test healthy = GetParam() == 0 ? flex() : salesloft();
+  // The looping vendor, and another listing one beside it.
+  const auto listing = listing_modules();
+  ASSERT_GE(listing.size(), 2u);
+  const auto at = std::find(listing.begin(), listing.end(), GetParam()) - listing.begin();
+  vendor_under_test looping = module_at(GetParam());
+  vendor_under_test healthy = module_at(listing[(at + 1) % listing.size()]);
   SCOPED_TRACE(looping.name);
   std::string vendors = looping.config(R"(, "cache_ttl_ms": 2000)");
   const std::string other = healthy.config();
@@ -318,7 +299,7 @@ TEST_P(PageLoop, IsThatVendorsErrorWithinTheDeadlineAndOthersAreUnaffected) {
   for (const auto& c : answer.data()) EXPECT_EQ(c.at("vendor"), json::value(healthy.name));
 }
 
-INSTANTIATE_TEST_SUITE_P(Resilience, PageLoop, ::testing::Range<std::size_t>(0, 3));
+INSTANTIATE_TEST_SUITE_P(Resilience, PageLoop, ::testing::ValuesIn(listing_modules()));
 
 // Per-vendor sandbox request counts, for comparing two runs of the same requests.
 std::vector<std::uint64_t> counts(const std::vector<vendor_under_test>& vs) {
@@ -460,7 +441,7 @@ TEST(ConcurrencyLimit, KeepsTheAccountUnderTheVendorsLimit) {
   const auto t0 = steady::now();
   for (int i = 0; i < 4; ++i)  // distinct vendor requests (segment_id goes down): nothing to coalesce
     clients.push_back(std::async(std::launch::async, [&, i] {
-      return gw.get("/v1/conversations?vendor=twilio_flex&segment_id=segment-" + std::to_string(i));
+      return gw.get("/v1/conversations?vendor=twilio_flex_insights&segment_id=segment-" + std::to_string(i));
     }));
   for (auto& c : clients) {
     auto page = c.get();

@@ -1,6 +1,6 @@
 #include "config/loader.hpp"
 
-#include "adapters/builtin.hpp"
+#include "adapters/module.hpp"
 #include "gateway/adapter/adapter.hpp"
 
 #include <array>
@@ -105,7 +105,7 @@ std::optional<std::string> test_env(std::string_view name) {
 bool registered_type(std::string_view type) {
   static const adapter::registry types = [] {
     adapter::registry r;
-    adapters::register_builtin(r);
+    adapters::register_adapters(r);
     return r;
   }();
   return types.knows(type);

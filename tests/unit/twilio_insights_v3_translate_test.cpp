@@ -231,8 +231,6 @@ TEST(InsightsFactory, RefusesWhatItCannotUseNamingTheKey) {
   auto bearer = vendor_entry();
   bearer.auth.bearer_token = config::secret("t");
   EXPECT_EQ(make_adapter(bearer).error().parameter, "vendors.ti.auth.bearer_token");
-  EXPECT_EQ(make_adapter(vendor_entry(R"({"page_size": 5})")).error().parameter,
-            "vendors.ti.options.page_size");
   auto bad_field = make_adapter(vendor_entry(R"({"dimensions": {"foo": "Bar"}})"));
   ASSERT_FALSE(bad_field);
   EXPECT_EQ(bad_field.error().message, "vendors.ti.options.dimensions.foo: unknown unified field");
