@@ -11,6 +11,7 @@
 #include "gateway/net/net.hpp"
 #include "gateway/policy/guard.hpp"
 #include "gateway/policy/memo.hpp"
+#include "gateway/policy/transport.hpp"
 #include "gateway/upstream/client.hpp"
 
 #include <functional>
@@ -41,10 +42,12 @@ struct call_context {
   upstream::client& http;  // this io thread's client
   deadline until;          // the vendor's share of the request's deadline
   std::string_view request_id;
-  std::string_view vendor;                      // the vendor instance name, for metrics and logs
-  const policy::vendor_guard* guard = nullptr;  // the vendor's policies; nullptr: straight to the vendor
-  std::string_view traceparent;                 // W3C trace context sent on every vendor request
-  policy::call_stats stats;                     // what the calls cost: requests, retries, cache
+  std::string_view vendor;  // the vendor instance name, for metrics and logs
+  // The top of the vendor's transport stack (policy/guard.hpp); a call outside a runtime has the
+  // bare client.
+  const policy::transport& transport = policy::client_transport();
+  std::string_view traceparent;   // W3C trace context sent on every vendor request
+  policy::call_stats stats;       // what the calls cost: requests, retries, cache
   bool clients_deadline = false;  // `until` is the client's deadline, before the vendor's timeout_ms
   // What the vendor's pages computed: mapped pages and ordered scans, kept for `kept_for` (the
   // vendor's cache TTL; 0: shared only while in flight). nullptr: every walk reads and maps anew.

@@ -111,18 +111,8 @@ net::awaitable<result<policy::shared_response>> fetch_text(call_context& ctx, co
                                                            double cost) {
   if (!ctx.traceparent.empty()) req.set("traceparent", ctx.traceparent);
   const upstream::limits lim{max_body_bytes};
-  result<policy::shared_response> res = failure{};
-  if (ctx.guard) {
-    res = co_await ctx.guard->send(ctx.http, ep, std::move(req), ctx.until, ctx.clients_deadline, lim, cost,
-                                   ctx.stats);
-  } else {
-    ++ctx.stats.upstream_requests;
-    auto direct = co_await ctx.http.send(ep, std::move(req), ctx.until, lim);
-    if (direct)
-      res = std::make_shared<const upstream::response>(std::move(*direct));
-    else
-      res = direct.error();
-  }
+  policy::vendor_call call{ctx.http, ep, req, ctx.until, ctx.clients_deadline, lim, cost, ctx.stats};
+  auto res = co_await ctx.transport.send(call);
   if (!res) co_return res.error();
   const upstream::response& answer = **res;
   const unsigned status = answer.result_int();

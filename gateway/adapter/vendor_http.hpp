@@ -25,7 +25,7 @@ net::awaitable<result<policy::shared_response>> fetch_text(call_context& ctx, co
                                                            upstream::request req, std::size_t max_body_bytes,
                                                            double cost = 1);
 
-// Sends one vendor read through the vendor's policies (ctx.guard) and parses its JSON answer.
+// Sends one vendor read through the vendor's transport stack (ctx.transport) and parses its JSON answer.
 // `cost` is the read's price in the vendor account's rate budget. Fails with not_found on 404,
 // upstream_unauthorized on 401/403, upstream_rate_limited on 429, upstream_error on any other
 // non-2xx status, a Content-Type that is not JSON, a non-JSON or too deeply nested body, and

@@ -95,14 +95,9 @@ clock::duration kept_for(const runtime& rt, const config::vendor_config& v) {
 // The context of one vendor's calls within a request.
 adapter::call_context call_for(const request_scope& scope, const std::string& vendor,
                                const config::vendor_config& cfg) {
-  auto guard = scope.rt.guards.find(vendor);
   const auto time = vendor_deadline(scope, cfg);
-  adapter::call_context ctx{scope.http,
-                            time.until,
-                            scope.request_id,
-                            vendor,
-                            guard == scope.rt.guards.end() ? nullptr : guard->second.get(),
-                            scope.traceparent};
+  adapter::call_context ctx{
+      scope.http, time.until, scope.request_id, vendor, scope.rt.transport(vendor), scope.traceparent};
   ctx.clients_deadline = time.clients;
   ctx.pages = scope.rt.pages.get();
   ctx.scans = scope.rt.scans.get();

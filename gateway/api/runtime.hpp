@@ -52,6 +52,12 @@ struct runtime {
   // together, or within the vendors' cache TTL, are served from one computed answer.
   std::unique_ptr<policy::memo<answer>> answers =
       std::make_unique<policy::memo<answer>>(config::cache_config{}.max_bytes);
+  // The top of a vendor's transport stack; the bare client for a vendor without one (a runtime
+  // assembled by hand, as unit tests do: build() gives every vendor its stack).
+  const policy::transport& transport(const std::string& vendor) const {
+    const auto it = guards.find(vendor);
+    return it == guards.end() ? policy::client_transport() : *it->second;
+  }
   std::vector<std::string> vendor_types;          // every adapter type registered (for /openapi.json)
   std::optional<digest::hmac_sha256> cursor_mac;  // keyed with cfg->cursor_secret by build()
 

@@ -1,6 +1,7 @@
-// The policies every vendor call goes through, in this order: the cache, coalescing of
-// identical calls in flight, then per attempt the circuit breaker, the account's
-// concurrency limit and rate budget, the call itself, and retries with backoff.
+// A vendor's transport stack: the policies every call to it goes through, one decorator each,
+// composed in this order (vendor_guard's constructor holds the list): the cache, coalescing of
+// identical calls, retries with backoff, then per attempt the deadline, the circuit breaker, the
+// account's concurrency limit and rate budget, the metrics, and the upstream client.
 // A vendor_guard belongs to one vendor instance of one configuration; what must outlive
 // a reload (budgets, breakers, the cache) lives in shared_state.
 #pragma once
@@ -14,6 +15,7 @@
 #include "gateway/policy/concurrency.hpp"
 #include "gateway/policy/retry.hpp"
 #include "gateway/policy/shared_health.hpp"
+#include "gateway/policy/transport.hpp"
 #include "gateway/upstream/client.hpp"
 
 #include <map>
@@ -78,16 +80,6 @@ class shared_state {
 // same credentials share one (a hex digest; the credentials cannot be read back from it).
 std::string account_key(std::string_view origin, std::string_view authorization);
 
-// How one request's vendor calls went, for meta and logs.
-struct call_stats {
-  unsigned upstream_requests = 0;  // calls that reached the vendor, retries included
-  unsigned retries = 0;
-  unsigned cache_hits = 0;
-  unsigned coalesced = 0;
-  unsigned misses = 0;       // calls this request led (made, or tried to make)
-  double budget_points = 0;  // what the calls that reached the vendor cost in its rate budget
-};
-
 // A vendor type's own limits, used when the vendor entry does not set them.
 // A vendor call needs at least this much of its deadline left to be made at all: with less, it
 // could only time out, and would cost a budget point and a breaker outcome for nothing.
@@ -100,44 +92,28 @@ struct vendor_defaults {
   std::string reset_header;              // where answers say the seconds until the window ends ("": nowhere)
 };
 
-class vendor_guard {
+class vendor_guard final : public transport {
  public:
   vendor_guard(const config::vendor_config& cfg, const vendor_defaults& defaults, std::uint32_t cache_ttl_ms,
                std::string account, shared_state& shared);
 
-  // Sends an idempotent read through every policy. A success may be any HTTP status
-  // (callers judge statuses); only 2xx answers are cached. `cost` is the call's price in
-  // the account's budget. `clients_deadline`: `until` is the client's own deadline, shorter
-  // than the vendor's timeout_ms, so a timeout then is the client's, never the vendor's.
-  // Fails with deadline_exceeded, without calling the vendor or touching any shared state,
-  // when the time left cannot fit a call.
-  net::awaitable<result<shared_response>> send(upstream::client& http, const upstream::endpoint& ep,
-                                               upstream::request req, deadline until, bool clients_deadline,
-                                               upstream::limits lim, double cost, call_stats& stats) const;
+  // Sends an idempotent read through every policy; only 2xx answers are cached. A call made
+  // when the time left cannot fit one fails with deadline_exceeded, without calling the vendor
+  // or touching any shared state. `clients_deadline`: a timeout then is the client's, never the
+  // vendor's.
+  net::awaitable<result<shared_response>> send(vendor_call& call) const override;
 
   circuit_breaker::state circuit() const;
   // Limits in force, for /v1/vendors: {circuit, rate_limit, max_concurrency, cache_ttl_ms}.
   boost::json::object describe() const;
 
  private:
-  net::awaitable<result<shared_response>> attempt(upstream::client& http, const upstream::endpoint& ep,
-                                                  const upstream::request& req, deadline until,
-                                                  bool clients_deadline, upstream::limits lim, double cost,
-                                                  call_stats& stats) const;
-  // The failure of a call not made for lack of time; counted in cgw_upstream_calls_skipped_total.
-  failure no_time_left() const;
-  std::string cache_key(const upstream::request& req) const;
-
-  std::string vendor_;
   std::string account_;
-  config::retry_config retry_;
   config::rate_limit_config rate_limit_;
   std::uint32_t cache_ttl_ms_;
-  std::string remaining_header_, reset_header_;
-  shared_state& shared_;
   std::shared_ptr<circuit_breaker> breaker_;
-  std::shared_ptr<retry_budget> retry_budget_;
   std::shared_ptr<concurrency_limit> concurrency_;
+  std::unique_ptr<transport> top_;  // the stack, composed once
 };
 
 }  // namespace cgw::policy
