@@ -2,8 +2,8 @@
 #include "adapters/module.hpp"
 #include "config/loader.hpp"
 #include "gateway/api/service.hpp"
+#include "gateway/logging/logging.hpp"
 #include "gateway/metrics/catalog.hpp"
-#include "gateway/server/logging.hpp"
 #include "gateway/server/server.hpp"
 #include "gateway/shared_state/stores.hpp"
 

@@ -4,13 +4,13 @@
 #include "gateway/adapter/fields.hpp"
 #include "gateway/adapter/vendor_http.hpp"
 #include "gateway/adapter/walk.hpp"
+#include "gateway/logging/logging.hpp"
 
 #include <algorithm>
 #include <bit>
 #include <mutex>
 #include <set>
 
-#include <spdlog/spdlog.h>
 #include <boost/json/serialize.hpp>
 
 namespace cgw::adapters::twilio_insights_v3 {
@@ -29,21 +29,24 @@ struct cube_view {
   std::vector<std::pair<cube_measure, std::string>> missing_measures;
 };
 
-// Plain spdlog: the adapter must not depend on the server library that owns log formatting.
-void warn_missing(const std::string& vendor, const cube_view& view) {
-  if (view.missing.empty() && view.missing_measures.empty()) return;
-  auto log = spdlog::get(std::string(logger_name));
-  if (!log) log = spdlog::default_logger();
+// Once per adapter, on the request that first read the cube's Metadata.
+void warn_missing(const std::string& vendor, std::string_view request_id, const cube_view& view) {
   for (const auto& [f, dimension] : view.missing)
-    log->warn(
-        "vendor {}: the Conversations cube has no dimension \"{}\": {} is treated as absent "
-        "(vendors.{}.options.dimensions.{})",
-        vendor, dimension, to_string(f), vendor, to_string(f));
+    logging::emit(spdlog::level::warn, logger_name,
+                  "the Conversations cube has no dimension: the field is treated as absent",
+                  {{"vendor", vendor},
+                   {"dimension", dimension},
+                   {"field", to_string(f)},
+                   {"key", "vendors." + vendor + ".options.dimensions." + std::string(to_string(f))},
+                   {"request_id", request_id}});
   for (const auto& [m, measure] : view.missing_measures)
-    log->warn(
-        "vendor {}: the Conversations cube has no measure \"{}\": stats needing {} read the records "
-        "(vendors.{}.options.measures.{})",
-        vendor, measure, to_string(m), vendor, to_string(m));
+    logging::emit(spdlog::level::warn, logger_name,
+                  "the Conversations cube has no measure: stats needing it read the records",
+                  {{"vendor", vendor},
+                   {"measure", measure},
+                   {"stat", to_string(m)},
+                   {"key", "vendors." + vendor + ".options.measures." + std::string(to_string(m))},
+                   {"request_id", request_id}});
 }
 
 class insights_adapter final : public cgw::adapter::adapter {
@@ -245,7 +248,7 @@ class insights_adapter final : public cgw::adapter::adapter {
       }
       stored = cube_;
     }
-    if (first) warn_missing(cfg_.name, *stored);
+    if (first) warn_missing(cfg_.name, ctx.request_id, *stored);
     co_return stored;
   }
 

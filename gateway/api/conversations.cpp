@@ -41,30 +41,13 @@ double ms_since(clock::time_point t0) {
 
 // A vendor failure as the whole answer: the public codes are upstream_error and deadline_exceeded.
 failure as_client_failure(const failure& f) {
-  if (f.code == errc::not_found) return f;
-  if (f.code == errc::upstream_rate_limited) {
-    auto out = failure::make(errc::rate_limited, f.message);
-    out.retry_after_s = std::max(1, f.retry_after_s);
-    return out;
-  }
-  errc code = (f.code == errc::upstream_timeout || f.code == errc::deadline_exceeded)
-                  ? errc::deadline_exceeded
-                  : errc::upstream_error;
-  auto out = failure::make(code, f.message);
-  out.retry_after_s = f.retry_after_s;
+  auto out = failure::make(as_answer_code(f.code), f.message);
+  out.retry_after_s = out.code == errc::rate_limited ? std::max(1, f.retry_after_s) : f.retry_after_s;
   return out;
 }
 
 std::string_view status_of(const failure& f) {
-  switch (f.code) {
-    case errc::circuit_open:
-      return "circuit_open";
-    case errc::upstream_rate_limited:
-    case errc::rate_limited:
-      return "rate_limited";
-    default:
-      return "error";
-  }
+  return vendor_status(f.code);
 }
 
 // The share of the request's deadline a vendor gets: its own timeout at most, and

@@ -53,6 +53,17 @@ const char* to_string(errc code) noexcept;
 // The HTTP status a failure answers with when it fails the whole request.
 unsigned http_status(errc code) noexcept;
 
+// What a vendor's part of an answer says when it fails with `code`: "error", "rate_limited" or
+// "circuit_open" (meta.vendors.<v>.status).
+const char* vendor_status(errc code) noexcept;
+
+// The code of the whole answer when a vendor's failure with `code` becomes it (a get, or every
+// vendor failed): not_found, rate_limited, deadline_exceeded or upstream_error.
+errc as_answer_code(errc code) noexcept;
+
+// The outcome label of a vendor call that failed with `code` ("timeout" or "error").
+const char* call_outcome(errc code) noexcept;
+
 template <class T>
 using result = boost::system::result<T, failure>;
 

@@ -52,7 +52,7 @@ budget_report report_of(const upstream::response& res, std::string_view remainin
 }
 
 std::string_view outcome_of(const result<shared_response>& res) {
-  if (!res) return res.error().code == errc::upstream_timeout ? "timeout" : "error";
+  if (!res) return call_outcome(res.error().code);
   const unsigned status = (*res)->result_int();
   if (status >= 200 && status < 300) return "ok";
   if (status == 404) return "not_found";

@@ -1,8 +1,8 @@
 #include "gateway/server/server.hpp"
 
+#include "gateway/logging/logging.hpp"
 #include "gateway/metrics/catalog.hpp"
 #include "gateway/server/framing.hpp"
-#include "gateway/server/logging.hpp"
 
 #include <array>
 #include <optional>

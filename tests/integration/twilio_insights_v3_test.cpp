@@ -461,7 +461,23 @@ TEST(InsightsEndToEndCube, AMissingDimensionMakesItsFieldAbsent) {
   auto o = sandbox_options();
   o.omit_dimensions = {"Languages", "Duration"};
   stack s(o);
-  // Every record, with neither language nor duration.
+  // Every record, with neither language nor duration; the request that read the cube says so in
+  // the adapter's log, once per missing dimension, with its request id.
+  ::testing::internal::CaptureStderr();
+  const auto first = s.gw.get("/v1/conversations?vendor=twilio_insights&page_size=1");
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  ASSERT_EQ(first.status, 200u) << first.text;
+  for (const char* dimension : {"Languages", "Duration"}) {
+    const auto line = log.find(std::string(R"("dimension":")") + dimension + "\"");
+    ASSERT_NE(line, std::string::npos) << log;
+    const auto end = log.find('\n', line);
+    const std::string text = log.substr(log.rfind('\n', line) + 1, end - log.rfind('\n', line) - 1);
+    EXPECT_NE(text.find(R"("logger":"adapter.twilio_insights_v3")"), std::string::npos) << text;
+    ASSERT_TRUE(first.headers.contains("x-request-id"));
+    EXPECT_NE(text.find(R"("request_id":")" + first.headers.at("x-request-id") + "\""), std::string::npos)
+        << text;
+    EXPECT_NE(text.find(R"("level":"warning")"), std::string::npos) << text;
+  }
   auto all = walk(s.gw, "vendor=twilio_insights&page_size=100");
   ASSERT_EQ(all.size(), dataset_size);
   for (const auto& r : all) {

@@ -22,7 +22,8 @@ struct field {
 // Sets level and format for every logger made afterwards (and the ones already made).
 void setup(const config::logging_config& cfg);
 
-// Writes one line for `component` ("gateway", "config", "adapter.salesloft").
+// Writes one line for `component` ("gateway", "config", "adapter.twilio_insights_v3"); a line
+// about a request carries its request_id field.
 void emit(spdlog::level::level_enum level, std::string_view component, std::string_view message,
           std::initializer_list<field> fields = {});
 

@@ -1,4 +1,4 @@
-#include "gateway/server/logging.hpp"
+#include "gateway/logging/logging.hpp"
 
 #include <atomic>
 #include <mutex>
