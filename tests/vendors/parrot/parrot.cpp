@@ -127,7 +127,7 @@ result<conversation> to_conversation(const vendor_body& body, const json::value&
   return c;
 }
 
-class parrot_adapter final : public adapter::adapter {
+class parrot_adapter final : public cgw::adapter::adapter {
  public:
   parrot_adapter(config::vendor_config cfg, upstream::endpoint ep)
       : cfg_(std::move(cfg)), ep_(std::move(ep)), authorization_(authorization_header(cfg_.auth)) {
@@ -192,14 +192,14 @@ class parrot_adapter final : public adapter::adapter {
   capabilities caps_;
 };
 
-result<std::unique_ptr<adapter::adapter>> make_adapter(const config::vendor_config& cfg) {
+result<std::unique_ptr<cgw::adapter::adapter>> make_adapter(const config::vendor_config& cfg) {
   if (cfg.auth.bearer_token.empty())
     return failure::make(errc::invalid_parameter,
                          "vendors." + cfg.name + ".auth.bearer_token: required for type parrot",
                          "vendors." + cfg.name + ".auth.bearer_token");
   auto ep = vendor_endpoint(cfg);
   if (!ep) return ep.error();
-  return std::unique_ptr<adapter::adapter>(new parrot_adapter(cfg, std::move(*ep)));
+  return std::unique_ptr<cgw::adapter::adapter>(new parrot_adapter(cfg, std::move(*ep)));
 }
 
 }  // namespace
