@@ -7,8 +7,9 @@ namespace {
 
 // Fails naming `vendors.<name>.options.<key>` for the first key `m` does not list.
 result<void> check_options(const vendor_module& m, const config::vendor_config& cfg) {
-  for (const auto& [key, value] : cfg.options) {
-    const auto known = [&](const option_spec& o) { return o.key == std::string_view(key); };
+  for (const auto& entry : cfg.options) {
+    const std::string_view key = entry.key();  // not a structured binding: clang 14 cannot capture one
+    const auto known = [&](const option_spec& o) { return o.key == key; };
     if (std::none_of(m.options.begin(), m.options.end(), known)) {
       std::string where = "vendors." + cfg.name + ".options." + std::string(key);
       std::string message = where + ": unknown key for type " + std::string(m.type);

@@ -13,6 +13,7 @@ packages=(
   libbenchmark-dev                                             # tests/bench/micro_bench (Google Benchmark)
   libhiredis-dev redis-server                                  # the fleet's shared state, and the tests that run a real Redis
   haproxy yamllint python3-yaml                                # the fleet script and the deploy/ checks
+  python3-jsonschema                                           # answers validated against /openapi.json
   curl
 )
 

@@ -68,6 +68,23 @@ constexpr const char* components = R"({
     "ConversationList": {"type": "object", "required": ["data", "meta"], "properties": {
       "data": {"type": "array", "items": {"$ref": "#/components/schemas/Conversation"}},
       "meta": {"$ref": "#/components/schemas/ListMeta"}}},
+    "VendorPlan": {"type": "object", "required": ["status"], "description": "what a vendor would be asked, without asking it", "properties": {
+      "status": {"type": "string", "enum": ["ok", "unsupported"]}, "reason": {"type": "string"},
+      "pushed_down": {"type": "array", "items": {"type": "string"}},
+      "filtered_locally": {"type": "array", "items": {"type": "string"}},
+      "native_sort": {"type": "boolean"},
+      "method": {"type": "string", "enum": ["vendor_aggregate", "vendor_counts", "records"]},
+      "requests": {"description": "the list's first vendor request (vendor-specific), or how many the stats take"},
+      "calls": {"type": "array", "items": {"type": "object"}}, "scan_limit": {"type": "integer"},
+      "budget_points": {"type": "number"}}},
+    "ListPlan": {"type": "object", "required": ["plan"], "description": "explain=true: the page's plan", "properties": {
+      "plan": {"type": "object", "required": ["sort", "page_size", "vendors"], "properties": {
+        "sort": {"type": "string"}, "page_size": {"type": "integer"},
+        "vendors": {"type": "object", "additionalProperties": {"$ref": "#/components/schemas/VendorPlan"}}}}}},
+    "StatsPlan": {"type": "object", "required": ["plan"], "description": "explain=true: each vendor's way and cost", "properties": {
+      "plan": {"type": "object", "required": ["group_by", "measures", "vendors"], "properties": {
+        "group_by": {"type": "array", "items": {"type": "string"}}, "measures": {"type": "array", "items": {"type": "string"}},
+        "vendors": {"type": "object", "additionalProperties": {"$ref": "#/components/schemas/VendorPlan"}}}}}},
     "StatsRow": {"type": "object", "required": ["group"], "properties": {
       "group": {"type": "object", "description": "one entry per group_by field: its value, or null (the null group); a time bucket is its start, RFC 3339 UTC",
         "additionalProperties": {"type": ["string", "null"]}},
@@ -110,10 +127,14 @@ json::object error_response(const char* why) {
           {"content", {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Error"}}}}}}}};
 }
 
-json::object json_response(const char* why, const char* schema) {
-  return {{"description", why},
-          {"content",
-           {{"application/json", {{"schema", {{"$ref", std::string("#/components/schemas/") + schema}}}}}}}};
+// A JSON answer of one of `schemas` (components), as the description says.
+json::object json_response(const char* why, std::initializer_list<const char*> schemas) {
+  json::array one_of;
+  for (const char* s : schemas)
+    one_of.push_back(json::object{{"$ref", std::string("#/components/schemas/") + s}});
+  json::object schema =
+      one_of.size() == 1 ? one_of[0].as_object() : json::object{{"oneOf", std::move(one_of)}};
+  return {{"description", why}, {"content", {{"application/json", {{"schema", std::move(schema)}}}}}};
 }
 
 // A response with the named headers documented (as strings).
@@ -142,14 +163,28 @@ json::object query_parameter(const Row& p) {
           {"example", p.example}};
 }
 
+// What the server layer answers on any path, before routing (spec "Hostile HTTP", "Overload").
+void add_server_answers(json::object& responses, const route& r) {
+  if (!responses.contains("400"))
+    responses["400"] =
+        error_response("invalid_request: malformed or ambiguous framing; the connection is closed");
+  responses["408"] =
+      error_response("the request's header section did not arrive within server.header_timeout_ms");
+  responses["413"] = error_response("the request is larger than this gateway accepts");
+  responses["503"] =
+      with_headers(error_response(r.path == "/readyz" ? "draining, or overloaded"
+                                                      : "draining, or overloaded (server.max_in_flight)"),
+                   {"Retry-After"});
+}
+
 json::object operation_for(const route& r) {
   json::object op{{"summary", r.summary}, {"operationId", r.path}};
   json::object responses;
   json::array parameters;
   if (r.path == "/v1/conversations") {
     for (const auto& p : list_parameters()) parameters.push_back(query_parameter(p));
-    responses["200"] =
-        json_response("One page of the merged stream (or, with explain=true, the plan)", "ConversationList");
+    responses["200"] = json_response("One page of the merged stream (or, with explain=true, the plan)",
+                                     {"ConversationList", "ListPlan"});
     responses["400"] =
         error_response("invalid_parameter, unknown_parameter or invalid_cursor, naming the parameter");
     responses["403"] = error_response("a vendor named in `vendor` is not reachable by this client");
@@ -168,19 +203,17 @@ json::object operation_for(const route& r) {
                                       {"required", false},
                                       {"description", "text/csv for the rows as CSV; anything else: JSON"},
                                       {"schema", {{"type", "string"}}}});
-    json::object ok{
-        {"description",
-         "The rows (or, with explain=true, each vendor's plan: method, calls, requests, budget points). "
-         "Each vendor answers by vendor_aggregate (server-side), vendor_counts (vendor-side counts) or "
-         "records (its records read and aggregated by the gateway); the figures are the same either way."},
-        {"content",
-         {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Stats"}}}}},
-          {"text/csv",
-           {{"schema",
-             {{"type", "string"},
-              {"description",
-               "RFC 4180, CRLF line ends, a header row: the group_by fields, then the measures "
-               "(count, duration_ms.sum, ...); a null value is an empty field"}}}}}}}};
+    json::object ok = json_response(
+        "The rows (or, with explain=true, each vendor's plan: method, calls, requests, budget points). "
+        "Each vendor answers by vendor_aggregate (server-side), vendor_counts (vendor-side counts) or "
+        "records (its records read and aggregated by the gateway); the figures are the same either way.",
+        {"Stats", "StatsPlan"});
+    ok["content"].as_object()["text/csv"] =
+        json::object{{"schema",
+                      {{"type", "string"},
+                       {"description",
+                        "RFC 4180, CRLF line ends, a header row: the group_by fields, then the measures "
+                        "(count, duration_ms.sum, ...); a null value is an empty field"}}}};
     ok["headers"] =
         json::object{{"X-Conversation-Stats-Meta",
                       json::object{{"description", "with text/csv: the StatsMeta object as compact JSON"},
@@ -202,7 +235,7 @@ json::object operation_for(const route& r) {
                                       {"in", "query"},
                                       {"required", false},
                                       {"schema", {{"type", "string"}, {"enum", {"raw"}}}}});
-    responses["200"] = json_response("The conversation, with everything the vendor knows", "Conversation");
+    responses["200"] = json_response("The conversation, with everything the vendor knows", {"Conversation"});
     responses["400"] = error_response("invalid_id: not <vendor>:<native id>, or not a valid native id");
     responses["403"] = error_response("the vendor is not reachable by this client");
     responses["404"] = error_response("unknown vendor name, or the vendor says it does not exist");
@@ -224,17 +257,7 @@ json::object operation_for(const route& r) {
   } else {
     responses["200"] = {{"description", r.summary}, {"content", {{"application/json", json::object{}}}}};
   }
-  // What the server layer answers on any path, before routing (spec "Hostile HTTP", "Overload").
-  if (!responses.contains("400"))
-    responses["400"] =
-        error_response("invalid_request: malformed or ambiguous framing; the connection is closed");
-  responses["408"] =
-      error_response("the request's header section did not arrive within server.header_timeout_ms");
-  responses["413"] = error_response("the request is larger than this gateway accepts");
-  responses["503"] =
-      with_headers(error_response(r.path == "/readyz" ? "draining, or overloaded"
-                                                      : "draining, or overloaded (server.max_in_flight)"),
-                   {"Retry-After"});
+  add_server_answers(responses, r);
   if (r.needs_key) {
     responses["401"] = error_response("missing or unknown client key");
     responses["200"] = with_headers(responses["200"].as_object(), {"RateLimit-Policy", "RateLimit"});
@@ -252,11 +275,29 @@ json::object operation_for(const route& r) {
   return op;
 }
 
+// The CORS preflight every endpoint answers: 204, with the Access-Control-* headers only for a
+// configured origin (cors.allowed_origins).
+json::object preflight_for(const route& r) {
+  json::object ok{
+      {"description", "CORS preflight: the Access-Control-Allow-* headers when the Origin is allowed"}};
+  json::object headers;
+  for (const char* h : {"Access-Control-Allow-Origin", "Access-Control-Allow-Methods",
+                        "Access-Control-Allow-Headers", "Access-Control-Max-Age"})
+    headers[h] = json::object{{"schema", {{"type", "string"}}}};
+  ok["headers"] = std::move(headers);
+  json::object responses{{"204", std::move(ok)}};
+  add_server_answers(responses, r);
+  return {{"summary", "CORS preflight for " + std::string(r.path)},
+          {"operationId", "preflight " + std::string(r.path)},
+          {"responses", std::move(responses)}};
+}
+
 }  // namespace
 
 json::object openapi_document(const std::vector<std::string>& vendor_types) {
   json::object paths;
-  for (const auto& r : routes()) paths[r.path] = json::object{{"get", operation_for(r)}};
+  for (const auto& r : routes())
+    paths[r.path] = json::object{{"get", operation_for(r)}, {"options", preflight_for(r)}};
   auto parts = json::parse(components).as_object();
   json::array types(vendor_types.begin(), vendor_types.end());
   parts["schemas"]
