@@ -4,9 +4,9 @@
 # test-only ones. A binary links one of them; nothing else lists the vendors.
 
 set(cgw_module_tables ${CMAKE_BINARY_DIR}/vendor_modules)
-add_library(cgw_vendor_modules STATIC ${CMAKE_SOURCE_DIR}/adapters/module.cpp
+cgw_library(cgw_vendor_modules ${CMAKE_SOURCE_DIR}/adapters/module.cpp
                                       ${cgw_module_tables}/product.cpp)
-add_library(cgw_test_vendor_modules STATIC EXCLUDE_FROM_ALL ${CMAKE_SOURCE_DIR}/adapters/module.cpp
+cgw_library(cgw_test_vendor_modules EXCLUDE_FROM_ALL ${CMAKE_SOURCE_DIR}/adapters/module.cpp
                                                             ${cgw_module_tables}/test.cpp)
 target_link_libraries(cgw_vendor_modules PUBLIC cgw_sandbox_kit cgw_adapter_kit)
 target_link_libraries(cgw_test_vendor_modules PUBLIC cgw_sandbox_kit cgw_adapter_kit)
