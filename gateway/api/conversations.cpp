@@ -46,10 +46,6 @@ failure as_client_failure(const failure& f) {
   return out;
 }
 
-std::string_view status_of(const failure& f) {
-  return vendor_status(f.code);
-}
-
 // The share of the request's deadline a vendor gets: its own timeout at most, and
 // never the last slice, which is kept for merging and replying. `clients` says whether the
 // request's deadline (not the vendor's timeout) is what bounds it.
@@ -176,7 +172,7 @@ net::awaitable<vendor_run> run_vendor(vendor_run run, const request_scope& scope
       for (auto& c : run.result.records) c.raw.reset();
     health.record_success(run.latency_ms);
   } else {
-    run.status = status_of(r.error());
+    run.status = vendor_status(r.error().code);
     run.error = r.error();
     // The request's own deadline ending a call says nothing of the vendor (every tenant reads health).
     if (r.error().code != errc::deadline_exceeded) health.record_failure(r.error(), run.latency_ms);

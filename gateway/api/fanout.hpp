@@ -22,10 +22,7 @@ boost::json::array filter_names(const filter_set& s);
 // Milliseconds since `t0`.
 double ms_since(clock::time_point t0);
 
-// A vendor failure's status in meta: circuit_open, rate_limited or error.
-std::string_view status_of(const failure& f);
-
-// The context of one vendor's calls within a request (its guard, its share of the deadline).
+// The context of one vendor's calls within a request (its transport stack, its share of the deadline).
 adapter::call_context call_for(const request_scope& scope, const std::string& vendor,
                                const config::vendor_config& cfg);
 

@@ -137,7 +137,7 @@ net::awaitable<stats_run> run_vendor(stats_run run, const request_scope& scope, 
           std::string("percentiles are null: the vendor aggregated server-side, and they need the records");
     }
   } else {
-    run.status = status_of(outcome.error());
+    run.status = vendor_status(outcome.error().code);
     run.error = outcome.error();
     run.table = {};
     if (outcome.error().code != errc::deadline_exceeded)
@@ -156,7 +156,7 @@ net::awaitable<stats_run> explain_vendor(stats_run run, const request_scope& sco
   if (q.method != "records") {
     auto r = co_await run.a->aggregate(adapter::aggregate_request{q, q.method == "vendor", true}, ctx);
     if (!r) {
-      run.status = status_of(r.error());
+      run.status = vendor_status(r.error().code);
       run.error = r.error();
       co_return run;
     }

@@ -147,11 +147,13 @@ failure no_time_left(const std::string& vendor) {
                        "the request's deadline left no time for a call to the vendor");
 }
 
-// A policy: it decides what reaches `next_`, the rest of the stack below it.
+// A policy of one vendor: it decides what reaches `next_`, the rest of the stack below it.
 class layer : public transport {
  protected:
-  explicit layer(std::unique_ptr<transport> next) : next_(std::move(next)) {}
+  layer(std::unique_ptr<transport> next, std::string vendor)
+      : next_(std::move(next)), vendor_(std::move(vendor)) {}
   std::unique_ptr<transport> next_;
+  std::string vendor_;  // the instance name, for metrics labels
 };
 
 // The bottom: the upstream client, which consumes its request (so each send takes a copy).
@@ -171,7 +173,7 @@ class cache_layer final : public layer {
  public:
   cache_layer(std::unique_ptr<transport> next, std::string vendor, memory_cache& local, shared_cache* remote,
               clock::duration ttl)
-      : layer(std::move(next)), vendor_(std::move(vendor)), local_(local), remote_(remote), ttl_(ttl) {}
+      : layer(std::move(next), std::move(vendor)), local_(local), remote_(remote), ttl_(ttl) {}
 
   net::awaitable<result<shared_response>> send(vendor_call& call) const override {
     if (auto hit = local_.find(call.key, clock::now())) co_return served(call, *hit);
@@ -190,7 +192,6 @@ class cache_layer final : public layer {
     return hit;
   }
 
-  std::string vendor_;
   memory_cache& local_;
   shared_cache* remote_;
   clock::duration ttl_;
@@ -201,15 +202,12 @@ class cache_layer final : public layer {
 class deadline_layer final : public layer {
  public:
   deadline_layer(std::unique_ptr<transport> next, std::string vendor)
-      : layer(std::move(next)), vendor_(std::move(vendor)) {}
+      : layer(std::move(next), std::move(vendor)) {}
 
   net::awaitable<result<shared_response>> send(vendor_call& call) const override {
     if (call.until - clock::now() < min_send_time) co_return no_time_left(vendor_);
     co_return co_await next_->send(call);
   }
-
- private:
-  std::string vendor_;
 };
 
 // One call per identical request in flight: in this process (singleflight), and with a fleet
@@ -220,8 +218,7 @@ class coalescing_layer final : public layer {
  public:
   coalescing_layer(std::unique_ptr<transport> next, std::string vendor, singleflight& flights,
                    memory_cache* keep, shared_cache* remote, clock::duration ttl)
-      : layer(std::move(next)),
-        vendor_(std::move(vendor)),
+      : layer(std::move(next), std::move(vendor)),
         flights_(flights),
         keep_(keep),
         remote_(remote),
@@ -309,7 +306,6 @@ class coalescing_layer final : public layer {
     co_return r;
   }
 
-  std::string vendor_;
   singleflight& flights_;
   memory_cache* keep_;    // nullptr: answers are not kept (no cache TTL)
   shared_cache* remote_;  // the fleet's tier; nullptr in one process or without a cache TTL
@@ -323,7 +319,7 @@ class retry_layer final : public layer {
  public:
   retry_layer(std::unique_ptr<transport> next, std::string vendor, config::retry_config cfg,
               std::shared_ptr<retry_budget> budget)
-      : layer(std::move(next)), vendor_(std::move(vendor)), cfg_(cfg), budget_(std::move(budget)) {}
+      : layer(std::move(next), std::move(vendor)), cfg_(cfg), budget_(std::move(budget)) {}
 
   net::awaitable<result<shared_response>> send(vendor_call& call) const override {
     budget_->on_first_call();
@@ -343,7 +339,6 @@ class retry_layer final : public layer {
   }
 
  private:
-  std::string vendor_;
   config::retry_config cfg_;
   std::shared_ptr<retry_budget> budget_;
 };
@@ -354,7 +349,7 @@ class retry_layer final : public layer {
 class breaker_layer final : public layer {
  public:
   breaker_layer(std::unique_ptr<transport> next, std::string vendor, std::shared_ptr<circuit_breaker> breaker)
-      : layer(std::move(next)), vendor_(std::move(vendor)), breaker_(std::move(breaker)) {}
+      : layer(std::move(next), std::move(vendor)), breaker_(std::move(breaker)) {}
 
   net::awaitable<result<shared_response>> send(vendor_call& call) const override {
     if (!breaker_->allow(clock::now()))
@@ -378,7 +373,6 @@ class breaker_layer final : public layer {
   }
 
  private:
-  std::string vendor_;
   std::shared_ptr<circuit_breaker> breaker_;
 };
 
@@ -387,7 +381,7 @@ class concurrency_layer final : public layer {
  public:
   concurrency_layer(std::unique_ptr<transport> next, std::string vendor,
                     std::shared_ptr<concurrency_limit> limit)
-      : layer(std::move(next)), vendor_(std::move(vendor)), limit_(std::move(limit)) {}
+      : layer(std::move(next), std::move(vendor)), limit_(std::move(limit)) {}
 
   net::awaitable<result<shared_response>> send(vendor_call& call) const override {
     auto slot = co_await limit_->acquire(call.until - min_call_time);
@@ -401,7 +395,6 @@ class concurrency_layer final : public layer {
   }
 
  private:
-  std::string vendor_;
   std::shared_ptr<concurrency_limit> limit_;
 };
 
@@ -412,8 +405,7 @@ class budget_layer final : public layer {
  public:
   budget_layer(std::unique_ptr<transport> next, std::string vendor, std::string account, budget_store& store,
                config::rate_limit_config limit, std::string remaining_header, std::string reset_header)
-      : layer(std::move(next)),
-        vendor_(std::move(vendor)),
+      : layer(std::move(next), std::move(vendor)),
         account_(std::move(account)),
         store_(store),
         limit_(limit),
@@ -453,7 +445,6 @@ class budget_layer final : public layer {
   }
 
  private:
-  std::string vendor_;
   std::string account_;
   budget_store& store_;
   config::rate_limit_config limit_;
@@ -464,7 +455,7 @@ class budget_layer final : public layer {
 class metrics_layer final : public layer {
  public:
   metrics_layer(std::unique_ptr<transport> next, std::string vendor)
-      : layer(std::move(next)), vendor_(std::move(vendor)) {}
+      : layer(std::move(next), std::move(vendor)) {}
 
   net::awaitable<result<shared_response>> send(vendor_call& call) const override {
     ++call.stats.upstream_requests;
@@ -475,9 +466,6 @@ class metrics_layer final : public layer {
         std::chrono::duration<double>(clock::now() - sent).count());
     co_return r;
   }
-
- private:
-  std::string vendor_;
 };
 
 }  // namespace

@@ -33,8 +33,7 @@ struct vendor_under_test {
   std::uint16_t port = 0;
   std::string entry;              // the vendor's config entry, without its braces' closing policies
   std::string probe;              // a request answered by this vendor alone
-  bool lists = true;              // the probe is a list (meta per vendor) rather than a get
-  bool pages = true;              // the vendor has paging (a page_loop fault applies)
+  bool lists = true;              // it lists, with paging: the probe is a list (meta per vendor), not a get
   bool sends_retry_after = true;  // its 429 may carry Retry-After (Salesloft documents x-ratelimit-* only)
   // Three requests, each answered by one record of its own: `target` and that record's native id.
   std::vector<std::pair<std::string, std::string>> distinct;
@@ -51,7 +50,7 @@ vendor_under_test of(const adapters::vendor_module& m,
   const std::string name(m.type);
   vendor_under_test v{name, std::make_unique<sandbox::server>(m.sandbox.make(data))};
   v.entry = "\"type\": \"" + name + "\", \"auth\": " + std::string(m.sandbox.auth);
-  v.lists = v.pages = m.can_list;
+  v.lists = m.can_list;
   v.sends_retry_after = m.sandbox.sends_retry_after;
   for (auto& r : m.sandbox.one_record_requests(v.server->logic(), name, 3))
     v.distinct.emplace_back(std::move(r.target), std::move(r.native_id));
@@ -169,7 +168,7 @@ TEST_P(EveryFault, IsACleanAnswerWithinItsBoundAndTheGatewayStaysHealthy) {
   vendor_under_test v = module_at(vendor_index);
   const fault_case& fc = as_the_vendor_sends_it(fault_cases[fault_index], v);
   SCOPED_TRACE(v.name + ": " + fault_cases[fault_index].label);
-  if (fc.paging_only && !v.pages) GTEST_SKIP() << v.name << " has no paging to loop";
+  if (fc.paging_only && !v.lists) GTEST_SKIP() << v.name << " has no paging to loop";  // listing pages
   gateway gw(config_with(v.config()));
   v.server->set_faults(fc.faults);
   const auto t0 = steady::now();

@@ -27,10 +27,6 @@ constexpr std::size_t max_per_page = 50;
 
 // --- the sandbox ---------------------------------------------------------------------------
 
-sandbox::response said(http::status status, json::value body) {
-  return sandbox::json_response(status, body);
-}
-
 class parrot_sandbox final : public sandbox::handler {
  public:
   parrot_sandbox(std::uint32_t records, std::uint64_t seed) {
@@ -49,11 +45,11 @@ class parrot_sandbox final : public sandbox::handler {
   sandbox::response page_loop(const sandbox::request& req) override { return answer(req, true); }
 
   sandbox::response error(http::status status, std::string_view message) override {
-    return said(status, {{"error", message}});
+    return sandbox::json_response(status, {{"error", message}});
   }
 
   sandbox::response rate_limited(std::int32_t retry_after_s) override {
-    auto res = said(http::status::too_many_requests, {{"error", "slow down"}});
+    auto res = sandbox::json_response(http::status::too_many_requests, {{"error", "slow down"}});
     if (retry_after_s >= 0) res.set(http::field::retry_after, std::to_string(retry_after_s));
     return res;
   }
@@ -75,7 +71,7 @@ class parrot_sandbox final : public sandbox::handler {
       const auto it = std::find_if(records_.begin(), records_.end(),
                                    [&](const json::object& r) { return r.at("key").as_string() == key; });
       if (it == records_.end()) return error(http::status::not_found, "no such record");
-      return said(http::status::ok, *it);
+      return sandbox::json_response(http::status::ok, *it);
     }
     if (path != "/records") return error(http::status::not_found, "no such path");
     std::size_t per_page = 0, page = 0;
@@ -93,7 +89,7 @@ class parrot_sandbox final : public sandbox::handler {
       out.push_back(records_[i]);
     const bool more = (page + 1) * per_page < records_.size();
     json::value next = more ? json::value(std::to_string(looping ? 0 : page + 1)) : json::value(nullptr);
-    return said(http::status::ok, {{"records", std::move(out)}, {"next", std::move(next)}});
+    return sandbox::json_response(http::status::ok, {{"records", std::move(out)}, {"next", std::move(next)}});
   }
 
   std::vector<json::object> records_;
